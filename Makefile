@@ -1,0 +1,26 @@
+# Two entry points: `make run` (the main job on the bundled data) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup run test sample clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+run: setup
+	$(BIN)/cchc ingest
+
+test: setup
+	$(BIN)/python -m pytest
+
+sample: setup
+	$(BIN)/python scripts/make_sample_district.py
+
+clean:
+	rm -rf data/processed/*.parquet outputs/*

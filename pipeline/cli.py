@@ -1,0 +1,141 @@
+"""The ``cchc`` command line.
+
+Exit status: 0 when everything went through, 1 when any input was rejected
+(or any report failed), 2 on wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .catalogue import load_catalogue
+from .communes import load_registry
+from .config import data_paths
+from .errors import CchcError, UsageError
+from .periods import Period
+
+
+_FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
+
+
+def _data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="directory holding raw/ and processed/ (default: the project's data/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cchc", description="CCHC statistics of communes: ingest, export, report.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="ingest raw files (default: everything under DATA_DIR/raw) into the store")
+    p.add_argument("paths", nargs="*", type=Path, help="files or directories to ingest")
+    p.add_argument("--show", type=int, default=30, help="how many issues to list on the terminal (default 30)")
+    _data_dir(p)
+
+    p = sub.add_parser("export", help="write stored values of one period as long rows")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("--commune", help="commune code (default: all)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("-o", "--output", type=Path, help="output file (default: standard output, csv only)")
+    _data_dir(p)
+
+    p = sub.add_parser("catalogue", help="print the indicator catalogue")
+    p.add_argument("--format", choices=("csv", "table"), default="table")
+    p.add_argument("--period", help="only the rows valid in this period")
+    _data_dir(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue}[args.command](args)
+    except BrokenPipeError:  # output piped into `head`
+        sys.stderr.close()
+        return 0
+    except UsageError as exc:
+        print(f"cchc: {exc}", file=sys.stderr)
+        return 2
+    except CchcError as exc:
+        print(f"cchc: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    result = ingest(args.paths or None, data=data_paths(args.data_dir))
+    issues = result.issues.sort_values(["severity", "file", "row"], kind="stable")
+    for rec in issues.head(args.show).itertuples():
+        where = rec.file + (f":{rec.row}" if pd.notna(rec.row) else "")
+        detail = "; ".join(x for x in (
+            f"indicator {rec.indicator_code}" if rec.indicator_code else "",
+            f"value {rec.value!r}" if rec.value else "",
+            f"expected {rec.expected}" if rec.expected else "") if x)
+        print(f"{rec.severity.upper():7} {where}: {rec.message}" + (f" ({detail})" if detail else ""))
+    if len(issues) > args.show:
+        print(f"... {len(issues) - args.show} more issue(s) in processed/ingest_report.parquet")
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def export_frame(data_dir: Path | None, period: str, commune: str | None) -> pd.DataFrame:
+    """Stored values of ``period`` (and ``commune``) as long rows with names and labels."""
+    from .store import Store
+
+    p = Period.parse(period)
+    registry = load_registry()
+    if commune:
+        registry.resolve(commune, p)
+    values = Store(data_paths(data_dir)).read("values")
+    rows = values.loc[values["period"] == p.id]
+    if commune:
+        rows = rows.loc[rows["commune_code"] == commune]
+    names = {u.key: u.full_name for u in registry}
+    cat = load_catalogue().for_period(p).table.set_index("code")
+    out = rows.assign(
+        commune_name=rows["commune_key"].map(names),
+        label=rows["indicator_code"].map(cat["label"]),
+        order=rows["indicator_code"].map(cat["order"]),
+    ).sort_values(["commune_code", "order"], kind="stable")
+    cols = ["commune_code", "commune_name", "period", "indicator_code", "label", "value", "value_text",
+            "cumulative_value", "unit", "note", "synthetic", "source_file", "source_row"]
+    return out[cols].reset_index(drop=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .store import write_frame_atomic
+
+    frame = export_frame(args.data_dir, args.period, args.commune)
+    if args.format == "parquet" and not args.output:
+        raise UsageError("--format parquet needs -o FILE")
+    if args.output:
+        write_frame_atomic(frame, args.output, fmt=args.format)
+        print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
+    else:
+        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+    return 0
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    cat = load_catalogue()
+    if args.period:
+        cat = cat.for_period(args.period)
+    table = cat.table.drop(columns=["label_key"])
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 70):
+            print(table[["code", "kind", "unit", "aggregation", "version", "label"]].to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

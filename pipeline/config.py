@@ -1,0 +1,45 @@
+"""Paths and settings: the one place that knows where things live.
+
+Every directory is derived from the project root, or from ``--data-dir`` /
+``CCHC_DATA_DIR`` when given.  Nothing else in the package builds paths from
+the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+CATALOGUE_DIR = PACKAGE_DIR / "catalogue"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+#: Default data directory (holds ``raw/`` and ``processed/``).
+DEFAULT_DATA_DIR = Path(os.environ.get("CCHC_DATA_DIR", PROJECT_ROOT / "data"))
+DEFAULT_OUTPUTS_DIR = Path(os.environ.get("CCHC_OUTPUTS_DIR", PROJECT_ROOT / "outputs"))
+
+#: Input limits (a hostile or broken file must not exhaust the machine).
+MAX_INPUT_BYTES = int(os.environ.get("CCHC_MAX_INPUT_BYTES", 50 * 1024 * 1024))
+MAX_INPUT_ROWS = int(os.environ.get("CCHC_MAX_INPUT_ROWS", 2_000_000))
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The directories of one data directory."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "processed"
+
+
+def data_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
+    """Return the paths of ``data_dir`` (default: the project's ``data/``)."""
+    return DataPaths(Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR)

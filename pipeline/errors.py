@@ -1,0 +1,63 @@
+"""The project's one exception hierarchy.
+
+Every error a user can cause carries the fields needed to fix the input:
+file, row, indicator code, value and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CchcError(Exception):
+    """Base class of every error raised on purpose by the pipeline."""
+
+
+@dataclass
+class InputError(CchcError):
+    """A raw input (a whole file, or one value in it) that cannot be accepted."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    indicator: str | None = None
+    value: str | None = None
+    expected: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.indicator:
+            where.append(f"indicator {self.indicator}")
+        parts = [": ".join([", ".join(where), self.message]) if where else self.message]
+        if self.value is not None:
+            parts.append(f"value {self.value!r}")
+        if self.expected:
+            parts.append(f"expected {self.expected}")
+        return "; ".join(parts)
+
+
+class UnknownCommuneError(CchcError):
+    """A commune code that is unknown, or not valid in the period asked for."""
+
+
+class PeriodError(CchcError):
+    """A period id or period phrase that cannot be understood."""
+
+
+class CatalogueError(CchcError):
+    """The indicator catalogue (or a lookup in it) is inconsistent."""
+
+
+class SchemaError(CchcError):
+    """A table does not match the declared schema where two stages meet."""
+
+
+class UsageError(CchcError):
+    """Wrong use of the command line (exit status 2)."""

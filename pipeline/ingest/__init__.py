@@ -1,0 +1,202 @@
+"""Ingest: raw files in, typed and validated tables in the processed store.
+
+One entry point, :func:`ingest`, picks the reader by content (not only by
+extension), validates, and stores.  One bad file never stops the others;
+every problem is an issue naming file, row, indicator, value and what was
+expected.  Raw files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..catalogue import Catalogue, load_catalogue
+from ..communes import Registry, load_registry
+from ..config import DataPaths
+from ..errors import InputError
+from ..store import Store, apply_submissions
+from ..validate import coerce_values, cross_checks, issue, issues_frame
+from .base import Extract, decode_text, read_bytes, sha256
+from .long_csv import looks_like_long_csv, parse_long_csv
+from .report_text import parse_report_text
+
+_SKIP_NAMES = ("readme", ".")
+_OFFICE_EXT = {".xlsx": "Excel workbook", ".xlsm": "Excel workbook", ".docx": "Word document"}
+_OLD_BINARY = {".xls": ".xlsx", ".doc": ".docx"}
+
+
+@dataclass
+class IngestResult:
+    """What an ingest run did."""
+
+    run_id: str
+    files: int
+    files_rejected: int
+    counts: dict[str, int]
+    issues: pd.DataFrame
+
+    @property
+    def errors(self) -> int:
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def warnings(self) -> int:
+        return int((self.issues["severity"] == "warning").sum())
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"ingest {self.run_id}: {self.files} file(s) read, {self.files_rejected} rejected; "
+            f"{c['new']} new submission(s) ({c['values']} values), {c['unchanged']} unchanged, "
+            f"{c['superseded']} superseded; {self.errors} error(s), {self.warnings} warning(s)"
+        )
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Input files under ``paths`` (recursively), skipping hidden files and READMEs."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += [p for p in path.rglob("*") if p.is_file()
+                      and not any(part.startswith(".") for part in p.relative_to(path).parts)]
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError("no such file or directory", file=str(path), expected="an existing path")
+    return sorted({p for p in found if not p.name.lower().startswith(_SKIP_NAMES)})
+
+
+def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Registry) -> tuple[Extract, bytes]:
+    """Read one file with the reader its content calls for."""
+    data = read_bytes(path, display=display)
+    suffix = path.suffix.lower()
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in _OLD_BINARY:
+        new = _OLD_BINARY.get(suffix, ".xlsx / .docx")
+        raise InputError("old binary Office format", file=display,
+                         expected=f"the file saved as {new} (File › Save As in Excel or Word)")
+    if data.startswith(b"PK\x03\x04") or suffix in _OFFICE_EXT:
+        kind = _OFFICE_EXT.get(suffix, "Office (zip) file")
+        raise InputError(f"{kind}: this version reads text reports and long CSV only", file=display,
+                         expected="a .txt/.md report or a long .csv (export the sheet as CSV UTF-8)")
+    if data.startswith(b"%PDF"):
+        raise InputError("PDF is not an input format", file=display, expected="the report as .txt/.md or a long .csv")
+    if not data.strip():
+        raise InputError("empty file", file=display, expected="a report text or a long CSV")
+    text = decode_text(data, display=display)
+    if looks_like_long_csv(text):
+        return parse_long_csv(text, display=display, catalogue=catalogue, registry=registry), data
+    if _looks_like_report(text):
+        return parse_report_text(text, display=display, catalogue=catalogue, registry=registry), data
+    raise InputError(
+        "layout not recognised", file=display,
+        expected="a long CSV with columns commune_code, period, indicator_code, value; "
+        "or a report text with a 'BÁO CÁO' title or a 'Phụ lục' appendix table",
+    )
+
+
+def _looks_like_report(text: str) -> bool:
+    from ..text import match_key
+
+    keys = [match_key(line.strip("#* ")) for line in text.split("\n")[:4000]]
+    return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)
+
+
+def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | None = None,
+           registry: Registry | None = None) -> IngestResult:
+    """Ingest ``paths`` (default: everything under ``data.raw``) into the store."""
+    catalogue = catalogue or load_catalogue()
+    registry = registry or load_registry()
+    run_at = pd.Timestamp.now(tz="UTC").floor("us")
+    run_id = run_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    files = discover(paths or [data.raw])
+    files.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    issues: list[pd.DataFrame] = []
+    values, narratives, documents, subs = [], [], [], []
+    rejected = 0
+    for path in files:
+        display = _display(path, data)
+        try:
+            extract, raw = read_file(path, display=display, catalogue=catalogue, registry=registry)
+        except InputError as exc:
+            rejected += 1
+            issues.append(issues_frame([issue(exc.message, file=exc.file or display, row=exc.row,
+                                              indicator_code=exc.indicator or "", value=exc.value,
+                                              expected=exc.expected or "")]))
+            continue
+        typed, bad = _coerce(extract.values, catalogue)
+        issues += [issues_frame(extract.issues), bad, cross_checks(typed)]
+        submitted_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("us")
+        v, n, d, s = _submissions(typed, extract, registry=registry, file_sha=sha256(raw), submitted_at=submitted_at,
+                                  run_at=run_at)
+        values.append(v); narratives.append(n); documents.append(d); subs.append(s)
+    store = Store(data)
+    all_issues = _frames(issues, issues_frame([]))
+    counts = apply_submissions(
+        store,
+        values=_frames(values, store.read("values")), narratives=_frames(narratives, store.read("narratives")),
+        documents=_frames(documents, store.read("documents")), submissions=_frames(subs, store.read("submissions")),
+        issues=all_issues, run_id=run_id, run_at=run_at,
+    )
+    return IngestResult(run_id, len(files), rejected, counts, all_issues)
+
+
+def _display(path: Path, data: DataPaths) -> str:
+    try:
+        return str(path.resolve().relative_to(data.raw.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _frames(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else empty.iloc[0:0]
+
+
+def _coerce(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+    typed, bad = [], []
+    for period, group in raw.groupby("period", sort=True):
+        t, b = coerce_values(group, catalogue.for_period(period))
+        typed.append(t); bad.append(b)
+    if not typed:
+        return coerce_values(raw, catalogue)
+    return pd.concat(typed, ignore_index=True), pd.concat(bad, ignore_index=True)
+
+
+def _submissions(typed: pd.DataFrame, extract: Extract, *, registry: Registry, file_sha: str,
+                 submitted_at: pd.Timestamp, run_at: pd.Timestamp):
+    """Split one file's rows into submissions (one per commune unit and period), with ids."""
+    keys = pd.concat([typed[["commune_code", "period"]], extract.narratives[["commune_code", "period"]],
+                      extract.documents[["commune_code", "period"]]]).drop_duplicates()
+    unit_key = {(c, p): registry.resolve(c, p).key for c, p in keys.itertuples(index=False)}
+    out_v, out_n, out_d, out_s = [], [], [], []
+    for (commune, period), ckey in unit_key.items():
+        pick = lambda f: f.loc[(f["commune_code"] == commune) & (f["period"] == period)]  # noqa: E731
+        v, n, d = pick(typed), pick(extract.narratives), pick(extract.documents)
+        content = {
+            "v": v[["indicator_code", "value", "value_text", "cumulative_value", "note", "synthetic"]].astype(str).values.tolist(),
+            "n": n[["heading", "text"]].astype(str).values.tolist(),
+            "d": d.drop(columns=["source_file"]).astype(str).values.tolist(),
+            "k": [ckey, period],
+        }
+        sid = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:20]
+        synthetic = bool(v["synthetic"].any()) if len(v) else bool(d["synthetic"].any()) if len(d) else False
+        out_v.append(v.drop(columns=["raw_value"]).assign(commune_key=ckey, submission_id=sid, submitted_at=submitted_at,
+                                                          ingested_at=run_at, synthetic=v["synthetic"].astype(bool)))
+        out_n.append(n.assign(commune_key=ckey, submission_id=sid))
+        out_d.append(d.assign(commune_key=ckey, submission_id=sid))
+        out_s.append({"submission_id": sid, "commune_code": commune, "commune_key": ckey, "period": period,
+                      "source_file": extract.file, "file_sha256": file_sha, "submitted_at": submitted_at,
+                      "ingested_at": run_at, "status": "current", "superseded_by": None, "n_values": len(v),
+                      "synthetic": synthetic})
+    cat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
+    return cat(out_v), cat(out_n), cat(out_d), pd.DataFrame(out_s)

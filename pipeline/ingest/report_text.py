@@ -1,0 +1,383 @@
+"""Reports as text or Markdown converted from Word (the seed's form).
+
+The narrative is split into its sections by heading; the figures the
+narrative states (dossier flows in area 3, budget revenue in area 8) become
+``S.*`` indicators; the header facts (issuing body, number, place and date,
+signer) are kept; and the appendix table (tab-separated rows, markup in
+cells, the header repeated at page breaks) is matched to the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+from ..catalogue import Catalogue
+from ..communes import Registry
+from ..errors import CchcError, InputError, PeriodError, UnknownCommuneError
+from ..numbers import find_numbers
+from ..periods import Period, parse_period_phrase
+from ..text import clean, match_key, normalise_tones
+from ..validate import issue
+from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+
+_HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
+_DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
+_DOC_NUMBER = re.compile(r"^số\s*:\s*(\S.*)$", re.IGNORECASE)
+_SYNTHETIC = "dữ liệu mẫu"
+
+#: Reform areas of part I, recognised by words of their heading.
+AREA_KEYWORDS = [
+    ("1", ("chỉ đạo điều hành", "tuyên truyền")),
+    ("2", ("thể chế",)),
+    ("3", ("thủ tục hành chính", "tthc")),
+    ("4", ("tổ chức bộ máy",)),
+    ("5", ("công vụ",)),
+    ("6", ("tài chính công",)),
+    ("7", ("chính phủ điện tử", "chính phủ số", "công nghệ thông tin", "iso")),
+    ("8", ("thu ngân sách", "ngân sách")),
+]
+
+# Dossier-flow clauses: first matching pattern wins (order matters).
+_DOSSIER_PATTERNS = [
+    ("S.HS.DANG_QUA_HAN", r"đang (?:giải quyết|xử lý)[^\d]*quá hạn"),
+    ("S.HS.DUNG_HEN", r"trước hạn và đúng hạn|trước và đúng hạn|đúng hạn và trước hạn|đúng hẹn|đúng hạn"),
+    ("S.HS.TRUOC_HAN", r"trước hạn"),
+    ("S.HS.QUA_HAN", r"quá hạn|trễ hạn|chậm"),
+    ("S.HS.KY_TRUOC", r"kỳ trước|chuyển qua|chuyển sang|tồn"),
+    ("S.HS.TRA_LAI", r"trả lại|rút"),
+    ("S.HS.DANG_GIAI_QUYET", r"đang (?:giải quyết|xử lý)"),
+    ("S.HS.DEN_HAN", r"đến hạn"),
+    ("S.HS.NHAN_MOI", r"tiếp nhận"),
+    ("S.HS.DA_GIAI_QUYET", r"giải quyết|xử lý"),
+]
+_NEGATION = re.compile(r"\bkhông (?:có|phát sinh)\b")
+
+
+def _plain(line: str) -> str:
+    """A Markdown line without heading marks, emphasis or trailing hard-break spaces."""
+    s = re.sub(r"^\s*#+\s*", "", line)
+    s = s.replace("**", "").replace("__", "")
+    s = re.sub(r"(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)", "", s)
+    return clean(s)
+
+
+def dossier_figures(text: str) -> list[tuple[str, float, str]]:
+    """Dossier-flow figures stated in a sentence: ``(code, value, clause)``.
+
+    >>> [(c, v) for c, v, _ in dossier_figures("số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
+    [('S.HS.NHAN_MOI', 491.0), ('S.HS.DA_GIAI_QUYET', 490.0), ('S.HS.QUA_HAN', 0.0)]
+    """
+    found: list[tuple[str, float, str]] = []
+    for sentence in re.split(r"(?<=[.;])\s+|\n", text):
+        if "hồ sơ" not in sentence.lower():
+            continue
+        for clause in re.split(r"[,;]", sentence):
+            low = normalise_tones(clause).lower()
+            if "hồ sơ" not in low and not _NEGATION.search(low):
+                continue
+            code = next((c for c, pattern in _DOSSIER_PATTERNS if re.search(pattern, low)), None)
+            if code is None:
+                continue
+            numbers = [n for n in find_numbers(clause) if not re.search(r"mức độ\s*$", clause[: n[2]])]
+            if numbers:
+                found.append((code, numbers[0][0], clause.strip()))
+            elif _NEGATION.search(low):
+                found.append((code, 0.0, clause.strip()))
+    return found
+
+
+def budget_figures(text: str) -> list[tuple[str, float, str]]:
+    """Budget revenue figures stated in area 8: total, % of plan, plan, collected at the commune.
+
+    >>> [(c, v) for c, v, _ in budget_figures("Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
+    [('S.NS.THU', 2590755750.0), ('S.NS.TY_LE_DU_TOAN', 145.15), ('S.NS.THU_TAI_XA', 218600750.0)]
+    """
+    found: list[tuple[str, float, str]] = []
+    for sentence in re.split(r"(?<=\.)\s+|\n", text):
+        low = normalise_tones(sentence).lower()
+        for value, raw, offset in find_numbers(sentence):
+            after = low[offset + len(raw): offset + len(raw) + 8]
+            before = low[:offset]
+            if after.lstrip().startswith("%"):
+                if re.search(r"đạt\s*$|bằng\s*$|so với dự toán\s*$", before.rstrip(": ")) or "dự toán" in before[-40:] or "đạt" in before[-12:]:
+                    found.append(("S.NS.TY_LE_DU_TOAN", value, sentence.strip()))
+            elif after.lstrip().startswith(("đồng", "đ ", "đ.", "đ,", "vnđ")):
+                if "dự toán" in before[-40:]:
+                    code = "S.NS.DU_TOAN"
+                elif "tại xã" in before:
+                    code = "S.NS.THU_TAI_XA"
+                elif "thu" in before:
+                    code = "S.NS.THU"
+                else:
+                    continue
+                found.append((code, value, sentence.strip()))
+    return found
+
+
+def _area_of(heading: str) -> str:
+    key = match_key(heading)
+    for area, words in AREA_KEYWORDS:
+        if any(w in key for w in words):
+            return area
+    return ""
+
+
+def parse_report_text(
+    text: str, *, display: str, catalogue: Catalogue, registry: Registry,
+    commune_hint: str | None = None, period_hint: str | None = None,
+) -> Extract:
+    """Parse one report in text form; file-level problems raise :class:`InputError`."""
+    lines = text.split("\n")
+    plain = [_plain(line) for line in lines]
+    keys = [match_key(p) for p in plain]
+    synthetic = any(_SYNTHETIC in k for k in keys[:40])
+    appendix_at = next((i for i, k in enumerate(keys) if k.startswith("phụ lục")), None)
+    body_end = appendix_at if appendix_at is not None else len(lines)
+
+    facts = _header_facts(plain[:body_end], keys[:body_end], display)
+    period = _detect_period(facts, plain, appendix_at, display, period_hint)
+    commune = _detect_commune(facts, registry, period, display, commune_hint)
+    cat = catalogue.for_period(period)
+
+    extract = Extract(file=display)
+    narratives, figures = _sections(lines, plain, keys, facts.get("_subject_at", 0), body_end, display)
+    extract.narratives = pd.DataFrame(
+        [{**n, "commune_code": commune.code, "period": period.id, "source_file": display} for n in narratives],
+        columns=NARRATIVE_COLUMNS,
+    )
+    rows = [
+        {
+            "commune_code": commune.code, "period": period.id, "indicator_code": code,
+            "raw_value": f"{value:.15g}".replace(".", ","), "cumulative_value": None, "note": "",
+            "source_file": display, "source_row": line_no, "raw_text": clause, "synthetic": synthetic,
+        }
+        for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
+    ]
+    if appendix_at is not None:
+        rows += _appendix_rows(lines[appendix_at:], appendix_at, cat, display, extract.issues)
+        for row in rows:
+            row.update(commune_code=commune.code, period=period.id, synthetic=synthetic)
+    else:
+        extract.issues.append(issue("no appendix (Phụ lục 2B) found; only narrative figures stored",
+                                    file=display, severity="warning", expected="a 'Phụ lục' heading and its table"))
+    extract.values = pd.DataFrame(rows, columns=RAW_VALUE_COLUMNS)
+    doc = {k: v for k, v in facts.items() if not k.startswith("_")}
+    extract.documents = pd.DataFrame(
+        [{**{c: "" for c in DOCUMENT_COLUMNS}, **doc, "commune_code": commune.code, "period": period.id,
+          "synthetic": synthetic, "source_file": display}],
+        columns=DOCUMENT_COLUMNS,
+    )
+    return extract
+
+
+def _header_facts(plain: list[str], keys: list[str], display: str) -> dict:
+    facts: dict = {"doc_date": None}
+    # The issuing body is the first block of lines ("ỦY BAN NHÂN DÂN" / "Xã Sơn Phú").
+    first = next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
+    head = []
+    for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
+        if not p or k.startswith("cộng hòa xã hội"):
+            break
+        head.append(p)
+    if head:
+        facts["issuing_body"] = head[0].upper()
+        facts["issuer_name"] = " ".join(head[1:]).strip()
+    for i, p in enumerate(plain[:60]):
+        if m := _DOC_NUMBER.match(p):
+            facts["doc_number"] = m.group(1).strip()
+        elif (m := _DATE_LINE.match(p)) and facts["doc_date"] is None:
+            try:
+                facts["doc_date"] = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+            except ValueError:
+                raise InputError("impossible date in the header", file=display, row=i + 1, value=p,
+                                 expected="a real date 'ngày DD tháng MM năm YYYY'") from None
+            facts["place"] = m.group("place").strip()
+        elif keys[i] == "báo cáo" and "_subject_at" not in facts:
+            facts["title"] = "BÁO CÁO"
+            j = next((j for j in range(i + 1, min(i + 6, len(plain))) if plain[j]), None)
+            if j is not None:
+                facts["subject"] = plain[j]
+                facts["_subject_at"] = j + 1
+    recipients_at = next((i for i, k in enumerate(keys) if k.startswith("nơi nhận")), None)
+    if recipients_at is not None:
+        entries, signer = [], []
+        for p in plain[recipients_at + 1:]:
+            if p.startswith(("-", "–", "+")):
+                entries.append(p.lstrip("-–+ ").rstrip(";.").strip())
+            elif p:
+                signer.append(p)
+        facts["recipients"] = "\n".join(entries)
+        if signer:
+            role = [s for s in signer if match_key(s).startswith(("tm ", "kt ", "tl ", "q "))]
+            facts["signer_role"] = role[0] if role else ""
+            rest = signer[signer.index(role[0]) + 1:] if role else signer
+            if len(rest) >= 2:
+                facts["signer_title"], facts["signer_name"] = rest[0], rest[-1]
+            elif rest:
+                facts["signer_name"] = rest[0]
+    return facts
+
+
+def _detect_period(facts: dict, plain: list[str], appendix_at: int | None, display: str, hint: str | None) -> Period:
+    default_year = facts["doc_date"].year if facts.get("doc_date") else None
+    found: list[tuple[str, Period]] = []
+    for where, text in (("subject line", facts.get("subject")),
+                        ("appendix title", " ".join(plain[appendix_at: appendix_at + 3]) if appendix_at is not None else None)):
+        if text:
+            try:
+                found.append((where, parse_period_phrase(text, default_year=default_year)))
+            except PeriodError:
+                pass
+    if hint:
+        found.append(("file name or column", Period.parse(hint)))
+    if not found:
+        raise InputError("cannot tell the reporting period", file=display,
+                         expected="a subject line such as 'quý III năm 2021' or a period in the file name")
+    first = found[0][1]
+    for where, other in found[1:]:
+        if other != first:
+            raise InputError(f"the {found[0][0]} says {first.id} but the {where} says {other.id}", file=display,
+                             expected="one reporting period per file")
+    return first
+
+
+def _detect_commune(facts: dict, registry: Registry, period: Period, display: str, hint: str | None):
+    name = facts.get("issuer_name", "")
+    unit = None
+    if name:
+        try:
+            unit = registry.find_by_name(name, period)
+        except UnknownCommuneError as exc:
+            if not hint:
+                raise InputError(f"issuing body not recognised: {exc}", file=display, value=name,
+                                 expected="a commune of the registry valid in the period") from None
+    if hint:
+        try:
+            hinted = registry.resolve(hint, period)
+        except UnknownCommuneError as exc:
+            raise InputError(str(exc), file=display, value=hint, expected="a commune code valid in the period") from None
+        if unit is not None and unit != hinted:
+            raise InputError(f"the header names {unit.full_name} ({unit.code}) but the file name says {hint}",
+                             file=display, expected="one commune per file")
+        unit = hinted
+    if unit is None:
+        raise InputError("cannot tell which commune the report is from", file=display,
+                         expected="a header 'ỦY BAN NHÂN DÂN / Xã …' naming a commune of the registry")
+    return unit
+
+
+def _sections(lines, plain, keys, start, end, display):
+    """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them."""
+    sections: list[dict] = []
+    figures: list[tuple[str, float, str, int]] = []
+    part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", start + 1, []
+    seq = 0
+
+    def flush():
+        nonlocal seq
+        body = "\n".join(paragraphs).strip()
+        if body or heading:
+            seq += 1
+            sections.append({"seq": seq, "part": part, "number": number, "area": area, "heading": heading,
+                             "text": body, "source_row": heading_row})
+
+    for i in range(start, end):
+        raw, p, k = lines[i], plain[i], keys[i]
+        if k.startswith("nơi nhận"):
+            break
+        if k.startswith("trên đây là"):
+            flush()
+            part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", i + 1, [p]
+            continue
+        if raw.lstrip().startswith("#") and p:
+            m = _HEADING_NUMBER.match(p)
+            num, title = (m.group(1), m.group(2)) if m else ("", p)
+            flush()
+            paragraphs = []
+            if re.fullmatch(r"[IVX]+", num):
+                part, area = num, {"I": "", "II": "danh_gia", "III": "nhiem_vu"}.get(num, "")
+            elif part == "I" and num and "." not in num:
+                area = _area_of(title) or area
+            elif part == "II" and num:
+                tkey = match_key(title)
+                area = "ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey) else ("uu_diem" if "ưu điểm" in tkey else area)
+            number, heading, heading_row = num, title, i + 1
+            continue
+        if p:
+            paragraphs.append(p)
+            if part == "I" and area == "3":
+                figures += [(c, v, clause, i + 1) for c, v, clause in dossier_figures(p)]
+            elif part == "I" and area == "8":
+                figures += [(c, v, clause, i + 1) for c, v, clause in budget_figures(p)]
+    flush()
+    return sections, figures
+
+
+def _dedupe_figures(figures, display, issues):
+    """One figure per code; a second, different figure for the same code is reported."""
+    seen: dict[str, tuple] = {}
+    for fig in figures:
+        code, value = fig[0], fig[1]
+        if code in seen:
+            if seen[code][1] != value:
+                issues.append(issue(f"the narrative states two figures for {code}; kept the first ({seen[code][1]:g})",
+                                    file=display, row=fig[3], severity="warning", indicator_code=code,
+                                    value=f"{value:g}", expected="one figure per indicator"))
+            continue
+        seen[code] = fig
+    return list(seen.values())
+
+
+def _appendix_rows(lines: list[str], offset: int, cat: Catalogue, display: str, issues: list[dict]) -> list[dict]:
+    """Logical appendix rows: header rows dropped, continuation rows joined to the row above."""
+    logical: list[dict] = []
+    for n, line in enumerate(lines):
+        if "\t" not in line:
+            continue
+        line_no = offset + n + 1
+        parts = line.split("\t")
+        cells = [clean(c) for c in parts] + [""] * 5
+        stt, label, unit, value, note = cells[:5]
+        if any(clean(c) for c in parts[5:]):
+            issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no, severity="warning",
+                                value=line.strip(), expected="5 columns: STT, label, unit, value, note"))
+        if match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính"):
+            continue  # the table header, repeated at each page break
+        if not any((stt, label, unit, value, note)):
+            continue
+        prev = logical[-1] if logical else None
+        if prev is not None and not stt and not value and not note and not (label and unit):
+            if unit and not label:  # a legend split over two rows (5.3.1)
+                prev["unit"] += " " + unit
+                prev["raw_text"] += "\n" + line.rstrip("\r\n")
+                continue
+            if label and not cat.match_row("", label):
+                prev["label"] += " " + label  # a label continued on the next row (3.4.5)
+                prev["raw_text"] += "\n" + line.rstrip("\r\n")
+                continue
+        logical.append({"stt": stt, "label": label, "unit": unit, "value": value, "note": note,
+                        "row": line_no, "raw_text": line.rstrip("\r\n")})
+        logical[-1]["code_printed"] = stt.strip(". ").lower() not in ("", "trong đó", "trong", "đó")
+
+    rows: list[dict] = []
+    context: str | None = None
+    for r in logical:
+        match = cat.match_row(r["stt"], r["label"], context=context)
+        if match is None:
+            issues.append(issue("appendix row not recognised", file=display, row=r["row"], value=r["raw_text"],
+                                indicator_code=r["stt"], expected="a row of Phụ lục 2B (code and label of the catalogue)"))
+            continue
+        if match.how != "exact":
+            issues.append(issue(f"label matched to {match.code} ({match.how}, score {match.score:.2f})", file=display,
+                                row=r["row"], severity="warning", indicator_code=match.code, value=r["label"],
+                                expected=cat.get(match.code)["label"]))
+        if r["code_printed"]:
+            context = match.code
+        rows.append({
+            "indicator_code": match.code, "raw_value": r["value"], "cumulative_value": cumulative_from_note(r["note"]),
+            "note": r["note"], "source_file": display, "source_row": r["row"], "raw_text": r["raw_text"],
+        })
+    return rows

@@ -1,0 +1,227 @@
+"""The processed store: the only module that knows the storage layout.
+
+``data/processed/`` holds typed Parquet tables, each with a declared schema
+checked on write:
+
+``values``          current indicator values, one row per commune, period, indicator
+``values_history``  values superseded by a later submission (never deleted)
+``narratives``      report text by section, for the report to reuse
+``documents``       header facts of ingested reports (number, date, signer, ...)
+``submissions``     every (file, commune, period) submission ever stored, with its status
+``ingest_report``   problems found by every ingest run
+
+Writes are atomic: a table is written to a temporary file in the same
+directory and renamed over the old one, so a crash never leaves a
+half-written table.  Nothing here ever writes under ``raw/``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import DataPaths
+from .errors import SchemaError
+
+_STR = pa.string()
+_TS = pa.timestamp("us", tz="UTC")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "values": pa.schema([
+        ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("indicator_code", _STR),
+        ("value", pa.float64()), ("value_text", _STR), ("cumulative_value", pa.float64()),
+        ("unit", _STR), ("note", _STR), ("source_file", _STR), ("source_row", pa.int64()),
+        ("raw_text", _STR), ("synthetic", pa.bool_()), ("submission_id", _STR),
+        ("submitted_at", _TS), ("ingested_at", _TS),
+    ]),
+    "narratives": pa.schema([
+        ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("seq", pa.int64()),
+        ("part", _STR), ("number", _STR), ("area", _STR), ("heading", _STR), ("text", _STR),
+        ("source_file", _STR), ("source_row", pa.int64()), ("submission_id", _STR),
+    ]),
+    "documents": pa.schema([
+        ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("issuing_body", _STR),
+        ("issuer_name", _STR), ("doc_number", _STR), ("place", _STR), ("doc_date", pa.date32()),
+        ("title", _STR), ("subject", _STR), ("recipients", _STR), ("signer_role", _STR),
+        ("signer_title", _STR), ("signer_name", _STR), ("synthetic", pa.bool_()),
+        ("source_file", _STR), ("submission_id", _STR),
+    ]),
+    "submissions": pa.schema([
+        ("submission_id", _STR), ("commune_code", _STR), ("commune_key", _STR), ("period", _STR),
+        ("source_file", _STR), ("file_sha256", _STR), ("submitted_at", _TS), ("ingested_at", _TS),
+        ("status", _STR), ("superseded_by", _STR), ("n_values", pa.int64()), ("synthetic", pa.bool_()),
+    ]),
+    "ingest_report": pa.schema([
+        ("run_id", _STR), ("run_at", _TS), ("file", _STR), ("row", pa.int64()), ("severity", _STR),
+        ("indicator_code", _STR), ("value", _STR), ("expected", _STR), ("message", _STR),
+    ]),
+}
+SCHEMAS["values_history"] = SCHEMAS["values"].append(pa.field("superseded_at", _TS)).append(
+    pa.field("superseded_by", _STR)
+)
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of table ``name``."""
+    return SCHEMAS[name].empty_table().to_pandas()
+
+
+def conform(frame: pd.DataFrame, name: str) -> pa.Table:
+    """Check ``frame`` against the declared schema of ``name`` and convert it.
+
+    Missing or extra columns, or values that do not convert to the declared
+    type, raise :class:`SchemaError`.
+    """
+    schema = SCHEMAS[name]
+    missing = [f for f in schema.names if f not in frame.columns]
+    extra = [c for c in frame.columns if c not in schema.names]
+    if missing or extra:
+        raise SchemaError(f"table {name}: missing columns {missing}, unexpected columns {extra}")
+    try:
+        return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        raise SchemaError(f"table {name}: {exc}") from exc
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Store:
+    """Read and write the processed tables of one data directory."""
+
+    def __init__(self, paths: DataPaths):
+        self.paths = paths
+        self.dir = paths.processed
+
+    def path(self, name: str) -> Path:
+        if name not in SCHEMAS:
+            raise SchemaError(f"unknown table {name!r}")
+        return self.dir / f"{name}.parquet"
+
+    def read(self, name: str) -> pd.DataFrame:
+        """Table ``name`` (empty with its columns when not written yet)."""
+        path = self.path(name)
+        if not path.exists():
+            return empty(name)
+        table = pq.read_table(path)
+        if not table.schema.equals(SCHEMAS[name], check_metadata=False):
+            raise SchemaError(f"{path}: stored schema differs from the declared one; re-ingest into a fresh data directory")
+        return table.to_pandas()
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        if self.dir.resolve().is_relative_to(self.paths.raw.resolve()):
+            raise SchemaError("refusing to write processed tables under raw/")
+        write_atomic(conform(frame, name), self.path(name))
+
+
+def _key(frame: pd.DataFrame) -> pd.Series:
+    return frame["commune_key"].astype(str) + "|" + frame["period"].astype(str)
+
+
+def apply_submissions(
+    store: Store, *, values: pd.DataFrame, narratives: pd.DataFrame, documents: pd.DataFrame,
+    submissions: pd.DataFrame, issues: pd.DataFrame, run_id: str, run_at: pd.Timestamp,
+) -> dict[str, int]:
+    """Store new submissions, superseding older ones for the same commune and period.
+
+    A submission is one file's rows for one commune unit and period, identified
+    by a hash of its content.  Rules:
+
+    - a submission already stored (same hash) changes nothing: re-ingest is idempotent;
+    - otherwise the most recently submitted one (file modification time) becomes
+      current; the one it replaces moves, values and all, to ``values_history``;
+    - narrative and header facts are replaced only by a submission that has them.
+
+    Returns counts: ``new``, ``unchanged``, ``superseded``, ``values``.
+    """
+    old_subs = store.read("submissions")
+    cur_values, history = store.read("values"), store.read("values_history")
+    cur_narr, cur_docs = store.read("narratives"), store.read("documents")
+    known = set(old_subs["submission_id"])
+    subs = old_subs.copy()
+    moved: list[pd.DataFrame] = []
+    counts = {"new": 0, "unchanged": 0, "superseded": 0, "values": 0}
+    add_values, add_narr, add_docs = [], [], []
+    for sub in submissions.sort_values(["submitted_at", "source_file"], kind="stable").itertuples(index=False):
+        if sub.submission_id in known:
+            counts["unchanged"] += 1
+            continue
+        known.add(sub.submission_id)
+        counts["new"] += 1
+        mine = values.loc[values["submission_id"] == sub.submission_id]
+        current = subs.loc[(subs["status"] == "current") & (subs["commune_key"] == sub.commune_key) & (subs["period"] == sub.period)]
+        record = sub._asdict() | {"status": "current", "superseded_by": None}
+        if len(current) and current["submitted_at"].max() > sub.submitted_at:
+            # An older file arriving late: keep it, but only as history.
+            record |= {"status": "superseded", "superseded_by": current["submission_id"].iloc[0]}
+            moved.append(mine.assign(superseded_at=run_at, superseded_by=record["superseded_by"]))
+            counts["superseded"] += 1
+        else:
+            if len(current):
+                old_ids = set(current["submission_id"])
+                subs.loc[subs["submission_id"].isin(old_ids), ["status", "superseded_by"]] = ["superseded", sub.submission_id]
+                gone = cur_values["submission_id"].isin(old_ids)
+                moved.append(cur_values.loc[gone].assign(superseded_at=run_at, superseded_by=sub.submission_id))
+                cur_values = cur_values.loc[~gone]
+                counts["superseded"] += len(old_ids)
+                key = f"{sub.commune_key}|{sub.period}"
+                if (narratives["submission_id"] == sub.submission_id).any():
+                    cur_narr = cur_narr.loc[_key(cur_narr) != key]
+                if (documents["submission_id"] == sub.submission_id).any():
+                    cur_docs = cur_docs.loc[_key(cur_docs) != key]
+            add_values.append(mine)
+            add_narr.append(narratives.loc[narratives["submission_id"] == sub.submission_id])
+            add_docs.append(documents.loc[documents["submission_id"] == sub.submission_id])
+            counts["values"] += len(mine)
+        subs = pd.concat([subs, pd.DataFrame([record])], ignore_index=True) if len(subs) else pd.DataFrame([record])
+
+    if counts["new"]:
+        history = _concat([history, *moved]).drop_duplicates(["submission_id", "indicator_code"], keep="first")
+        store.write("values_history", history)
+        order = ["period", "commune_code", "indicator_code"]
+        store.write("values", _concat([cur_values, *add_values]).sort_values(order, kind="stable"))
+        store.write("narratives", _concat([cur_narr, *add_narr]).sort_values(["period", "commune_code", "seq"], kind="stable"))
+        store.write("documents", _concat([cur_docs, *add_docs]).sort_values(["period", "commune_code"], kind="stable"))
+        store.write("submissions", subs)
+    report = store.read("ingest_report")
+    store.write("ingest_report", _concat([report, issues.assign(run_id=run_id, run_at=run_at)]))
+    return counts
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_frame_atomic(frame: pd.DataFrame, path: Path, *, fmt: str) -> None:
+    """Write an exported frame (csv or parquet) atomically to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

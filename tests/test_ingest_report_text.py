@@ -1,0 +1,126 @@
+"""The seed report, ingested: every appendix value, the narrative figures, header facts."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from pipeline.ingest import ingest
+from pipeline.ingest.report_text import budget_figures, dossier_figures
+from pipeline.store import Store
+
+# Every non-blank row of the seed's Phụ lục 2B: code -> value (and the row's line in the file).
+SEED_APPENDIX = {
+    "1.1.1": 6, "1.1.2": 6, "1.3.1": 6, "1.3.2": 1, "1.4.2": 0, "1.5": 0,
+    "2.1": 0, "2.2": 0, "2.3": 0, "2.4": 0, "2.5": 0,
+    "3.1.3.c": 175, "3.2.1": 172, "3.2.2": 58, "3.3.1": 3, "3.3.3": 100, "3.3.4": 100,
+    "3.4.3": 100, "3.4.4": 100, "3.4.5": 100,
+    "4.2.1": 18, "4.2.2": 19, "4.2.3": 1,
+    "7.1.6.1.c": 100, "7.1.6.2.b": 90, "7.1.8.1": 58, "7.1.8.2": 56, "7.1.8.3": 21.1,
+    "7.2.1": 2, "7.2.3.2": 150, "7.2.3.3": 0, "7.2.3.4": 150, "7.2.3.5": 150, "7.2.4.2": 70,
+    "7.2.5.1": 490, "7.2.5.2": 490, "7.2.5.3": 100,
+}
+SEED_NARRATIVE = {
+    "S.HS.NHAN_MOI": 491, "S.HS.DA_GIAI_QUYET": 490, "S.HS.DUNG_HEN": 490, "S.HS.KY_TRUOC": 1,
+    "S.HS.TRA_LAI": 1, "S.HS.QUA_HAN": 0,
+    "S.NS.THU": 2590755750, "S.NS.TY_LE_DU_TOAN": 145.15, "S.NS.THU_TAI_XA": 218600750,
+}
+
+
+@pytest.fixture
+def stored(seed_data):
+    result = ingest(None, data=seed_data)
+    store = Store(seed_data)
+    return result, store
+
+
+def test_every_appendix_value(stored):
+    _, store = stored
+    values = store.read("values")
+    assert set(values["commune_code"]) == {"18217"} and set(values["period"]) == {"2021-Q3"}
+    got = values.set_index("indicator_code")["value"]
+    expected = {**SEED_APPENDIX, **SEED_NARRATIVE}
+    assert got.to_dict() == pytest.approx(expected)  # nothing more, nothing less: blanks are not stored
+    assert not values["synthetic"].any()
+
+
+def test_cumulative_in_note_kept_apart(stored):
+    values = stored[1].read("values").set_index("indicator_code")
+    assert values.at["7.1.8.3", "value"] == 21.1
+    assert values.at["7.1.8.3", "cumulative_value"] == 22.68
+    assert values.at["7.1.8.3", "note"] == "(Lũy kế 22,68%)"
+    assert values["cumulative_value"].notna().sum() == 1
+
+
+def test_provenance(stored):
+    values = stored[1].read("values").set_index("indicator_code")
+    row = values.loc["1.3.2"]
+    assert row["source_file"] == "000_9c1b2be0e2b3796f.txt"
+    assert row["raw_text"] == "1.3.2.\tSố nhiệm vụ đã hoàn thành đúng hạn\tNhiệm vụ\t01\t"
+    lines = (stored[1].paths.raw / row["source_file"]).read_text(encoding="utf-8").split("\n")
+    assert lines[row["source_row"] - 1] == row["raw_text"]
+    assert "491" in values.at["S.HS.NHAN_MOI", "raw_text"]
+
+
+def test_header_facts(stored):
+    doc = stored[1].read("documents").iloc[0]
+    assert doc["doc_number"] == "52/BC-UBND"
+    assert doc["place"] == "Sơn Phú" and doc["doc_date"] == date(2021, 9, 14)
+    assert doc["issuing_body"] == "ỦY BAN NHÂN DÂN" and doc["issuer_name"] == "Xã Sơn Phú"
+    assert doc["signer_role"] == "TM. ỦY BAN NHÂN DÂN" and doc["signer_title"] == "CHỦ TỊCH"
+    assert doc["signer_name"] == "Nguyễn Quang Tỏa"
+    assert doc["recipients"].split("\n") == ["Phòng nội vụ huyện", "Lưu: VP-UBND"]
+    assert "quý III, phương hướng nhiệm vụ quý IV năm 2021" in doc["subject"]
+
+
+def test_narrative_sections(stored):
+    narr = stored[1].read("narratives")
+    by_area = narr.groupby("area")["text"].apply("\n".join)
+    assert set(map(str, range(1, 9))) <= set(by_area.index)
+    assert "491 hồ sơ" in by_area["3"]
+    assert "2 590 755 750 đồng" in by_area["8"]
+    assert "bưu chính công ích" in by_area["ton_tai"]
+    assert by_area["nhiem_vu"].startswith("1. Tiếp tục thực hiện")
+    assert "**" not in "".join(narr["text"]) and "#" not in "".join(narr["heading"])
+
+
+def test_staff_above_quota_is_a_warning_not_a_fix(stored):
+    result, store = stored
+    warnings = result.issues.loc[result.issues["severity"] == "warning"]
+    assert warnings["message"].str.contains("staff present \\(19\\) above the quota \\(18\\)").any()
+    assert store.read("values").set_index("indicator_code").at["4.2.2", "value"] == 19
+    assert result.ok
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Trong quý, tiếp nhận 120 hồ sơ, đã giải quyết 118 hồ sơ, trong đó trước hạn 100 hồ sơ, quá hạn 2 hồ sơ.",
+         {"S.HS.NHAN_MOI": 120, "S.HS.DA_GIAI_QUYET": 118, "S.HS.TRUOC_HAN": 100, "S.HS.QUA_HAN": 2}),
+        ("Số hồ sơ đang giải quyết 5 hồ sơ, không có hồ sơ trả lại.", {"S.HS.DANG_GIAI_QUYET": 5, "S.HS.TRA_LAI": 0}),
+        ("Hồ sơ giải quyết trước hạn và đúng hạn 1.200 hồ sơ", {"S.HS.DUNG_HEN": 1200}),
+    ],
+)
+def test_dossier_sentences(sentence, expected):
+    assert {c: v for c, v, _ in dossier_figures(sentence)} == expected
+
+
+def test_budget_sentence_with_plan():
+    text = "Dự toán giao 1.784.881.674 đồng. Tổng thu ngân sách 2.590.755.750 đồng, đạt 145,15% dự toán."
+    assert {c: v for c, v, _ in budget_figures(text)} == {
+        "S.NS.DU_TOAN": 1784881674, "S.NS.THU": 2590755750, "S.NS.TY_LE_DU_TOAN": 145.15}
+
+
+def test_quirks_variants_of_the_seed(data_dir, tmp_path):
+    """NFD text, old tone placement, CRLF line ends and a BOM give the same values as the seed."""
+    import unicodedata
+
+    from tests.conftest import SEED
+
+    text = SEED.read_text(encoding="utf-8").replace("Ủy ban", "Uỷ ban").replace("hòa", "hoà")
+    variant = "\ufeff" + unicodedata.normalize("NFD", text).replace("\n", "\r\n")
+    (data_dir.raw / "variant.md").write_bytes(variant.encode("utf-8"))
+    result = ingest(None, data=data_dir)
+    assert result.ok
+    got = Store(data_dir).read("values").set_index("indicator_code")["value"].to_dict()
+    assert got == pytest.approx({**SEED_APPENDIX, **SEED_NARRATIVE})
