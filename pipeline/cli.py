@@ -45,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output file (default: standard output, csv only)")
     _data_dir(p)
 
+    p = sub.add_parser("metrics", help="compute trends, ratios and targets; write long metric rows of one period")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3 (6M, 9M, Y are computed from quarters)")
+    p.add_argument("--commune", help="commune code (default: all)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("-o", "--output", type=Path, help="output file (default: standard output, csv only)")
+    _data_dir(p)
+
+    p = sub.add_parser("findings", help="list the problems found in one period")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("--commune", help="commune code (default: all)")
+    p.add_argument("--format", choices=("csv", "parquet", "table"), default="table")
+    p.add_argument("-o", "--output", type=Path, help="output file (csv or parquet)")
+    _data_dir(p)
+
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
@@ -56,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue}[args.command](args)
+        return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
+         "metrics": cmd_metrics, "findings": cmd_findings}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -121,6 +136,48 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
     else:
         frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+    return 0
+
+
+def _select(frame: pd.DataFrame, period: str, commune: str | None) -> pd.DataFrame:
+    p = Period.parse(period)
+    if commune:
+        load_registry().resolve(commune, p)
+    rows = frame.loc[frame["period"] == p.id]
+    return rows.loc[rows["commune_code"] == commune] if commune else rows
+
+
+def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
+    from .store import write_frame_atomic
+
+    if args.format == "parquet" and not args.output:
+        raise UsageError("--format parquet needs -o FILE")
+    if args.output:
+        write_frame_atomic(frame, args.output, fmt="parquet" if args.format == "parquet" else "csv")
+        print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
+    else:
+        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from .metrics import run_metrics
+
+    out = run_metrics(data_paths(args.data_dir))
+    _emit(_select(out["metrics"], args.period, args.commune).drop(columns=["commune_key"]), args)
+    return 0
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from .metrics import run_metrics
+
+    out = run_metrics(data_paths(args.data_dir))
+    rows = _select(out["findings"], args.period, args.commune).drop(columns=["commune_key"])
+    if args.format == "table" and not args.output:
+        for r in rows.itertuples():
+            print(f"[{r.severity}] {r.commune_code} {r.period} {r.metric}: {r.message}")
+        print(f"{len(rows)} finding(s)", file=sys.stderr)
+        return 0
+    _emit(rows, args)
     return 0
 
 

@@ -108,19 +108,76 @@ def _range_problem(number, cat: pd.Series) -> str | None:
     return None
 
 
-#: Pairs (smaller, larger, message): a value of the first above the second is contradictory.
+#: Pairs (smaller, larger, English message, Vietnamese message): the first above the second is contradictory.
 CROSS_CHECKS = [
-    ("4.2.2", "4.2.1", "staff present ({a:g}) above the quota ({b:g})"),
-    ("1.3.2", "1.3.1", "assigned tasks done on time ({a:g}) above tasks assigned ({b:g})"),
-    ("1.1.2", "1.1.1", "plan tasks done ({a:g}) above plan tasks set ({b:g})"),
-    ("S.HS.DUNG_HEN", "S.HS.DA_GIAI_QUYET", "dossiers resolved on time ({a:g}) above dossiers resolved ({b:g})"),
-    ("S.HS.QUA_HAN", "S.HS.DA_GIAI_QUYET", "dossiers resolved late ({a:g}) above dossiers resolved ({b:g})"),
-    ("S.HS.DANG_QUA_HAN", "S.HS.DANG_GIAI_QUYET", "dossiers in progress past due ({a:g}) above dossiers in progress ({b:g})"),
-    ("3.2.2", "3.1.3.c", "level 3–4 TTHC on the portal ({a:g}) above commune TTHC in force ({b:g})"),
-    ("7.1.8.1", "3.1.3.c", "level 3 online TTHC ({a:g}) above commune TTHC in force ({b:g})"),
-    ("7.2.5.1", "S.HS.DA_GIAI_QUYET", "dossiers handled by the ISO procedure ({a:g}) above dossiers resolved ({b:g})"),
-    ("S.NS.THU_TAI_XA", "S.NS.THU", "revenue collected at the commune ({a:g}) above total revenue ({b:g})"),
+    ("4.2.2", "4.2.1", "staff present ({a:g}) above the quota ({b:g})",
+     "số biên chế có mặt ({a}) lớn hơn biên chế được giao ({b})"),
+    ("1.3.2", "1.3.1", "assigned tasks done on time ({a:g}) above tasks assigned ({b:g})",
+     "số nhiệm vụ hoàn thành đúng hạn ({a}) lớn hơn số nhiệm vụ được giao ({b})"),
+    ("1.1.2", "1.1.1", "plan tasks done ({a:g}) above plan tasks set ({b:g})",
+     "số nhiệm vụ đã hoàn thành ({a}) lớn hơn số nhiệm vụ đề ra trong kế hoạch ({b})"),
+    ("S.HS.DUNG_HEN", "S.HS.DA_GIAI_QUYET", "dossiers resolved on time ({a:g}) above dossiers resolved ({b:g})",
+     "số hồ sơ giải quyết đúng hạn ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
+    ("S.HS.QUA_HAN", "S.HS.DA_GIAI_QUYET", "dossiers resolved late ({a:g}) above dossiers resolved ({b:g})",
+     "số hồ sơ giải quyết quá hạn ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
+    ("S.HS.DANG_QUA_HAN", "S.HS.DANG_GIAI_QUYET", "dossiers in progress past due ({a:g}) above dossiers in progress ({b:g})",
+     "số hồ sơ đang giải quyết quá hạn ({a}) lớn hơn số hồ sơ đang giải quyết ({b})"),
+    ("3.2.2", "3.1.3.c", "level 3–4 TTHC on the portal ({a:g}) above commune TTHC in force ({b:g})",
+     "số TTHC mức độ 3, 4 ({a}) lớn hơn số TTHC cấp xã đang có hiệu lực ({b})"),
+    ("7.1.8.1", "3.1.3.c", "level 3 online TTHC ({a:g}) above commune TTHC in force ({b:g})",
+     "số TTHC trực tuyến mức độ 3 ({a}) lớn hơn số TTHC cấp xã đang có hiệu lực ({b})"),
+    ("7.2.5.1", "S.HS.DA_GIAI_QUYET", "dossiers handled by the ISO procedure ({a:g}) above dossiers resolved ({b:g})",
+     "số hồ sơ giải quyết theo quy trình ISO ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
+    ("S.NS.THU_TAI_XA", "S.NS.THU", "revenue collected at the commune ({a:g}) above total revenue ({b:g})",
+     "số thu tại xã ({a}) lớn hơn tổng thu ngân sách ({b})"),
 ]
+
+
+def contradictions(values: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of figures that contradict each other, one row per hit.
+
+    Columns: ``commune_code, commune_key, period, indicator_code, other_code, value, other_value,
+    message, message_vi, source_file, source_row``.
+    """
+    keys = ["commune_code", "commune_key", "period"] if "commune_key" in values else ["commune_code", "period"]
+    rows = values.drop_duplicates(keys + ["indicator_code"], keep="last")
+    wide = rows.pivot(index=keys, columns="indicator_code", values="value")
+    src = rows.set_index(keys + ["indicator_code"])[["source_file", "source_row"]]
+    out = []
+    checks = [(a, b, en, vi) for a, b, en, vi in CROSS_CHECKS]
+    for small, large, en, vi in checks:
+        if small in wide and large in wide:
+            hit = wide.loc[wide[small] > wide[large], [small, large]]
+            for idx, (a, b) in hit.iterrows():
+                idx = idx if isinstance(idx, tuple) else (idx,)
+                file, row = src.loc[idx + (small,)]
+                out.append(dict(zip(keys, idx)) | {
+                    "indicator_code": small, "other_code": large, "value": a, "other_value": b,
+                    "message": en.format(a=a, b=b), "message_vi": vi.format(a=_vn(a), b=_vn(b)),
+                    "source_file": file, "source_row": row})
+    parts = ["S.HS.TRUOC_HAN", "S.HS.DUNG_HAN", "S.HS.DUNG_HEN"]
+    if all(c in wide for c in parts):
+        total = wide[parts[0]] + wide[parts[1]]
+        hit = wide.loc[total.notna() & wide[parts[2]].notna() & (total != wide[parts[2]])]
+        for idx, r in hit.iterrows():
+            idx = idx if isinstance(idx, tuple) else (idx,)
+            file, row = src.loc[idx + (parts[2],)]
+            early, on_time, both = r[parts[0]], r[parts[1]], r[parts[2]]
+            out.append(dict(zip(keys, idx)) | {
+                "indicator_code": parts[2], "other_code": f"{parts[0]}+{parts[1]}", "value": both,
+                "other_value": early + on_time,
+                "message": f"early ({early:g}) + on time ({on_time:g}) ≠ early or on time ({both:g})",
+                "message_vi": f"số hồ sơ trước hạn ({_vn(early)}) cộng đúng hạn ({_vn(on_time)}) khác số hồ sơ "
+                              f"trước hạn và đúng hạn ({_vn(both)})",
+                "source_file": file, "source_row": row})
+    cols = keys + ["indicator_code", "other_code", "value", "other_value", "message", "message_vi", "source_file", "source_row"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _vn(x: float) -> str:
+    from .formatting import format_number
+
+    return format_number(x)
 
 
 def cross_checks(values: pd.DataFrame) -> pd.DataFrame:
@@ -128,26 +185,10 @@ def cross_checks(values: pd.DataFrame) -> pd.DataFrame:
 
     These are reported, never corrected: the figures stay as submitted.
     """
-    records = []
-    for (commune, period), group in values.groupby(["commune_code", "period"], sort=True):
-        by_code = group.drop_duplicates("indicator_code", keep="last").set_index("indicator_code")
-        for small, large, template in CROSS_CHECKS:
-            if small in by_code.index and large in by_code.index:
-                a, b = by_code.at[small, "value"], by_code.at[large, "value"]
-                if a == a and b == b and a > b:
-                    src = by_code.loc[small]
-                    records.append(issue(
-                        f"{commune} {period}: " + template.format(a=a, b=b), severity="warning",
-                        file=src["source_file"], row=src["source_row"], indicator_code=small, value=f"{a:g}",
-                        expected=f"at most {large} = {b:g}",
-                    ))
-        if {"S.HS.TRUOC_HAN", "S.HS.DUNG_HAN", "S.HS.DUNG_HEN"} <= set(by_code.index):
-            early, on_time, both = (by_code.at[c, "value"] for c in ("S.HS.TRUOC_HAN", "S.HS.DUNG_HAN", "S.HS.DUNG_HEN"))
-            if early + on_time != both:
-                src = by_code.loc["S.HS.DUNG_HEN"]
-                records.append(issue(
-                    f"{commune} {period}: early ({early:g}) + on time ({on_time:g}) ≠ early or on time ({both:g})",
-                    severity="warning", file=src["source_file"], row=src["source_row"],
-                    indicator_code="S.HS.DUNG_HEN", value=f"{both:g}", expected=f"{early + on_time:g}",
-                ))
+    hits = contradictions(values)
+    records = [
+        issue(f"{r.commune_code} {r.period}: {r.message}", severity="warning", file=r.source_file, row=r.source_row,
+              indicator_code=r.indicator_code, value=f"{r.value:g}", expected=f"at most {r.other_code} = {r.other_value:g}")
+        for r in hits.itertuples()
+    ]
     return issues_frame(records)

@@ -46,3 +46,20 @@ def test_catalogue_csv(capsys):
     assert main(["catalogue", "--format", "csv", "--period", "2021-Q3"]) == 0
     frame = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
     assert "S.HS.DUNG_HEN" in set(frame["code"]) and len(frame) == 158
+
+
+def test_metrics_and_findings_commands(seed_data, capsys, tmp_path):
+    main(["ingest", "--data-dir", str(seed_data.root)])
+    capsys.readouterr()
+    target = tmp_path / "m.csv"
+    assert main(["metrics", "--data-dir", str(seed_data.root), "--period", "2021-Q3", "--commune", "18217",
+                 "-o", str(target)]) == 0
+    frame = pd.read_csv(target, dtype={"commune_code": str})
+    for col in ["commune_code", "period", "metric", "value", "numerator", "denominator", "unit", "previous_value",
+                "change", "yoy_value", "yoy_change", "target", "target_met"]:
+        assert col in frame.columns
+    row = frame.set_index("metric").loc["R.HS.DUNG_HEN"]
+    assert (row["value"], row["numerator"], row["denominator"]) == (100, 490, 490)
+    assert main(["findings", "--data-dir", str(seed_data.root), "--period", "2021-Q3"]) == 0
+    out = capsys.readouterr().out
+    assert "bưu chính công ích" in out and "(19 người)" in out
