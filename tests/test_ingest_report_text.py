@@ -124,3 +124,17 @@ def test_quirks_variants_of_the_seed(data_dir, tmp_path):
     assert result.ok
     got = Store(data_dir).read("values").set_index("indicator_code")["value"].to_dict()
     assert got == pytest.approx({**SEED_APPENDIX, **SEED_NARRATIVE})
+
+
+def test_dossier_breakdown_early_and_on_time():
+    text = "Trong quý III, hồ sơ giải quyết trước hạn và đúng hạn 490 hồ sơ, trong đó trước hạn 300 hồ sơ, đúng hạn 190 hồ sơ."
+    assert {c: v for c, v, _ in dossier_figures(text)} == {
+        "S.HS.DUNG_HEN": 490, "S.HS.TRUOC_HAN": 300, "S.HS.DUNG_HAN": 190}
+    assert {c: v for c, v, _ in dossier_figures("hồ sơ giải quyết đúng hạn (không kể trước hạn) 190 hồ sơ")} == {
+        "S.HS.DUNG_HAN": 190}
+
+
+def test_budget_plan_in_a_longer_sentence():
+    text = "Dự toán thu ngân sách năm 2021 được giao: 1 784 881 674 đồng. Tổng thu 2 590 755 750 đồng, đạt 145,15% dự toán."
+    assert {c: v for c, v, _ in budget_figures(text)} == {
+        "S.NS.DU_TOAN": 1784881674, "S.NS.THU": 2590755750, "S.NS.TY_LE_DU_TOAN": 145.15}

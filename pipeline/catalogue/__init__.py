@@ -109,10 +109,14 @@ class Catalogue:
 
     def __init__(self, table: pd.DataFrame):
         self.table = table.sort_values("order", kind="stable").reset_index(drop=True)
+        self._versions: dict[date, Catalogue] = {}
 
     def valid_on(self, day: date) -> "Catalogue":
-        keep = (self.table["valid_from"] <= day) & (self.table["valid_to"].isna() | (self.table["valid_to"] >= day))
-        return Catalogue(self.table.loc[keep])
+        """The rows valid on ``day`` (memoised: catalogues are immutable)."""
+        if day not in self._versions:
+            keep = (self.table["valid_from"] <= day) & (self.table["valid_to"].isna() | (self.table["valid_to"] >= day))
+            self._versions[day] = Catalogue(self.table.loc[keep])
+        return self._versions[day]
 
     def for_period(self, period: "str | Period") -> "Catalogue":
         """The catalogue version in force at the end of ``period``."""
@@ -120,7 +124,8 @@ class Catalogue:
 
     @cached_property
     def by_code(self) -> dict[str, pd.Series]:
-        return {row["code"]: row for _, row in self.table.iterrows()}
+        records = self.table.to_dict("index")
+        return {rec["code"]: pd.Series(rec) for rec in records.values()}
 
     def __contains__(self, code: str) -> bool:
         return code in self.by_code

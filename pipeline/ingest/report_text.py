@@ -10,6 +10,7 @@ cells, the header repeated at page breaks) is matched to the catalogue.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -43,6 +44,7 @@ AREA_KEYWORDS = [
 # Dossier-flow clauses: first matching pattern wins (order matters).
 _DOSSIER_PATTERNS = [
     ("S.HS.DANG_QUA_HAN", r"đang (?:giải quyết|xử lý)[^\d]*quá hạn"),
+    ("S.HS.DUNG_HAN", r"đúng hạn \(không kể trước hạn\)|đúng hạn không kể trước hạn"),
     ("S.HS.DUNG_HEN", r"trước hạn và đúng hạn|trước và đúng hạn|đúng hạn và trước hạn|đúng hẹn|đúng hạn"),
     ("S.HS.TRUOC_HAN", r"trước hạn"),
     ("S.HS.QUA_HAN", r"quá hạn|trễ hạn|chậm"),
@@ -74,6 +76,7 @@ def dossier_figures(text: str) -> list[tuple[str, float, str]]:
     for sentence in re.split(r"(?<=[.;])\s+|\n", text):
         if "hồ sơ" not in sentence.lower():
             continue
+        in_sentence: set[str] = set()
         for clause in re.split(r"[,;]", sentence):
             low = normalise_tones(clause).lower()
             if "hồ sơ" not in low and not _NEGATION.search(low):
@@ -81,6 +84,9 @@ def dossier_figures(text: str) -> list[tuple[str, float, str]]:
             code = next((c for c, pattern in _DOSSIER_PATTERNS if re.search(pattern, low)), None)
             if code is None:
                 continue
+            if code == "S.HS.DUNG_HEN" and {"S.HS.DUNG_HEN", "S.HS.TRUOC_HAN"} <= in_sentence:
+                code = "S.HS.DUNG_HAN"  # "... trước hạn và đúng hạn N, trong đó trước hạn X, đúng hạn Y"
+            in_sentence.add(code)
             numbers = [n for n in find_numbers(clause) if not re.search(r"mức độ\s*$", clause[: n[2]])]
             if numbers:
                 found.append((code, numbers[0][0], clause.strip()))
@@ -105,7 +111,8 @@ def budget_figures(text: str) -> list[tuple[str, float, str]]:
                 if re.search(r"đạt\s*$|bằng\s*$|so với dự toán\s*$", before.rstrip(": ")) or "dự toán" in before[-40:] or "đạt" in before[-12:]:
                     found.append(("S.NS.TY_LE_DU_TOAN", value, sentence.strip()))
             elif after.lstrip().startswith(("đồng", "đ ", "đ.", "đ,", "vnđ")):
-                if "dự toán" in before[-40:]:
+                clause = re.split(r"[,;.]\s", before)[-1]
+                if "dự toán" in clause:
                     code = "S.NS.DU_TOAN"
                 elif "tại xã" in before:
                     code = "S.NS.THU_TAI_XA"
@@ -125,25 +132,77 @@ def _area_of(heading: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class ReportLine:
+    """One line of a report: a line of text, or one line of a Word paragraph.
+
+    ``text`` is plain (no Markdown marks, markup or extra spaces); ``heading``
+    says whether the line is a heading (``#`` in Markdown, a heading style in
+    Word); ``row`` is where it is in the file, for messages and provenance.
+    """
+
+    text: str
+    heading: bool = False
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the appendix table: cells in the order STT, label, unit, value, note (extra cells after)."""
+
+    cells: tuple[str, ...]
+    row: int
+    raw: str
+
+
 def parse_report_text(
     text: str, *, display: str, catalogue: Catalogue, registry: Registry,
-    commune_hint: str | None = None, period_hint: str | None = None,
+    commune_hint: str | None = None, period_hint: str | None = None, hint_source: str = "file name or column",
 ) -> Extract:
     """Parse one report in text form; file-level problems raise :class:`InputError`."""
-    lines = text.split("\n")
-    plain = [_plain(line) for line in lines]
+    raw_lines = text.split("\n")
+    lines = [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1) for i, line in enumerate(raw_lines)]
+    appendix_at = find_appendix(lines)
+    table: list[TableRow] = []
+    title = None
+    if appendix_at is not None:
+        table = [TableRow(tuple(line.split("\t")), i + 1, line.rstrip("\r\n"))
+                 for i, line in enumerate(raw_lines[appendix_at:], start=appendix_at) if "\t" in line]
+        title = " ".join(line.text for line in lines[appendix_at: appendix_at + 3])
+    return parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
+                        catalogue=catalogue, registry=registry, commune_hint=commune_hint,
+                        period_hint=period_hint, hint_source=hint_source)
+
+
+def find_appendix(lines: list[ReportLine]) -> int | None:
+    """Index of the line that opens the appendix ("Phụ lục 2B"), if any."""
+    return next((i for i, line in enumerate(lines) if match_key(line.text).startswith("phụ lục")), None)
+
+
+def parse_report(
+    lines: list[ReportLine], *, appendix_at: int | None, appendix_title: str | None, table: list[TableRow],
+    display: str, catalogue: Catalogue, registry: Registry, commune_hint: str | None = None,
+    period_hint: str | None = None, hint_source: str = "file name or column",
+) -> Extract:
+    """Parse a report already split into lines (and its appendix into table rows), whatever its format.
+
+    ``lines`` is the whole document in reading order; ``appendix_at`` the
+    index of the line opening the appendix (``None``: no appendix);
+    ``appendix_title`` its title text (checked against the subject line);
+    ``table`` the appendix rows.  Text and Word reports both end here.
+    """
+    plain = [line.text for line in lines]
     keys = [match_key(p) for p in plain]
     synthetic = any(_SYNTHETIC in k for k in keys[:40])
-    appendix_at = next((i for i, k in enumerate(keys) if k.startswith("phụ lục")), None)
     body_end = appendix_at if appendix_at is not None else len(lines)
 
-    facts = _header_facts(plain[:body_end], keys[:body_end], display)
-    period = _detect_period(facts, plain, appendix_at, display, period_hint)
-    commune = _detect_commune(facts, registry, period, display, commune_hint)
+    facts = _header_facts(lines[:body_end], keys[:body_end], display)
+    period = _detect_period(facts, appendix_title, display, period_hint, hint_source)
+    commune = _detect_commune(facts, registry, period, display, commune_hint, hint_source)
     cat = catalogue.for_period(period)
 
     extract = Extract(file=display)
-    narratives, figures = _sections(lines, plain, keys, facts.get("_subject_at", 0), body_end, display)
+    narratives, figures = _sections(lines, keys, facts.get("_subject_at", 0), body_end)
     extract.narratives = pd.DataFrame(
         [{**n, "commune_code": commune.code, "period": period.id, "source_file": display} for n in narratives],
         columns=NARRATIVE_COLUMNS,
@@ -157,7 +216,13 @@ def parse_report_text(
         for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
     ]
     if appendix_at is not None:
-        rows += _appendix_rows(lines[appendix_at:], appendix_at, cat, display, extract.issues)
+        rows += [
+            {
+                "indicator_code": code, "raw_value": r["value"], "cumulative_value": cumulative_from_note(r["note"]),
+                "note": r["note"], "source_file": display, "source_row": r["row"], "raw_text": r["raw_text"],
+            }
+            for code, r in match_appendix(table, cat, display, extract.issues)
+        ]
         for row in rows:
             row.update(commune_code=commune.code, period=period.id, synthetic=synthetic)
     else:
@@ -173,8 +238,9 @@ def parse_report_text(
     return extract
 
 
-def _header_facts(plain: list[str], keys: list[str], display: str) -> dict:
+def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dict:
     facts: dict = {"doc_date": None}
+    plain = [line.text for line in lines]
     # The issuing body is the first block of lines ("ỦY BAN NHÂN DÂN" / "Xã Sơn Phú").
     first = next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
     head = []
@@ -192,7 +258,7 @@ def _header_facts(plain: list[str], keys: list[str], display: str) -> dict:
             try:
                 facts["doc_date"] = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
             except ValueError:
-                raise InputError("impossible date in the header", file=display, row=i + 1, value=p,
+                raise InputError("impossible date in the header", file=display, row=lines[i].row, value=p,
                                  expected="a real date 'ngày DD tháng MM năm YYYY'") from None
             facts["place"] = m.group("place").strip()
         elif keys[i] == "báo cáo" and "_subject_at" not in facts:
@@ -221,18 +287,17 @@ def _header_facts(plain: list[str], keys: list[str], display: str) -> dict:
     return facts
 
 
-def _detect_period(facts: dict, plain: list[str], appendix_at: int | None, display: str, hint: str | None) -> Period:
+def _detect_period(facts: dict, appendix_title: str | None, display: str, hint: str | None, hint_source: str) -> Period:
     default_year = facts["doc_date"].year if facts.get("doc_date") else None
     found: list[tuple[str, Period]] = []
-    for where, text in (("subject line", facts.get("subject")),
-                        ("appendix title", " ".join(plain[appendix_at: appendix_at + 3]) if appendix_at is not None else None)):
+    for where, text in (("subject line", facts.get("subject")), ("appendix title", appendix_title)):
         if text:
             try:
                 found.append((where, parse_period_phrase(text, default_year=default_year)))
             except PeriodError:
                 pass
     if hint:
-        found.append(("file name or column", Period.parse(hint)))
+        found.append((hint_source, Period.parse(hint)))
     if not found:
         raise InputError("cannot tell the reporting period", file=display,
                          expected="a subject line such as 'quý III năm 2021' or a period in the file name")
@@ -244,7 +309,8 @@ def _detect_period(facts: dict, plain: list[str], appendix_at: int | None, displ
     return first
 
 
-def _detect_commune(facts: dict, registry: Registry, period: Period, display: str, hint: str | None):
+def _detect_commune(facts: dict, registry: Registry, period: Period, display: str, hint: str | None,
+                    hint_source: str = "file name"):
     name = facts.get("issuer_name", "")
     unit = None
     if name:
@@ -260,7 +326,7 @@ def _detect_commune(facts: dict, registry: Registry, period: Period, display: st
         except UnknownCommuneError as exc:
             raise InputError(str(exc), file=display, value=hint, expected="a commune code valid in the period") from None
         if unit is not None and unit != hinted:
-            raise InputError(f"the header names {unit.full_name} ({unit.code}) but the file name says {hint}",
+            raise InputError(f"the header names {unit.full_name} ({unit.code}) but the {hint_source} says {hint}",
                              file=display, expected="one commune per file")
         unit = hinted
     if unit is None:
@@ -269,11 +335,12 @@ def _detect_commune(facts: dict, registry: Registry, period: Period, display: st
     return unit
 
 
-def _sections(lines, plain, keys, start, end, display):
+def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
     """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them."""
     sections: list[dict] = []
     figures: list[tuple[str, float, str, int]] = []
-    part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", start + 1, []
+    first_row = lines[start].row if start < len(lines) else (lines[-1].row + 1 if lines else 1)
+    part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", first_row, []
     seq = 0
 
     def flush():
@@ -285,14 +352,14 @@ def _sections(lines, plain, keys, start, end, display):
                              "text": body, "source_row": heading_row})
 
     for i in range(start, end):
-        raw, p, k = lines[i], plain[i], keys[i]
+        line, p, k = lines[i], lines[i].text, keys[i]
         if k.startswith("nơi nhận"):
             break
         if k.startswith("trên đây là"):
             flush()
-            part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", i + 1, [p]
+            part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", line.row, [p]
             continue
-        if raw.lstrip().startswith("#") and p:
+        if line.heading and p:
             m = _HEADING_NUMBER.match(p)
             num, title = (m.group(1), m.group(2)) if m else ("", p)
             flush()
@@ -304,14 +371,14 @@ def _sections(lines, plain, keys, start, end, display):
             elif part == "II" and num:
                 tkey = match_key(title)
                 area = "ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey) else ("uu_diem" if "ưu điểm" in tkey else area)
-            number, heading, heading_row = num, title, i + 1
+            number, heading, heading_row = num, title, line.row
             continue
         if p:
             paragraphs.append(p)
             if part == "I" and area == "3":
-                figures += [(c, v, clause, i + 1) for c, v, clause in dossier_figures(p)]
+                figures += [(c, v, clause, line.row) for c, v, clause in dossier_figures(p)]
             elif part == "I" and area == "8":
-                figures += [(c, v, clause, i + 1) for c, v, clause in budget_figures(p)]
+                figures += [(c, v, clause, line.row) for c, v, clause in budget_figures(p)]
     flush()
     return sections, figures
 
@@ -331,19 +398,23 @@ def _dedupe_figures(figures, display, issues):
     return list(seen.values())
 
 
-def _appendix_rows(lines: list[str], offset: int, cat: Catalogue, display: str, issues: list[dict]) -> list[dict]:
-    """Logical appendix rows: header rows dropped, continuation rows joined to the row above."""
+def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: list[dict]) -> list[tuple[str, dict]]:
+    """Match appendix rows to catalogue codes: ``[(code, logical row)]``.
+
+    Header rows (repeated at page breaks) are dropped and continuation rows
+    joined to the row above; each logical row is a dict with ``stt``,
+    ``label``, ``unit``, ``value``, ``note``, ``row``, ``raw_text`` and
+    ``index`` (the position in ``table`` of its first row).  Rows that match
+    nothing, and matches that are not exact, are reported in ``issues``.
+    """
     logical: list[dict] = []
-    for n, line in enumerate(lines):
-        if "\t" not in line:
-            continue
-        line_no = offset + n + 1
-        parts = line.split("\t")
+    for index, trow in enumerate(table):
+        parts, line_no = list(trow.cells), trow.row
         cells = [clean(c) for c in parts] + [""] * 5
         stt, label, unit, value, note = cells[:5]
         if any(clean(c) for c in parts[5:]):
             issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no, severity="warning",
-                                value=line.strip(), expected="5 columns: STT, label, unit, value, note"))
+                                value=trow.raw.strip(), expected="5 columns: STT, label, unit, value, note"))
         if match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính"):
             continue  # the table header, repeated at each page break
         if not any((stt, label, unit, value, note)):
@@ -352,17 +423,17 @@ def _appendix_rows(lines: list[str], offset: int, cat: Catalogue, display: str, 
         if prev is not None and not stt and not value and not note and not (label and unit):
             if unit and not label:  # a legend split over two rows (5.3.1)
                 prev["unit"] += " " + unit
-                prev["raw_text"] += "\n" + line.rstrip("\r\n")
+                prev["raw_text"] += "\n" + trow.raw
                 continue
             if label and not cat.match_row("", label):
                 prev["label"] += " " + label  # a label continued on the next row (3.4.5)
-                prev["raw_text"] += "\n" + line.rstrip("\r\n")
+                prev["raw_text"] += "\n" + trow.raw
                 continue
         logical.append({"stt": stt, "label": label, "unit": unit, "value": value, "note": note,
-                        "row": line_no, "raw_text": line.rstrip("\r\n")})
+                        "row": line_no, "raw_text": trow.raw, "index": index})
         logical[-1]["code_printed"] = stt.strip(". ").lower() not in ("", "trong đó", "trong", "đó")
 
-    rows: list[dict] = []
+    matched: list[tuple[str, dict]] = []
     context: str | None = None
     for r in logical:
         match = cat.match_row(r["stt"], r["label"], context=context)
@@ -376,8 +447,5 @@ def _appendix_rows(lines: list[str], offset: int, cat: Catalogue, display: str, 
                                 expected=cat.get(match.code)["label"]))
         if r["code_printed"]:
             context = match.code
-        rows.append({
-            "indicator_code": match.code, "raw_value": r["value"], "cumulative_value": cumulative_from_note(r["note"]),
-            "note": r["note"], "source_file": display, "source_row": r["row"], "raw_text": r["raw_text"],
-        })
-    return rows
+        matched.append((match.code, r))
+    return matched
