@@ -52,7 +52,9 @@ Deliberate DEFECTS (for checks to find; see :data:`DEFECTS`):
 3. ``missing_quarter`` — 18142 (Sơn Tiến) 2020-Q3: no rows at all.  (Its 2020-Q4
    still carries over the dossiers of that unreported quarter.)
 4. ``cumulative_mismatch`` — 18205 (Sơn Long) 2021-Q3: the note of 7.1.8.3 states
-   a year-to-date cumulative 9,5 points above what its 2021-Q1…Q3 rates give.
+   a year-to-date cumulative 9,5 points above what its 2021-Q1…Q3 rates give, and
+   the note of S.HS.NHAN_MOI a year-to-date total 37 dossiers above the quarters' sum
+   (the count is what the metrics stage can check; the rate has no counts behind it).
 5. ``overdue_dossiers`` — 18133 (Thị trấn Phố Châu) 2021-Q2: 3 dossiers resolved
    late (S.HS.QUA_HAN) and 2 in progress past due (S.HS.DANG_QUA_HAN); 3.4.3 and
    3.4.4 below 100.  Every other commune-quarter has 0 and 0.  (Written as a
@@ -295,12 +297,15 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
         r["7.2.5.2"] = iso_done
         r["7.2.5.3"] = _r1(100 * iso_done / da)
         rate = _r1(100 * online / handled)
-        acc = ytd.setdefault(period.year, [0, 0])
+        acc = ytd.setdefault(period.year, [0, 0, 0])
         acc[0] += online
         acc[1] += handled
+        acc[2] += nhan
         cumulative = round(100 * acc[0] / acc[1], 2)
         if ("cumulative_mismatch", code, period.id) in _DEFECT_AT:
             cumulative = round(cumulative + 9.5, 2)
+            # a count's cumulative can be checked against the quarters (a rate without counts cannot)
+            notes["S.HS.NHAN_MOI"] = f"(Lũy kế {acc[2] + 37})"
         r["7.1.8.3"] = rate
         notes["7.1.8.3"] = f"(Lũy kế {format_vi_number(cumulative)}%)"
 

@@ -68,7 +68,9 @@ def test_shape(frame, wide):
     assert not frame.duplicated(KEY + ["indicator_code"]).any()
     values = frame["value"].dropna()
     assert all(type(v) in (int, float) for v in values)
-    assert (frame.loc[frame["indicator_code"] != "7.1.8.3", "note"] == "").all()
+    noted = frame.loc[frame["note"] != ""]
+    assert set(noted["indicator_code"]) == {"7.1.8.3", "S.HS.NHAN_MOI"}
+    assert noted.loc[noted["indicator_code"] == "S.HS.NHAN_MOI", ["commune_code", "period"]].values.tolist() == [["18205", "2021-Q3"]]
 
 
 # -- (b) identities on every non-defect commune-quarter ----------------------------------
@@ -304,3 +306,23 @@ def test_the_bundled_sample_is_current(tmp_path):
     paths = write_district(generate_district(), tmp_path)
     for path in paths:
         assert (bundled / path.relative_to(tmp_path)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_metrics_stage_finds_every_planted_defect(ingested):
+    """The metrics stage raises a finding for each defect the generator plants (the missing quarter stays missing)."""
+    from pipeline.metrics import run_metrics
+
+    root, _, _ = ingested
+    out = run_metrics(data_paths(root))
+    f = out["findings"]
+    hits = set(zip(f["finding"], f["commune_code"], f["period"]))
+    assert ("staff_above_quota", "18175", "2021-Q1") in hits
+    assert ("contradiction", "18199", "2020-Q2") in hits
+    assert ("cumulative_mismatch", "18205", "2021-Q3") in hits
+    assert ("overdue_dossiers", "18133", "2021-Q2") in hits
+    assert ("postal_not_used", "18211", "2021-Q3") not in hits and ("postal_not_used", "18213", "2021-Q3") not in hits
+    assert ("postal_not_used", "18136", "2021-Q3") in hits
+    m = out["metrics"]
+    gap = m.loc[(m["commune_code"] == "18142") & (m["metric"] == "S.HS.NHAN_MOI")]
+    assert "2020-Q3" not in set(gap["period"]) and "2020-9M" not in set(gap["period"])
+    assert gap.loc[gap["period"] == "2020-Q4", "previous_value"].isna().all()
