@@ -16,8 +16,9 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 def _notebook(cells: list) -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
-    for cell in cells:  # papermill's parameter inspection expects every cell to carry a tags list
-        cell.metadata.setdefault("tags", [])
+    for number, cell in enumerate(cells):
+        cell.id = f"cell-{number:02d}"  # stable ids: rebuilding changes nothing
+        cell.metadata.setdefault("tags", [])  # papermill's parameter inspection expects a tags list
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
@@ -53,9 +54,57 @@ def ingest_notebook() -> nbformat.NotebookNode:
     ])
 
 
+def trends_notebook() -> nbformat.NotebookNode:
+    params = new_code_cell(
+        'period: str = "2021-Q3"  # reporting period, e.g. 2021-Q3, 2021-6M\n'
+        'district: str = "439"  # district code (439: Hương Sơn)\n'
+        'commune: str = "18217"  # commune to follow in detail (empty: none)\n'
+        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)'
+    )
+    params.metadata["tags"] = ["parameters"]
+    return _notebook([
+        new_markdown_cell("# Xu hướng CCHC của huyện\n\nTrends, ratios, targets and findings of a district's communes. "
+                          "Run `01_ingest` first (or `cchc ingest`)."),
+        params,
+        new_code_cell(
+            "%matplotlib inline\n"
+            "import pandas as pd\n\n"
+            "from pipeline import charts\n"
+            "from pipeline.communes import load_registry\n"
+            "from pipeline.config import data_paths\n"
+            "from pipeline.metrics import rollup, run_metrics\n"
+            "from pipeline.summaries import district_table, findings_table, key_ratio_table\n\n"
+            "pd.set_option(\"display.max_rows\", 200)\n"
+            "registry = load_registry()\n"
+            "out = run_metrics(data_paths(data_dir or None), registry=registry)\n"
+            "metrics, findings = out[\"metrics\"], out[\"findings\"]\n"
+            "roll = rollup(metrics, registry)\n"
+            "quarters = charts.last_quarters(period, 8)\n"
+            "focus = registry.resolve(commune, period).key if commune else None"
+        ),
+        new_markdown_cell("## Toàn huyện\n\nCounts add up across communes; ratios are recomputed from the summed "
+                          "numerators and denominators, never averaged."),
+        new_code_cell('district_table(roll, period=period, district_code=district, metrics_to_show=['
+                      '"S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "R.HS.DUNG_HEN", "R.DVC.MUC_3_4", "R.KH.HOAN_THANH", '
+                      '"R.NV.DUNG_HAN", "R.NS.DU_TOAN"])'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.HS.DUNG_HEN", periods=quarters)'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.DVC.MUC_3_4", periods=quarters)'),
+        new_markdown_cell("## Xếp hạng các xã\n\nKey ratios and each commune's rank in the district (1 = best)."),
+        new_code_cell("key_ratio_table(metrics, registry, period=period, district_code=district)"),
+        new_code_cell('charts.commune_ranking(metrics, {u.key: u.name for u in registry}, period=period, '
+                      'metric="R.HS.DUNG_HEN", highlight=focus)'),
+        new_markdown_cell("## Xã được chọn"),
+        new_code_cell("charts.dossier_trend(metrics, commune_key=focus, period=period) if focus else None"),
+        new_code_cell("charts.rate_against_target(metrics, commune_key=focus, period=period) if focus else None"),
+        new_markdown_cell("## Tồn tại, hạn chế (findings)"),
+        new_code_cell("findings_table(findings, registry, period=period, district_code=district)"),
+    ])
+
+
 def main() -> None:
     NOTEBOOKS.mkdir(exist_ok=True)
     nbformat.write(ingest_notebook(), NOTEBOOKS / "01_ingest.ipynb")
+    nbformat.write(trends_notebook(), NOTEBOOKS / "02_trends.ipynb")
 
 
 if __name__ == "__main__":

@@ -33,3 +33,20 @@ def test_ingest_notebook_runs_with_papermill(seed_data, tmp_path):
     assert "1 new submission(s) (46 values)" in text
     assert "Xã Sơn Phú" in text
     assert (seed_data.processed / "values.parquet").exists()
+
+
+def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
+    from pipeline.ingest import ingest
+    from tests.conftest import FIXTURES
+
+    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", seed_data.raw)
+    ingest(None, data=seed_data)
+    out = tmp_path / "trends.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS_DIR / "02_trends.ipynb"), str(out),
+                        parameters={"data_dir": str(seed_data.root), "period": "2021-Q3", "commune": "18217"},
+                        progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) >= 4  # district trends, ranking, the commune's dossiers and online rate
+    text = json.dumps(nb.cells, ensure_ascii=False)
+    assert "Xã Sơn Phú" in text and "postal_not_used" in text and "staff_above_quota" in text
