@@ -101,10 +101,31 @@ def trends_notebook() -> nbformat.NotebookNode:
     ])
 
 
+def report_notebook() -> nbformat.NotebookNode:
+    params = new_code_cell(
+        'commune: str = "18217"  # commune code (mã đơn vị hành chính); 18217 is Xã Sơn Phú\n'
+        'period: str = "2021-Q3"  # reporting period id: 2021-Q3, 2021-6M, 2021-9M, 2021-Y\n'
+        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)\n'
+        'output_dir: str = ""  # outputs directory that cchc render writes into (empty: the project outputs/)'
+    )
+    params.metadata["tags"] = ["parameters"]
+    show = lambda name: new_code_cell(f"report.{name}(rd)")  # noqa: E731
+    return _notebook([
+        new_markdown_cell("# Báo cáo CCHC của xã\n\nThe commune report. Run as-is in JupyterLab, or through "
+                          "`cchc render` / papermill. Only the HTML outputs below go into the rendered report."),
+        params,
+        new_code_cell("from pipeline import report\nfrom pipeline.config import data_paths\n\n"
+                      "rd = report.load(commune=commune, period=period, data=data_paths(data_dir or None))"),
+        show("header_html"), show("results_html"), show("assessment_html"), show("closing_html"),
+        show("charts_html"), show("appendix_html"),
+    ])
+
+
 def main() -> None:
     NOTEBOOKS.mkdir(exist_ok=True)
     nbformat.write(ingest_notebook(), NOTEBOOKS / "01_ingest.ipynb")
     nbformat.write(trends_notebook(), NOTEBOOKS / "02_trends.ipynb")
+    nbformat.write(report_notebook(), NOTEBOOKS / "commune_report.ipynb")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,182 @@
+"""Rendering: the report notebook executed by papermill, converted by nbconvert with the
+project template (HTML), then by WeasyPrint (PDF, A4, Nghị định 30 layout).
+
+Output of one report: ``{outputs}/{period}/{commune_code}-{ascii-slug}/`` holding
+``report.ipynb`` (executed), ``report.html`` and ``report.pdf``.  A report is built in a
+temporary directory beside it and renamed into place only when complete; paths are built
+from validated ids and an ASCII slug, and checked to stay inside the outputs directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import nbformat
+
+from .communes import Commune, load_registry
+from .config import NOTEBOOKS_DIR, PACKAGE_DIR, DataPaths
+from .errors import CchcError
+from .periods import Period
+from .text import ascii_slug
+
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
+TEMPLATE_DIR = PACKAGE_DIR / "templates"
+CSS_FILE = TEMPLATE_DIR / "report" / "report.css"
+FONTS_DIR = PACKAGE_DIR / "fonts"
+FORMATS = ("html", "pdf")
+
+
+class RenderError(CchcError):
+    """A report could not be rendered (the executed notebook is kept for inspection)."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    commune: Commune
+    period: Period
+    directory: Path
+    files: dict[str, Path]
+
+
+def report_dir(outputs_dir: Path, period: "str | Period", commune: Commune) -> Path:
+    """``outputs/{period}/{code}-{slug}``, guaranteed to lie inside ``outputs_dir``."""
+    p = Period.parse(period)
+    code = ascii_slug(commune.code, max_length=12)
+    target = (Path(outputs_dir) / p.id / f"{code}-{ascii_slug(commune.name)}").resolve()
+    if not target.is_relative_to(Path(outputs_dir).resolve()):
+        raise RenderError(f"refusing to write outside {outputs_dir}: {target}")
+    return target
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in (text or "html,pdf").split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise RenderError(f"unknown format(s) {bad}; expected a comma-separated list of {', '.join(FORMATS)}")
+    return formats
+
+
+def notebook_parameters(commune: Commune, period: Period, data: DataPaths, outputs_dir: Path) -> dict:
+    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "output_dir": str(outputs_dir)}
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (project nbconvert template)."""
+    exporter = _exporter()
+    html, _ = exporter.from_notebook_node(nb, resources={"cchc_css": CSS_FILE.read_text(encoding="utf-8"),
+                                                         "cchc_title": title})
+    return html
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="cchc_report", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def _pdf_stylesheet():
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    faces = "".join(
+        f"@font-face {{ font-family: 'Liberation Serif'; src: url('{name}'); font-weight: {w}; font-style: {s}; }}\n"
+        for name, w, s in (("LiberationSerif-Regular.ttf", "normal", "normal"), ("LiberationSerif-Bold.ttf", "bold", "normal"),
+                           ("LiberationSerif-Italic.ttf", "normal", "italic"), ("LiberationSerif-BoldItalic.ttf", "bold", "italic"))
+    )
+    css = faces + "body, .recipient, .appendix-table { font-family: 'Liberation Serif', serif; }\n"
+    return CSS(string=css, base_url=str(FONTS_DIR) + "/", font_config=fonts), fonts
+
+
+def _local_only(url: str, timeout: int = 10, ssl_context=None):
+    """WeasyPrint URL fetcher: the bundled fonts and data: URLs only; nothing from the network."""
+    from weasyprint import default_url_fetcher
+
+    if url.startswith("data:"):
+        return default_url_fetcher(url)
+    if url.startswith("file://"):
+        path = Path(url[len("file://"):]).resolve()
+        if path.is_relative_to(FONTS_DIR.resolve()):
+            return default_url_fetcher(url)
+    raise ValueError(f"refusing to fetch {url!r}: reports use no outside resources")
+
+
+def html_to_pdf(html: str, target: Path) -> None:
+    """Write ``html`` as an A4 PDF with the bundled serif font embedded."""
+    from weasyprint import HTML
+
+    stylesheet, fonts = _pdf_stylesheet()
+    HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_local_only).write_pdf(
+        str(target), stylesheets=[stylesheet], font_config=fonts)
+
+
+def execute(parameters: dict, target: Path, *, engine_name: str | None = None, kernel_name: str | None = None,
+            timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
+    """Execute the report notebook with papermill into ``target``; raise :class:`RenderError` on failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        return pm.execute_notebook(str(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
+                                   engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
+                                   cwd=str(NOTEBOOKS_DIR), **engine_kwargs)
+    except PapermillExecutionError as exc:
+        raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                          f"(executed notebook kept at {target})") from exc
+
+
+def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_dir: Path,
+                  formats: tuple[str, ...] = FORMATS, engine_name: str | None = None, **engine_kwargs) -> RenderResult:
+    """Render one commune's report for one period into the outputs directory (atomically)."""
+    p = Period.parse(period)
+    commune = load_registry().resolve(commune_code, p)
+    outputs_dir = Path(outputs_dir)
+    final = report_dir(outputs_dir, p, commune)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    work.chmod(0o755)  # shared over a web server: readable like any other output
+    try:
+        nb = execute(notebook_parameters(commune, p, data, outputs_dir), work / "report.ipynb",
+                     engine_name=engine_name, **engine_kwargs)
+        files = {"ipynb": final / "report.ipynb"}
+        html = notebook_to_html(nb, title=f"Báo cáo CCHC {p.label_vi} - {commune.full_name}")
+        if "html" in formats or "pdf" in formats:
+            (work / "report.html").write_text(html, encoding="utf-8")
+            files["html"] = final / "report.html"
+        if "pdf" in formats:
+            html_to_pdf(html, work / "report.pdf")
+            files["pdf"] = final / "report.pdf"
+        _swap_in(work, final)
+    except RenderError:
+        _keep_failed(work, final)
+        raise
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return RenderResult(commune, p, final, files)
+
+
+def _swap_in(work: Path, final: Path) -> None:
+    """Replace ``final`` with ``work`` so that readers never see a half-written report."""
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:6]}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(work, final)
+    shutil.rmtree(old, ignore_errors=True)
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+
+
+def _keep_failed(work: Path, final: Path) -> None:
+    """Keep a failed run's executed notebook beside the report, as ``{name}.failed/``."""
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    os.replace(work, failed)
