@@ -9,6 +9,7 @@ gaps in a line, never zeros.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import matplotlib.style
@@ -167,8 +168,13 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as an inline SVG string (text drawn as paths: no font needed)."""
+    """The figure as an inline SVG string (text drawn as paths: no font needed).
+
+    The RDF metadata block (a creation date and outside vocabulary addresses) is dropped, so the
+    same figure always gives the same bytes.
+    """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
+    return svg

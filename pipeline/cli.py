@@ -59,6 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output file (csv or parquet)")
     _data_dir(p)
 
+    p = sub.add_parser("template", help="write the fill-in form (Phụ lục 2B, .xlsx) of one commune and period")
+    p.add_argument("--commune", required=True, help="commune code, e.g. 18217")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.xlsx)")
+    _data_dir(p)
+
+    p = sub.add_parser("render", help="render one commune's report (HTML and PDF) into the outputs directory")
+    p.add_argument("--commune", required=True, help="commune code, e.g. 18217")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
+    p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
+    _data_dir(p)
+
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
@@ -71,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
-         "metrics": cmd_metrics, "findings": cmd_findings}[args.command](args)
+         "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
+         "render": cmd_render}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -178,6 +192,41 @@ def cmd_findings(args: argparse.Namespace) -> int:
         print(f"{len(rows)} finding(s)", file=sys.stderr)
         return 0
     _emit(rows, args)
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .store import Store
+    from .template import form_rows, previous_values, write_form
+
+    if args.output.suffix.lower() != ".xlsx":
+        raise UsageError(f"the form is an Excel workbook: give -o FILE.xlsx, not {args.output.name!r}")
+    period = Period.parse(args.period)
+    unit = load_registry().resolve(args.commune, period)
+    catalogue = load_catalogue()
+    before = period.previous()
+    previous = previous_values(Store(data_paths(args.data_dir)).read("values"), commune=unit, period=before)
+    rows = form_rows(catalogue, period=period, previous=previous)
+    version = ", ".join(sorted(set(catalogue.for_period(period).table["version"])))
+    write_form(rows, args.output, commune=unit, period=period, previous_period=before, catalogue_version=version)
+    print(f"form for {unit.full_name} ({unit.code}) {period.id} written to {args.output}: "
+          f"{int((rows['row_type'] == 'input').sum())} indicators, {len(previous)} value(s) of {before.id} shown",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .config import DEFAULT_OUTPUTS_DIR
+    from .metrics import run_metrics
+    from .render import parse_formats, render_report
+
+    formats = parse_formats(args.format)
+    data = data_paths(args.data_dir)
+    run_metrics(data)
+    result = render_report(args.commune, args.period, data=data, outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
+                           formats=formats)
+    for kind, path in result.files.items():
+        print(f"{kind:6} {path}")
     return 0
 
 

@@ -23,6 +23,8 @@ DEFAULT_OUTPUTS_DIR = Path(os.environ.get("CCHC_OUTPUTS_DIR", PROJECT_ROOT / "ou
 #: Input limits (a hostile or broken file must not exhaust the machine).
 MAX_INPUT_BYTES = int(os.environ.get("CCHC_MAX_INPUT_BYTES", 50 * 1024 * 1024))
 MAX_INPUT_ROWS = int(os.environ.get("CCHC_MAX_INPUT_ROWS", 2_000_000))
+#: Cells of a workbook (sum over sheets of each used range) or of a Word document's tables.
+MAX_INPUT_CELLS = int(os.environ.get("CCHC_MAX_INPUT_CELLS", 2_000_000))
 
 
 @dataclass(frozen=True)

@@ -431,7 +431,7 @@ def appendix_rows(rd: ReportData) -> list[dict]:
         note = stored["note"].get(r.code) if r.code in stored.index else ""
         depth = r.code.count(".")
         rows.append({
-            "code": r.code if not r.code[-1].isalpha() else "", "label": r.label, "unit": r.unit,
+            "code": r.code if not r.code[-1].isalpha() else "", "full_code": r.code, "label": r.label, "unit": r.unit,
             "value": text_value if isinstance(text_value, str) and text_value else format_number(value),
             "note": note or "", "section": r.parent == "", "heading": r.kind == "heading", "depth": depth,
         })

@@ -63,3 +63,17 @@ def test_metrics_and_findings_commands(seed_data, capsys, tmp_path):
     assert main(["findings", "--data-dir", str(seed_data.root), "--period", "2021-Q3"]) == 0
     out = capsys.readouterr().out
     assert "bưu chính công ích" in out and "(19 người)" in out
+
+
+def test_render_command(seed_data, capsys, tmp_path):
+    main(["ingest", "--data-dir", str(seed_data.root)])
+    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "html",
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    html = tmp_path / "out" / "2021-Q3" / "18217-son-phu" / "report.html"
+    assert str(html) in out and html.exists()
+    assert not (html.parent / "report.pdf").exists()
+    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "docx",
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 1
+    assert main(["render", "--commune", "99999", "--period", "2021-Q3",
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 1

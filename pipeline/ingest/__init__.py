@@ -4,6 +4,16 @@ One entry point, :func:`ingest`, picks the reader by content (not only by
 extension), validates, and stores.  One bad file never stops the others;
 every problem is an issue naming file, row, indicator, value and what was
 expected.  Raw files are only ever read.
+
+Readers, one module each: reports as text or Markdown (:mod:`.report_text`),
+Word reports (:mod:`.docx`, through the same report logic), Excel workbooks
+with Phụ lục 2B or the long layout (:mod:`.xlsx`), long CSV
+(:mod:`.long_csv`).  :mod:`.detect` checks Office containers, finds the
+appendix's columns and settles commune and period (document header, then
+sheet or file name such as ``18217_2021-Q3.xlsx``, then explicit fields).
+Encrypted Office files, old binary ``.xls``/``.doc``, PDF, zip bombs and
+files above the size or cell limits are refused with a message saying what
+was expected.
 """
 
 from __future__ import annotations
@@ -23,12 +33,18 @@ from ..errors import InputError
 from ..store import Store, apply_submissions
 from ..validate import coerce_values, cross_checks, issue, issues_frame
 from .base import Extract, decode_text, read_bytes, sha256
+from .detect import name_clue, ooxml_kind, open_ooxml
+from .docx import parse_docx
 from .long_csv import looks_like_long_csv, parse_long_csv
 from .report_text import parse_report_text
+from .xlsx import parse_xlsx
 
 _SKIP_NAMES = ("readme", ".")
 _OFFICE_EXT = {".xlsx": "Excel workbook", ".xlsm": "Excel workbook", ".docx": "Word document"}
 _OLD_BINARY = {".xls": ".xlsx", ".doc": ".docx"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: The stream an encrypted OOXML file keeps inside its OLE container (directory names are UTF-16).
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 @dataclass
@@ -80,27 +96,47 @@ def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Regis
     """Read one file with the reader its content calls for."""
     data = read_bytes(path, display=display)
     suffix = path.suffix.lower()
-    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in _OLD_BINARY:
+    clue = name_clue(path.name, "file name")
+    if data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            raise InputError("password-protected (encrypted) Office file", file=display,
+                             expected="the file saved without a password (Excel/Word: File › Info › Protect › "
+                                      "Encrypt with Password, clear it, save)")
         new = _OLD_BINARY.get(suffix, ".xlsx / .docx")
         raise InputError("old binary Office format", file=display,
                          expected=f"the file saved as {new} (File › Save As in Excel or Word)")
-    if data.startswith(b"PK\x03\x04") or suffix in _OFFICE_EXT:
-        kind = _OFFICE_EXT.get(suffix, "Office (zip) file")
-        raise InputError(f"{kind}: this version reads text reports and long CSV only", file=display,
-                         expected="a .txt/.md report or a long .csv (export the sheet as CSV UTF-8)")
+    if suffix in _OLD_BINARY:
+        raise InputError("old binary Office format", file=display,
+                         expected=f"the file saved as {_OLD_BINARY[suffix]} (File › Save As in Excel or Word)")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        zf = open_ooxml(data, display=display)
+        kind = ooxml_kind(zf)
+        if kind == "xlsx":
+            return parse_xlsx(data, zf, display=display, catalogue=catalogue, registry=registry, file_clue=clue), data
+        if kind == "docx":
+            return parse_docx(data, zf, display=display, catalogue=catalogue, registry=registry,
+                              commune_hint=clue.commune_code, period_hint=clue.period), data
+        raise InputError("a zip archive that is neither an Excel workbook nor a Word document", file=display,
+                         expected="an .xlsx or .docx file (an .ods/.odt saved as .xlsx/.docx; other archives unpacked)")
+    if suffix in _OFFICE_EXT:
+        raise InputError(f"corrupt {_OFFICE_EXT[suffix]}: not a zip container", file=display,
+                         expected=f"a real {suffix} file as saved by Excel, Word or LibreOffice (not a renamed file)")
     if data.startswith(b"%PDF"):
-        raise InputError("PDF is not an input format", file=display, expected="the report as .txt/.md or a long .csv")
+        raise InputError("PDF is not an input format", file=display,
+                         expected="the report as .docx, .xlsx, .txt/.md or a long .csv")
     if not data.strip():
         raise InputError("empty file", file=display, expected="a report text or a long CSV")
     text = decode_text(data, display=display)
     if looks_like_long_csv(text):
         return parse_long_csv(text, display=display, catalogue=catalogue, registry=registry), data
     if _looks_like_report(text):
-        return parse_report_text(text, display=display, catalogue=catalogue, registry=registry), data
+        return parse_report_text(text, display=display, catalogue=catalogue, registry=registry,
+                                 commune_hint=clue.commune_code, period_hint=clue.period, hint_source="file name"), data
     raise InputError(
         "layout not recognised", file=display,
         expected="a long CSV with columns commune_code, period, indicator_code, value; "
-        "or a report text with a 'BÁO CÁO' title or a 'Phụ lục' appendix table",
+        "or a report text with a 'BÁO CÁO' title or a 'Phụ lục' appendix table; "
+        "or a Word report (.docx) or an Excel workbook (.xlsx) with Phụ lục 2B",
     )
 
 
