@@ -68,7 +68,8 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
         ax2.grid(False)
         ax2.spines["right"].set_visible(True)
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], loc="upper left", ncols=3)
+        ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
+                  bbox_to_anchor=(0.5, -0.12))
         ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất")
         if received.isna().any():
             ax.annotate("Quý không có số liệu để trống", (0, -0.18), xycoords="axes fraction", fontsize=7, color="#666666")
@@ -104,16 +105,17 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str,
 
 
 def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str) -> Figure:
-    """Budget revenue per quarter of the year and year to date, against the plan (dự toán)."""
-    year = Period.parse(period).year
-    periods = [Period.quarter(year, q).id for q in range(1, 5)]
+    """Budget revenue per quarter of the year up to ``period`` and year to date, against the plan (dự toán)."""
+    p = Period.parse(period)
+    year = p.year
+    periods = [Period.quarter(year, q).id for q in range(1, p.quarter_number + 1)]
     revenue = _series(metrics, commune_key, "S.NS.THU", periods)
     plan = _series(metrics, commune_key, "S.NS.DU_TOAN", periods)
     cumulative = revenue.cumsum(skipna=False)
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
-        x = np.arange(4)
+        x = np.arange(len(periods))
         ax.bar(x, revenue.values / 1e6, width=0.5, label="Thu trong quý")
         ax.plot(x, cumulative.values / 1e6, marker="o", label="Lũy kế từ đầu năm")
         if plan.notna().any():
