@@ -78,6 +78,9 @@ SCHEMAS["scores"] = pa.schema([
     ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("score", _F), ("max_score", _F),
     ("missing", _STR), ("score_pct", _F),
 ])
+SCHEMAS["files"] = pa.schema([
+    ("file", _STR), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("run_id", _STR), ("status", _STR),
+])
 SCHEMAS["values_history"] = SCHEMAS["values"].append(pa.field("superseded_at", _TS)).append(
     pa.field("superseded_by", _STR)
 )
@@ -175,7 +178,9 @@ def apply_submissions(
     subs = old_subs.copy()
     moved: list[pd.DataFrame] = []
     counts = {"new": 0, "unchanged": 0, "superseded": 0, "values": 0}
-    add_values, add_narr, add_docs = [], [], []
+    # This run's submissions that are current so far, by id (a later one in the same run may replace them).
+    pending: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
+    records: list[dict] = []
     for sub in submissions.sort_values(["submitted_at", "source_file"], kind="stable").itertuples(index=False):
         if sub.submission_id in known:
             counts["unchanged"] += 1
@@ -183,7 +188,9 @@ def apply_submissions(
         known.add(sub.submission_id)
         counts["new"] += 1
         mine = values.loc[values["submission_id"] == sub.submission_id]
-        current = subs.loc[(subs["status"] == "current") & (subs["commune_key"] == sub.commune_key) & (subs["period"] == sub.period)]
+        all_subs = pd.concat([subs, pd.DataFrame(records)], ignore_index=True) if records else subs
+        current = all_subs.loc[(all_subs["status"] == "current") & (all_subs["commune_key"] == sub.commune_key)
+                               & (all_subs["period"] == sub.period)]
         record = sub._asdict() | {"status": "current", "superseded_by": None}
         if len(current) and current["submitted_at"].max() > sub.submitted_at:
             # An older file arriving late: keep it, but only as history.
@@ -191,23 +198,39 @@ def apply_submissions(
             moved.append(mine.assign(superseded_at=run_at, superseded_by=record["superseded_by"]))
             counts["superseded"] += 1
         else:
-            if len(current):
-                old_ids = set(current["submission_id"])
+            old_ids = set(current["submission_id"])
+            if old_ids:
                 subs.loc[subs["submission_id"].isin(old_ids), ["status", "superseded_by"]] = ["superseded", sub.submission_id]
+                for r in records:
+                    if r["submission_id"] in old_ids:
+                        r.update(status="superseded", superseded_by=sub.submission_id)
                 gone = cur_values["submission_id"].isin(old_ids)
                 moved.append(cur_values.loc[gone].assign(superseded_at=run_at, superseded_by=sub.submission_id))
                 cur_values = cur_values.loc[~gone]
+                for old in old_ids & pending.keys():
+                    moved.append(pending[old][0].assign(superseded_at=run_at, superseded_by=sub.submission_id))
                 counts["superseded"] += len(old_ids)
                 key = f"{sub.commune_key}|{sub.period}"
-                if (narratives["submission_id"] == sub.submission_id).any():
+                has_narr = (narratives["submission_id"] == sub.submission_id).any()
+                has_docs = (documents["submission_id"] == sub.submission_id).any()
+                if has_narr:
                     cur_narr = cur_narr.loc[_key(cur_narr) != key]
-                if (documents["submission_id"] == sub.submission_id).any():
+                if has_docs:
                     cur_docs = cur_docs.loc[_key(cur_docs) != key]
-            add_values.append(mine)
-            add_narr.append(narratives.loc[narratives["submission_id"] == sub.submission_id])
-            add_docs.append(documents.loc[documents["submission_id"] == sub.submission_id])
-            counts["values"] += len(mine)
-        subs = pd.concat([subs, pd.DataFrame([record])], ignore_index=True) if len(subs) else pd.DataFrame([record])
+                for old in old_ids & pending.keys():
+                    v, n, d = pending.pop(old)
+                    if not has_narr and len(n):
+                        cur_narr = _concat([cur_narr, n])  # narrative kept until a submission brings its own
+                    if not has_docs and len(d):
+                        cur_docs = _concat([cur_docs, d])
+            pending[sub.submission_id] = (mine, narratives.loc[narratives["submission_id"] == sub.submission_id],
+                                          documents.loc[documents["submission_id"] == sub.submission_id])
+        records.append(record)
+    subs = pd.concat([subs, pd.DataFrame(records)], ignore_index=True) if records else subs
+    add_values = [p[0] for p in pending.values()]
+    add_narr = [p[1] for p in pending.values()]
+    add_docs = [p[2] for p in pending.values()]
+    counts["values"] = sum(len(v) for v in add_values)
 
     if counts["new"]:
         history = _concat([history, *moved]).drop_duplicates(["submission_id", "indicator_code"], keep="first")
@@ -217,8 +240,9 @@ def apply_submissions(
         store.write("narratives", _concat([cur_narr, *add_narr]).sort_values(["period", "commune_code", "seq"], kind="stable"))
         store.write("documents", _concat([cur_docs, *add_docs]).sort_values(["period", "commune_code"], kind="stable"))
         store.write("submissions", subs)
-    report = store.read("ingest_report")
-    store.write("ingest_report", _concat([report, issues.assign(run_id=run_id, run_at=run_at)]))
+    if len(issues) or not store.path("ingest_report").exists():
+        report = store.read("ingest_report")
+        store.write("ingest_report", _concat([report, issues.assign(run_id=run_id, run_at=run_at)]))
     return counts
 
 

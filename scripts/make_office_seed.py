@@ -13,8 +13,8 @@
 - ``<stem>.xlsx``: the appendix only, as a commune types it: "UBND XÃ SƠN PHÚ",
   "THỐNG KÊ SỐ LIỆU … QUÝ III NĂM 2021" above the table, a blank first column,
   merged header cells with a row numbering the columns, the header repeated
-  once, a blank row, numbers some as Excel numbers and some as text ("01"
-  as text), one percentage formatted as % and one value computed by a formula
+  once, a blank row, the signature block under the table, numbers some as
+  Excel numbers and some as text ("01" as text), one percentage formatted as % and one value computed by a formula
   (its result stored, as Excel does).
 
 The text of the seed is the only source: the files say what it says.  With
@@ -204,7 +204,6 @@ def _repeat_header(row) -> None:
 def write_docx(seed: Seed, path: Path, *, pages: bool = False) -> Path:
     """The whole report as a Word document (see the module docstring)."""
     import docx
-    from docx.enum.section import WD_ORIENT  # noqa: F401  (portrait is the default)
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.shared import Cm, Pt
@@ -398,6 +397,16 @@ def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, twe
             ws.merge_cells(start_row=r, start_column=2, end_row=r + row.trong_do - 1, end_column=2)
         at.setdefault(_canonical(code, label), r)
         r += 1
+    if "SƠN PHÚ" in issuer:  # the signature block under the table
+        r += 1
+        ws.cell(r, 5, "Sơn Phú, ngày 14 tháng 9 năm 2021").font = italic
+        ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=6)
+        for text_left, text_right in (("NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN"), (None, "CHỦ TỊCH"),
+                                      ("Phan Thị Hà", "Nguyễn Quang Tỏa")):
+            r += 1
+            ws.cell(r, 3, text_left).font = bold
+            ws.cell(r, 5, text_right).font = bold
+            ws.merge_cells(start_row=r, start_column=5, end_row=r, end_column=6)
     _special_cells(ws, at)
     if tweak is not None:
         tweak(ws, at)

@@ -72,6 +72,7 @@ def test_the_xlsx_is_realistic_and_read_as_typed(office, tmp_path):
     texts = [str(c.value) for c in cells.values()]
     assert "UBND XÃ SƠN PHÚ" in texts and any("QUÝ III NĂM 2021" in t for t in texts)
     assert texts.count("STT") == 2 and "(1)" in texts  # the header repeated, the column numbering row
+    assert "NGƯỜI LẬP BIỂU" in texts and "TM. ỦY BAN NHÂN DÂN" in texts  # a signature block under the table
     assert ws.merged_cells.ranges and not any(c.column == 1 for c in cells.values())  # merges; column A blank
     values = {str(ws.cell(c.row, 2).value): c for c in cells.values() if c.column == 5 and c.row > 10}
     assert values["1.3.2."].value == "01" and values["1.3.2."].data_type == "s"

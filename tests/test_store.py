@@ -109,3 +109,34 @@ def test_raw_files_are_never_written(seed_data):
     ingest(None, data=seed_data)
     assert (raw.read_bytes(), raw.stat().st_mtime_ns) == before
     assert sorted(p.name for p in seed_data.raw.iterdir()) == [raw.name]
+
+
+def test_skip_unchanged_files(data_dir):
+    raw = data_dir.raw
+    _write(raw / "a.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_600_000_000)
+    _write(raw / "bad.csv", CSV_HEADER + "18133,2021-Q3,1.1.2,-1,\n", 1_600_000_000)
+    ingest(None, data=data_dir, skip_unchanged=True)
+    again = ingest(None, data=data_dir, skip_unchanged=True)
+    assert again.skipped == 1 and again.files == 1  # the clean file is skipped; the one with errors is read again
+    assert not again.ok
+    _write(raw / "a.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,7,\n", 1_600_000_100)
+    changed = ingest(None, data=data_dir, skip_unchanged=True)
+    assert changed.counts["new"] == 1
+    assert Store(data_dir).read("values").set_index("indicator_code").at["1.1.1", "value"] == 7
+
+
+def test_two_files_for_one_commune_in_the_same_run(seed_data):
+    """The newer file wins; the older one's values go to history, not beside the new ones."""
+    from tests.conftest import SEED
+
+    seed = seed_data.raw / SEED.name
+    os.utime(seed, (1_600_000_000, 1_600_000_000))
+    _write(seed_data.raw / "correction.csv", CSV_HEADER + "18217,2021-Q3,1.1.1,7,\n", 1_600_000_100)
+    result = ingest(None, data=seed_data)
+    assert result.counts["superseded"] == 1
+    store = Store(seed_data)
+    values = store.read("values")
+    assert values[["indicator_code", "value"]].values.tolist() == [["1.1.1", 7]]
+    assert len(store.read("values_history")) == 46
+    assert len(store.read("narratives"))  # the narrative stays until a submission brings its own
+    assert ingest(None, data=seed_data).counts["new"] == 0

@@ -150,3 +150,13 @@ def test_template_command_errors(tmp_path, capsys):
     assert main(["template", "--commune", "99999", "--period", "2021-Q3", "-o", str(tmp_path / "f.xlsx")]) == 1
     assert "unknown commune code" in capsys.readouterr().err
     assert not (tmp_path / "f.xlsx").exists()
+
+
+def test_an_empty_form_sent_back_is_a_warning_not_a_silent_nothing(tmp_path):
+    data = DataPaths(tmp_path)
+    data.raw.mkdir()
+    assert main(["template", "--commune", "18217", "--period", "2021-Q3", "-o", str(data.raw / "f.xlsx"),
+                 "--data-dir", str(tmp_path)]) == 0
+    result = ingest(None, data=data)
+    assert result.counts["values"] == 0 and result.ok
+    assert result.issues["message"].tolist() == ["no values filled in"]

@@ -56,6 +56,7 @@ class IngestResult:
     files_rejected: int
     counts: dict[str, int]
     issues: pd.DataFrame
+    skipped: int = 0
 
     @property
     def errors(self) -> int:
@@ -72,7 +73,8 @@ class IngestResult:
     def summary(self) -> str:
         c = self.counts
         return (
-            f"ingest {self.run_id}: {self.files} file(s) read, {self.files_rejected} rejected; "
+            f"ingest {self.run_id}: {self.files} file(s) read, {self.files_rejected} rejected"
+            + (f", {self.skipped} unchanged file(s) skipped" if self.skipped else "") + "; "
             f"{c['new']} new submission(s) ({c['values']} values), {c['unchanged']} unchanged, "
             f"{c['superseded']} superseded; {self.errors} error(s), {self.warnings} warning(s)"
         )
@@ -148,19 +150,34 @@ def _looks_like_report(text: str) -> bool:
 
 
 def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | None = None,
-           registry: Registry | None = None) -> IngestResult:
-    """Ingest ``paths`` (default: everything under ``data.raw``) into the store."""
+           registry: Registry | None = None, skip_unchanged: bool = False) -> IngestResult:
+    """Ingest ``paths`` (default: everything under ``data.raw``) into the store.
+
+    With ``skip_unchanged``, a file whose name, size and modification time match a file read
+    before without errors is not read again (the scheduled batch uses this; re-reading it would
+    change nothing anyway, since submissions are identified by their content).
+    """
     catalogue = catalogue or load_catalogue()
     registry = registry or load_registry()
     run_at = pd.Timestamp.now(tz="UTC").floor("us")
     run_id = run_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     files = discover(paths or [data.raw])
     files.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    store = Store(data)
+    known = store.read("files")
+    clean_before = set(zip(known.loc[known["status"] == "ok", "file"], known.loc[known["status"] == "ok", "size"],
+                           known.loc[known["status"] == "ok", "mtime_ns"]))
     issues: list[pd.DataFrame] = []
-    values, narratives, documents, subs = [], [], [], []
-    rejected = 0
+    values, narratives, documents, subs, seen = [], [], [], [], []
+    rejected = skipped = 0
     for path in files:
         display = _display(path, data)
+        stat = path.stat()
+        if skip_unchanged and (display, stat.st_size, stat.st_mtime_ns) in clean_before:
+            skipped += 1
+            continue
+        seen.append({"file": display, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "run_id": run_id,
+                     "status": "rejected"})
         try:
             extract, raw = read_file(path, display=display, catalogue=catalogue, registry=registry)
         except InputError as exc:
@@ -170,12 +187,13 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
                                               expected=exc.expected or "")]))
             continue
         typed, bad = _coerce(extract.values, catalogue)
-        issues += [issues_frame(extract.issues), bad, cross_checks(typed)]
+        file_issues = [issues_frame(extract.issues), bad, cross_checks(typed)]
+        issues += file_issues
+        seen[-1]["status"] = "ok" if not any((f["severity"] == "error").any() for f in file_issues) else "errors"
         submitted_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("us")
         v, n, d, s = _submissions(typed, extract, registry=registry, file_sha=sha256(raw), submitted_at=submitted_at,
                                   run_at=run_at)
         values.append(v); narratives.append(n); documents.append(d); subs.append(s)
-    store = Store(data)
     all_issues = _frames(issues, issues_frame([]))
     counts = apply_submissions(
         store,
@@ -183,7 +201,11 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
         documents=_frames(documents, store.read("documents")), submissions=_frames(subs, store.read("submissions")),
         issues=all_issues, run_id=run_id, run_at=run_at,
     )
-    return IngestResult(run_id, len(files), rejected, counts, all_issues)
+    if seen:
+        fresh = pd.DataFrame(seen)
+        store.write("files", pd.concat([known.loc[~known["file"].isin(fresh["file"])], fresh], ignore_index=True)
+                    .sort_values("file", kind="stable"))
+    return IngestResult(run_id, len(files) - skipped, rejected, counts, all_issues, skipped)
 
 
 def _display(path: Path, data: DataPaths) -> str:

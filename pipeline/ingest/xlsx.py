@@ -54,15 +54,23 @@ from .long_csv import REQUIRED as LONG_REQUIRED
 from .long_csv import parse_long_csv
 from .report_text import TableRow, match_appendix
 
-_NS = {
-    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
-    "cp": "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
-}
-_M = "{%s}" % _NS["m"]
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _SYNTHETIC = "dữ liệu mẫu"
+#: Words of the signature block under a table: the table ends there.
+_FOOTER = re.compile(r"người lập|lập biểu|thủ trưởng|chủ tịch|^tm |^kt |nơi nhận|ngày \d+ tháng|ký tên|đóng dấu")
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace (transitional and strict OOXML use different ones)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _all(root: ET.Element, name: str):
+    return (el for el in root.iter() if _local(el.tag) == name)
+
+
+def _child(el: ET.Element, name: str) -> ET.Element | None:
+    return next((c for c in el if _local(c.tag) == name), None)
 
 
 @dataclass
@@ -92,12 +100,13 @@ def scan_workbook(zf: zipfile.ZipFile, *, display: str) -> tuple[list[SheetScan]
     """Sheets (name, part, visibility, size, error and percent cells) and custom properties."""
     book = _xml(zf, "xl/workbook.xml", display)
     rels = _xml(zf, "xl/_rels/workbook.xml.rels", display)
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter("{%s}Relationship" % _NS["rel"])}
+    targets = {r.get("Id"): r.get("Target", "") for r in _all(rels, "Relationship")}
     percent_styles = _percent_styles(zf, display)
     sheets: list[SheetScan] = []
     total = 0
-    for el in book.iter(_M + "sheet"):
-        target = targets.get(el.get("{%s}id" % _NS["r"]), "")
+    for el in _all(book, "sheet"):
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+        target = targets.get(rid, "")
         if "worksheet" not in target:
             continue  # chart sheets, dialog sheets
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
@@ -122,11 +131,11 @@ def _percent_styles(zf: zipfile.ZipFile, display: str) -> set[int]:
         return set()
     styles = _xml(zf, "xl/styles.xml", display)
     formats = {9: "0%", 10: "0.00%"}
-    for nf in styles.iter(_M + "numFmt"):
+    for nf in _all(styles, "numFmt"):
         formats[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
-    cell_xfs = styles.find(_M + "cellXfs")
+    cell_xfs = _child(styles, "cellXfs")
     out: set[int] = set()
-    for i, xf in enumerate(cell_xfs.iter(_M + "xf") if cell_xfs is not None else []):
+    for i, xf in enumerate(_all(cell_xfs, "xf") if cell_xfs is not None else []):
         code = formats.get(int(xf.get("numFmtId", "0")), "")
         if "%" in re.sub(r'"[^"]*"|\\.', "", code):
             out.add(i)
@@ -140,14 +149,14 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, percent_styles: set[int], 
     max_row = max_col = -1
     try:
         for event, el in ET.iterparse(io.BytesIO(data), events=("start", "end")):
-            tag = el.tag
+            tag = _local(el.tag)
             if event == "start":
-                if tag == _M + "row":
+                if tag == "row":
                     row = int(el.get("r")) - 1 if el.get("r") else row + 1
                     col = -1
                 continue
-            if tag != _M + "c":
-                if tag == _M + "row":
+            if tag != "c":
+                if tag == "row":
                     el.clear()
                 continue
             ref = el.get("r")
@@ -160,7 +169,7 @@ def _scan_sheet(zf: zipfile.ZipFile, scan: SheetScan, percent_styles: set[int], 
             if scan.cells > budget or (max_row + 1) * (max_col + 1) > budget:
                 raise _too_many(scan, display, max_row, max_col)
             kind = el.get("t", "n")
-            formula, value = el.find(_M + "f"), el.find(_M + "v")
+            formula, value = _child(el, "f"), _child(el, "v")
             if kind == "e":
                 scan.errors[(row, col)] = value.text if value is not None and value.text else "#ERROR"
             elif formula is not None and (value is None or not (value.text or "").strip()) and kind != "str":
@@ -201,7 +210,7 @@ def _custom_properties(zf: zipfile.ZipFile, display: str) -> dict[str, str]:
         return {}
     root = _xml(zf, "docProps/custom.xml", display)
     out = {}
-    for prop in root.iter("{%s}property" % _NS["cp"]):
+    for prop in _all(root, "property"):
         value = next((child.text or "" for child in prop), "")
         out[prop.get("name", "")] = value
     return out
@@ -258,7 +267,7 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     meta = _meta(grids.get(META_SHEET), props, PROPERTY_PREFIX)
     extract = Extract(file=display)
     parts: list[pd.DataFrame] = []
-    plans: list[tuple[SheetScan, list[list[object]], str, object]] = []
+    plans: list[tuple[SheetScan, list[list[object]], list[list[str]], str, object]] = []
     skipped: list[tuple[SheetScan, bool]] = []
     for scan in scans:
         grid = grids[scan.name]
@@ -271,9 +280,9 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
                 skipped.append((scan, True))
             continue
         if (cmap := locate_columns(texts)) is not None:
-            plans.append((scan, grid, "appendix", cmap))
+            plans.append((scan, grid, texts, "appendix", cmap))
         elif (h := find_long_header(texts)) is not None:
-            plans.append((scan, grid, "long", h))
+            plans.append((scan, grid, texts, "long", h))
         elif holds:
             skipped.append((scan, False))
     if not plans:
@@ -283,11 +292,11 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
             expected=f"{LOOKED_FOR}; or a long-layout header row with columns {', '.join(LONG_REQUIRED)}")
     multi = len(plans) > 1
     seen: dict[tuple[str, str], str] = {}
-    for scan, grid, layout, where in plans:
+    for scan, grid, texts, layout, where in plans:
         issues: list[dict] = []
         try:
             if layout == "appendix":
-                rows = _appendix_sheet(scan, grid, where, display=display, catalogue=catalogue, registry=registry,
+                rows = _appendix_sheet(scan, grid, texts, where, display=display, catalogue=catalogue, registry=registry,
                                        clues=[file_clue] + [c for sheet, c in meta if sheet in (scan.name, "*")],
                                        issues=issues)
             else:
@@ -299,6 +308,9 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
             issues.append(issue(exc.message, file=display, row=exc.row, indicator_code=exc.indicator or "",
                                 value=exc.value, expected=exc.expected or ""))
             rows = pd.DataFrame(columns=RAW_VALUE_COLUMNS)
+        if layout == "appendix" and not issues and not rows["raw_value"].astype(str).str.strip().ne("").any():
+            issues.append(issue("no values filled in", file=display, severity="warning",
+                                expected="figures in the 'Số liệu' column (a blank cell is 'not reported')"))
         if layout == "appendix" and len(rows):
             key = (rows["commune_code"].iloc[0], rows["period"].iloc[0])
             if key in seen:
@@ -313,9 +325,9 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
         extract.issues += issues
         parts.append(rows)
     for scan, hidden in skipped:
-        what = "hidden sheet" if hidden else "sheet"
-        extract.issues.append(issue(f"{what} {scan.name!r} skipped: neither Phụ lục 2B nor the long layout",
-                                    file=display, severity="warning", expected=LOOKED_FOR))
+        why = "hidden sheets are not read" if hidden else "neither Phụ lục 2B nor the long layout"
+        extract.issues.append(issue(f"sheet {scan.name!r} skipped: {why}", file=display, severity="warning",
+                                    expected="the data in a visible sheet" if hidden else LOOKED_FOR))
     values = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     extract.values = values if values is not None else pd.DataFrame(columns=RAW_VALUE_COLUMNS)
     if multi and len(extract.values):
@@ -343,11 +355,11 @@ def _meta(grid: list[list[object]] | None, props: dict[str, str], prefix: str) -
     return out
 
 
-def _appendix_sheet(scan: SheetScan, grid: list[list[object]], cmap: ColumnMap, *, display: str,
-                    catalogue: Catalogue, registry: Registry, clues: list[Clue], issues: list[dict]) -> pd.DataFrame:
+def _appendix_sheet(scan: SheetScan, grid: list[list[object]], texts: list[list[str]], cmap: ColumnMap, *,
+                    display: str, catalogue: Catalogue, registry: Registry, clues: list[Clue],
+                    issues: list[dict]) -> pd.DataFrame:
     from ..template import SUPPLEMENTARY_TITLE
 
-    texts = [[cell_text(v) for v in row] for row in grid]
     above = texts[: cmap.header_row]
     header_lines = [clean(t) for row in above for t in row if clean(t)]  # a cell is a line (merged titles are one cell)
     found = header_clues(header_lines, registry) + [name_clue(scan.name, "sheet name"), clues[0],
@@ -360,6 +372,11 @@ def _appendix_sheet(scan: SheetScan, grid: list[list[object]], cmap: ColumnMap, 
     at: list[int] = []
     for r in range(cmap.data_row, len(texts)):
         cells = list(cmap.pick(texts[r]))
+        stt, label = clean(cells[0]), clean(cells[1])
+        value_key = match_key(cells[3])
+        if not stt and (not value_key or _FOOTER.search(value_key)) and any(
+                _FOOTER.search(match_key(t)) for t in texts[r] if t):
+            break  # "NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN", the place and date: the table is over
         extra = cmap.extra(texts[r])
         if extra:
             issues.append(issue("cells outside the table's columns ignored", file=display, row=r + 1, severity="warning",
@@ -367,7 +384,6 @@ def _appendix_sheet(scan: SheetScan, grid: list[list[object]], cmap: ColumnMap, 
                                 expected="values in the 'Số liệu' column, remarks in 'Ghi chú'"))
         if not any(clean(c) for c in cells):
             continue
-        stt, label = clean(cells[0]), clean(cells[1])
         if stt and not label and (m := re.match(r"^(\d+(?:\.\d+)*\.?)\s+(\S.*)$", stt)):
             cells[0], cells[1] = m.group(1), m.group(2)  # a section row merged across the columns
         if match_key(cells[1]) == skip_key and not clean(cells[3]):
