@@ -8,11 +8,13 @@ gaps in a line, never zeros.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from pathlib import Path
 
 import matplotlib.style
+from matplotlib import font_manager
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -22,6 +24,9 @@ from .formatting import format_number
 from .periods import Period, period_range
 
 STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
+FONTS = Path(__file__).parent / "fonts"
+for _font in sorted(FONTS.glob("LiberationSerif-*.ttf")):  # the report's own font, for layout and SVG text
+    font_manager.fontManager.addfont(str(_font))
 _VN = FuncFormatter(lambda x, _: format_number(x))
 _VN_PCT = FuncFormatter(lambda x, _: format_number(x) + "%")
 
@@ -70,9 +75,8 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
                   bbox_to_anchor=(0.5, -0.12))
-        ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất")
-        if received.isna().any():
-            ax.annotate("Quý không có số liệu để trống", (0, -0.18), xycoords="axes fraction", fontsize=7, color="#666666")
+        gap = " (quý không có số liệu để trống)" if received.isna().any() else ""
+        ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất{gap}")
     return fig
 
 
@@ -170,13 +174,19 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as an inline SVG string (text drawn as paths: no font needed).
+    """The figure as an inline SVG string, text as text in the report's font (small, sharp, searchable).
 
     The RDF metadata block (a creation date and outside vocabulary addresses) is dropped, so the
     same figure always gives the same bytes.
     """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    with matplotlib.style.context(STYLE):  # savefig reads svg.fonttype at save time
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
     return svg
+
+
+def to_data_uri(fig: Figure) -> str:
+    """The figure as a ``data:image/svg+xml;base64,…`` URL."""
+    return "data:image/svg+xml;base64," + base64.b64encode(to_svg(fig).encode("utf-8")).decode("ascii")

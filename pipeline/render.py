@@ -93,20 +93,27 @@ def _pdf_stylesheet():
                            ("LiberationSerif-Italic.ttf", "normal", "italic"), ("LiberationSerif-BoldItalic.ttf", "bold", "italic"))
     )
     css = faces + "body, .recipient, .appendix-table { font-family: 'Liberation Serif', serif; }\n"
-    return CSS(string=css, base_url=str(FONTS_DIR) + "/", font_config=fonts), fonts
+    return CSS(string=css, base_url=str(FONTS_DIR) + "/", font_config=fonts, url_fetcher=_url_fetcher()), fonts
 
 
-def _local_only(url: str, timeout: int = 10, ssl_context=None):
+@lru_cache(maxsize=1)
+def _url_fetcher():
     """WeasyPrint URL fetcher: the bundled fonts and data: URLs only; nothing from the network."""
-    from weasyprint import default_url_fetcher
+    from urllib.parse import unquote, urlparse
 
-    if url.startswith("data:"):
-        return default_url_fetcher(url)
-    if url.startswith("file://"):
-        path = Path(url[len("file://"):]).resolve()
-        if path.is_relative_to(FONTS_DIR.resolve()):
-            return default_url_fetcher(url)
-    raise ValueError(f"refusing to fetch {url!r}: reports use no outside resources")
+    from weasyprint.urls import URLFetcher
+
+    fonts = FONTS_DIR.resolve()
+
+    class LocalOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file:") and Path(unquote(urlparse(url).path)).resolve().is_relative_to(fonts):
+                return super().fetch(url, headers)
+            raise ValueError(f"refusing to fetch {url!r}: reports use no outside resources")
+
+    return LocalOnly(allowed_protocols={"file", "data"})
 
 
 def html_to_pdf(html: str, target: Path) -> None:
@@ -114,7 +121,7 @@ def html_to_pdf(html: str, target: Path) -> None:
     from weasyprint import HTML
 
     stylesheet, fonts = _pdf_stylesheet()
-    HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_local_only).write_pdf(
+    HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).write_pdf(
         str(target), stylesheets=[stylesheet], font_config=fonts)
 
 

@@ -94,7 +94,7 @@ def test_html_is_self_contained(rendered):
     assert not re.search(r"url\(\s*['\"]?(?!data:|#)", html)  # only data: URLs and references inside the page
     assert "http://purl.org" not in html
     assert "<script" not in html.lower() and "<link" not in html.lower()
-    assert "<svg" in html  # the charts are inline
+    assert html.count('src="data:image/svg+xml;base64,') == 4  # the charts travel inside the page
 
 
 def test_injected_markup_is_escaped(tmp_path):
@@ -125,3 +125,20 @@ def test_formats_are_checked():
     assert parse_formats("html") == ("html",) and parse_formats(None) == ("html", "pdf")
     with pytest.raises(RenderError):
         parse_formats("docx")
+
+
+def test_pdf_uses_the_bundled_font_and_fetches_nothing_else(tmp_path, caplog):
+    """The @font-face files load through the local-only fetcher; an outside URL is refused."""
+    import logging
+
+    from pipeline.render import html_to_pdf
+
+    html = ('<html><body><p style="font-family: \'Liberation Serif\'">Độc lập - Tự do - Hạnh phúc</p>'
+            '<img src="https://example.org/x.png"></body></html>')
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        html_to_pdf(html, tmp_path / "t.pdf")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "LiberationSerif" in m]  # every bundled font file loaded
+    assert any("example.org" in m for m in messages)  # the outside image was refused, not fetched
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "t.pdf")], check=True, capture_output=True, text=True).stdout
+    assert "Liberation-Serif" in fonts
