@@ -7,6 +7,7 @@ Exit status: 0 when everything went through, 1 when any input was rejected
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
+    p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of a period, the index")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--communes", help="comma-separated commune codes (default: every commune valid in the period)")
+    who.add_argument("--district", help="district code, e.g. 439")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
+    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
+    p.add_argument("--force", action="store_true", help="render every report even if its inputs did not change")
+    p.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--timeout", type=int, default=300, help="seconds allowed per notebook cell (default 300)")
+    p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
+    _data_dir(p)
+
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
@@ -85,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
-         "render": cmd_render}[args.command](args)
+         "render": cmd_render, "batch": cmd_batch}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -228,6 +242,23 @@ def cmd_render(args: argparse.Namespace) -> int:
     for kind, path in result.files.items():
         print(f"{kind:6} {path}")
     return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import BatchLocked, run_batch
+    from .config import DEFAULT_OUTPUTS_DIR
+    from .render import parse_formats
+
+    try:
+        result = run_batch(args.period, data=data_paths(args.data_dir), outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
+                           communes=args.communes.split(",") if args.communes else None, district=args.district,
+                           jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
+                           scheduler=args.scheduler, timeout=args.timeout)
+    except BatchLocked as exc:
+        print(f"cchc: {exc}", file=sys.stderr)
+        return 3
+    print(result.summary())
+    return result.exit_code
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """A papermill engine that keeps its kernel warm across reports.
 
 Starting a kernel and importing pandas, matplotlib and the package takes longer than
-executing a report.  ``cchc_warm`` (registered in papermill's engine registry, also as an
-entry point) starts one kernel per worker process, keeps it, and before each notebook
+executing a report.  ``cchc_warm`` (registered in papermill's engine registry when this module is
+imported) starts one kernel per worker process, keeps it, and before each notebook
 resets the kernel's namespace (``%reset -f``), so nothing a report defined is visible to the
 next.  Imported modules stay loaded: they hold no report data.  A dead kernel is replaced.
 """
@@ -25,37 +25,38 @@ _RESET = "get_ipython().run_line_magic('reset', '-f')\nimport gc as _gc; _gc.col
 _WARM_UP = "import pipeline.report, pipeline.charts  # loaded once per kernel"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
-
-
-def _run(km: KernelManager, code: str, timeout: float) -> None:
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=timeout)
-        reply = kc.execute_interactive(code, timeout=timeout, store_history=False)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"kernel preparation failed: {reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
+_client = None  # the blocking client kept with the kernel (channels stay open between reports)
 
 
 def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60) -> KernelManager:
     """This process's kernel, started (and warmed up) on first use or when the last one died."""
-    global _kernel
+    global _kernel, _client
     with _lock:
         if _kernel is not None and not _kernel.is_alive():
             shutdown()
         if _kernel is None:
             km = KernelManager(kernel_name=kernel_name)
             km.start_kernel(cwd=str(NOTEBOOKS_DIR))
-            _run(km, _WARM_UP, start_timeout)
-            _kernel = km
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=start_timeout)
+            _kernel, _client = km, kc
+            _execute(_WARM_UP, start_timeout)
         return _kernel
+
+
+def _execute(code: str, timeout: float) -> None:
+    reply = _client.execute_interactive(code, timeout=timeout, store_history=False, output_hook=lambda msg: None)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"kernel preparation failed: {reply['content'].get('evalue')}")
 
 
 def shutdown() -> None:
     """Stop this process's warm kernel (also at exit)."""
-    global _kernel
+    global _kernel, _client
+    if _client is not None:
+        _client.stop_channels()
+        _client = None
     if _kernel is not None:
         try:
             _kernel.shutdown_kernel(now=True)
@@ -67,6 +68,14 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+class _ResettingClient(PapermillNotebookClient):
+    """Runs ``%reset -f`` in the kernel before the notebook's first cell."""
+
+    def papermill_execute_cells(self):
+        _execute(_RESET, self.startup_timeout)
+        super().papermill_execute_cells()
+
+
 class WarmKernelEngine(Engine):
     """papermill engine ``cchc_warm``: execute in this process's warm kernel, namespace reset first."""
 
@@ -74,18 +83,14 @@ class WarmKernelEngine(Engine):
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, **kwargs):
         km = warm_kernel(kernel_name or "python3", start_timeout=start_timeout)
-        _run(km, _RESET, start_timeout)
         kwargs = remove_args(["input_path"], **kwargs)
         safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
         final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
                                     startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
                                     log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
-        client = PapermillNotebookClient(nb_man, km=km, **final_kwargs)
-        try:
-            return client.execute()
-        finally:
-            if client.kc is not None:
-                client.kc.stop_channels()
+        client = _ResettingClient(nb_man, km=km, **final_kwargs)
+        client.kc = _client  # keep the open channels: no client start-up per report
+        return client.execute()
 
 
 papermill_engines.register(ENGINE_NAME, WarmKernelEngine)

@@ -27,7 +27,6 @@ from .text import ascii_slug
 
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
-CSS_FILE = TEMPLATE_DIR / "report" / "report.css"
 FONTS_DIR = PACKAGE_DIR / "fonts"
 FORMATS = ("html", "pdf")
 
@@ -69,8 +68,7 @@ def notebook_parameters(commune: Commune, period: Period, data: DataPaths, outpu
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     """The executed notebook as one self-contained HTML page (project nbconvert template)."""
     exporter = _exporter()
-    html, _ = exporter.from_notebook_node(nb, resources={"cchc_css": CSS_FILE.read_text(encoding="utf-8"),
-                                                         "cchc_title": title})
+    html, _ = exporter.from_notebook_node(nb, resources={"cchc_title": title})
     return html
 
 
@@ -132,9 +130,10 @@ def execute(parameters: dict, target: Path, *, engine_name: str | None = None, k
     from papermill.exceptions import PapermillExecutionError
 
     try:
+        # The notebook is written once at the end (or on failure), not after every cell.
         return pm.execute_notebook(str(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
                                    engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
-                                   cwd=str(NOTEBOOKS_DIR), **engine_kwargs)
+                                   cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
     except PapermillExecutionError as exc:
         raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                           f"(executed notebook kept at {target})") from exc

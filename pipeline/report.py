@@ -113,6 +113,8 @@ def load(*, commune: str, period: str, data: DataPaths) -> ReportData:
     shown = set(charts.last_quarters(p.id, 8)) | {p.id, p.same_period_last_year().id, p.previous().id}
     used = metrics.loc[((metrics["commune_key"] == unit.key) & metrics["period"].isin(shown))
                        | (metrics["period"] == p.id)]
+    # Keep what the report shows: this commune over time, and every commune of the period (ranking).
+    metrics = metrics.loc[(metrics["commune_key"] == unit.key) | (metrics["period"] == p.id)].reset_index(drop=True)
     return ReportData(
         commune=unit, period=p, values=mine, metrics=metrics,
         findings=findings.loc[(findings["commune_key"] == unit.key) & (findings["period"] == p.id)].reset_index(drop=True),

@@ -1,0 +1,402 @@
+"""The scheduled batch: ingest what changed, recompute metrics, render every selected report
+(warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
+
+Incremental rule: a report is rendered again only when the content hash of its inputs changed:
+its slice of the processed tables (the commune's values, narrative and header of the period, its
+metrics over all periods, its findings, and the district's values of the ranking metric), the
+code that makes it (the package, the notebook, the templates, the fonts) and its parameters.
+The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
+rewritten (atomically) after every report, so a killed batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .communes import Commune, load_registry
+from .config import NOTEBOOKS_DIR, PACKAGE_DIR, DataPaths
+from .errors import CchcError
+from .periods import Period
+
+MANIFEST = "manifest.json"
+LOCK = ".cchc-batch.lock"
+KEY_FIGURES = {"S.HS.NHAN_MOI": "Hồ sơ tiếp nhận", "R.HS.DUNG_HEN": "Tỷ lệ đúng hạn (%)",
+               "R.DVC.MUC_3_4": "TTHC trực tuyến mức độ 3, 4 (%)", "S.NS.THU": "Thu ngân sách (đồng)"}
+RANKING_METRIC = "R.DVC.MUC_3_4"
+
+
+class BatchLocked(CchcError):
+    """Another batch run holds the lock."""
+
+
+@dataclass
+class Job:
+    commune: str
+    period: str
+    data_root: str
+    outputs_dir: str
+    formats: tuple[str, ...]
+    timeout: int
+    inputs_hash: str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.period}/{self.commune}"
+
+
+@dataclass
+class BatchResult:
+    rendered: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    ingest_errors: int = 0
+    seconds: float = 0.0
+    index: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.ingest_errors else 0
+
+    def summary(self) -> str:
+        lines = [f"batch: {len(self.rendered)} rendered, {len(self.skipped)} unchanged (skipped), "
+                 f"{len(self.failed)} failed in {self.seconds:.1f} s"]
+        for f in self.failed:
+            lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
+        if self.ingest_errors:
+            lines.append(f"  {self.ingest_errors} input error(s) at ingest: see `cchc ingest` or processed/ingest_report")
+        if self.index:
+            lines.append(f"index: {self.index}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- lock and manifest
+@contextmanager
+def batch_lock(outputs_dir: Path):
+    """Hold the outputs directory's lock, or raise :class:`BatchLocked` at once."""
+    outputs_dir.mkdir(parents=True, exist_ok=True)
+    path = outputs_dir / LOCK
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip()
+        fh.close()
+        raise BatchLocked(f"another batch run is in progress ({holder or 'unknown'}); this one exits") from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def read_manifest(outputs_dir: Path) -> dict:
+    path = outputs_dir / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}  # a damaged manifest only costs a full re-render
+
+
+def write_manifest(outputs_dir: Path, manifest: dict) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=outputs_dir)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
+    os.replace(tmp, outputs_dir / MANIFEST)
+
+
+# --------------------------------------------------------------------------- input hashes
+def code_fingerprint() -> str:
+    """Hash of everything that makes a report besides its data: package, notebook, templates, fonts."""
+    h = hashlib.sha256(__version__.encode())
+    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files.append(NOTEBOOKS_DIR / "commune_report.ipynb")
+    for path in files:
+        h.update(str(path.relative_to(PACKAGE_DIR.parent)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _frame_hash(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "empty"
+    return hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes()).hexdigest()
+
+
+def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
+                 code: str) -> dict[str, str]:
+    """The content hash of each report's inputs (see the module docstring)."""
+    from .store import Store
+
+    store = Store(data)
+    values, metrics = store.read("values"), store.read("metrics")
+    narr, docs, findings = store.read("narratives"), store.read("documents"), store.read("findings")
+    drop = ["ingested_at", "submitted_at"]
+    values = values.drop(columns=[c for c in drop if c in values.columns])
+    ranking = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == RANKING_METRIC),
+                          ["commune_key", "value"]]
+    district_of = {u.key: u.district_code for u in load_registry()}
+    ranking = ranking.assign(district=ranking["commune_key"].map(district_of))
+    groups = {name: dict(tuple(frame.groupby("commune_key"))) for name, frame in
+              (("values", values.loc[values["period"] == period.id]), ("metrics", metrics),
+               ("narratives", narr.loc[narr["period"] == period.id]), ("documents", docs.loc[docs["period"] == period.id]),
+               ("findings", findings.loc[findings["period"] == period.id]))}
+    out = {}
+    for unit in units:
+        h = hashlib.sha256(f"{code}|{period.id}|{unit.key}|{','.join(formats)}".encode())
+        for name in ("values", "metrics", "narratives", "documents", "findings"):
+            h.update(_frame_hash(groups[name].get(unit.key, pd.DataFrame())).encode())
+        h.update(_frame_hash(ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key")).encode())
+        out[unit.code] = h.hexdigest()
+    return out
+
+
+def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, period: Period) -> dict:
+    rows = metrics.loc[(metrics["commune_key"] == unit.key) & (metrics["period"] == period.id)
+                       & metrics["metric"].isin(list(KEY_FIGURES))]
+    figures = {r.metric: (None if pd.isna(r.value) else float(r.value)) for r in rows.itertuples()}
+    figures["findings"] = int(((findings["commune_key"] == unit.key) & (findings["period"] == period.id)).sum())
+    return figures
+
+
+# --------------------------------------------------------------------------- the worker side
+def render_job(job: Job) -> dict:
+    """Render one report (in whatever process runs this); never raises for a report's own failure."""
+    from . import engine  # noqa: F401 - registers the warm-kernel engine in this process
+    from .render import RenderError, render_report
+
+    started = time.time()
+    attempt, error, result = 0, None, None
+    while attempt < 2:
+        attempt += 1
+        try:
+            result = render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
+                                   outputs_dir=Path(job.outputs_dir), formats=job.formats,
+                                   engine_name=engine.ENGINE_NAME, timeout=job.timeout)
+            error = None
+            break
+        except RenderError as exc:
+            error = str(exc)
+            if not _kernel_died(exc):
+                break
+            engine.shutdown()  # a dead kernel: start a fresh one and try once more
+        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the batch
+            error = f"{type(exc).__name__}: {exc}"
+            if "Dead" in type(exc).__name__ and attempt < 2:
+                engine.shutdown()
+                continue
+            error += "\n" + traceback.format_exc(limit=3)
+            break
+    return {
+        "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
+        "status": "ok" if error is None else "failed", "error": error, "attempts": attempt,
+        "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
+        "directory": str(result.directory) if result else None,
+        "files": {k: str(v) for k, v in result.files.items()} if result else {},
+    }
+
+
+def _kernel_died(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return cause is not None and "Dead" in type(cause).__name__
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _worker_init() -> None:
+    from . import engine
+
+    engine.warm_kernel()  # start the kernel while the first job is being handed out
+
+
+# --------------------------------------------------------------------------- the batch
+def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list[str] | None = None,
+              district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
+              force: bool = False, scheduler: str | None = None, timeout: int = 300,
+              progress: bool | None = None) -> BatchResult:
+    """Run the whole pipeline for one period; see the module docstring."""
+    from .index import write_index
+    from .ingest import ingest
+    from .metrics import run_metrics
+
+    started = time.time()
+    p = Period.parse(period)
+    outputs_dir = Path(outputs_dir).resolve()
+    result = BatchResult()
+    with batch_lock(outputs_dir):
+        _clean_leftovers(outputs_dir / p.id)
+        ingested = ingest(None, data=data, skip_unchanged=not force)
+        result.ingest_errors = ingested.errors
+        metrics_out = _metrics(data, force=force, run_metrics=run_metrics)
+        units = _select(p, communes=communes, district=district)
+        hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
+        manifest = read_manifest(outputs_dir)
+        todo = []
+        for unit in units:
+            key = f"{p.id}/{unit.code}"
+            entry = manifest.get(key, {})
+            done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
+                    and all(Path(f).exists() for f in entry.get("files", {}).values()))
+            if done and not force:
+                result.skipped.append(key)
+                continue
+            todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+        figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
+        names = {u.code: u.full_name for u in units}
+        for outcome in _execute(todo, jobs=jobs, scheduler=scheduler, progress=progress):
+            unit_code = outcome["commune"]
+            outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                        "figures": figures[unit_code], "synthetic": _synthetic(metrics_out["metrics"], unit_code, p)}
+            _write_log(outputs_dir, outcome)
+            if outcome["status"] == "ok":
+                result.rendered.append(outcome)
+            else:
+                result.failed.append(outcome)
+                outcome["hash"] = None  # a failed report is tried again next time
+            manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k != "key"}
+            write_manifest(outputs_dir, manifest)
+        for key in result.skipped:  # key figures may be refreshed cheaply
+            manifest[key]["figures"] = figures[key.split("/")[1]]
+        write_manifest(outputs_dir, manifest)
+        result.index = write_index(outputs_dir, manifest)
+    result.seconds = time.time() - started
+    return result
+
+
+def _clean_leftovers(period_dir: Path) -> None:
+    """Remove half-built report directories a killed run left behind (we hold the lock)."""
+    import shutil
+
+    if period_dir.is_dir():
+        for path in period_dir.iterdir():
+            if path.name.startswith(".") and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _metrics(data: DataPaths, *, force: bool, run_metrics) -> dict[str, pd.DataFrame]:
+    """Recompute the metrics only when the stored values, narratives or rules changed."""
+    from .config import CATALOGUE_DIR
+    from .store import Store
+
+    store = Store(data)
+    h = hashlib.sha256()
+    for name in ("values", "narratives", "documents"):
+        path = store.path(name)
+        h.update(path.read_bytes() if path.exists() else b"-")
+    for path in sorted(CATALOGUE_DIR.glob("*")):
+        if path.is_file():
+            h.update(path.read_bytes())
+    stamp = data.processed / "metrics.inputs"
+    if not force and stamp.exists() and stamp.read_text() == h.hexdigest() and store.path("metrics").exists():
+        return {"metrics": store.read("metrics"), "findings": store.read("findings")}
+    out = run_metrics(data)
+    stamp.write_text(h.hexdigest())
+    return out
+
+
+def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
+    registry = load_registry()
+    if communes:
+        return [registry.resolve(c, period) for c in communes]
+    units = registry.communes_in(period, district_code=district)
+    if not units:
+        raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))
+    return units
+
+
+def _synthetic(metrics: pd.DataFrame, commune: str, period: Period) -> bool:
+    rows = metrics.loc[(metrics["commune_code"] == commune) & (metrics["period"] == period.id)]
+    return bool(rows["synthetic"].any())
+
+
+def _write_log(outputs_dir: Path, outcome: dict) -> None:
+    log = outputs_dir / "logs" / outcome["period"] / f"{outcome['commune']}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"{outcome['made_at']} {outcome['status']} {outcome['seconds']:.2f}s pid={outcome['pid']} "
+                 f"attempts={outcome['attempts']} peak_rss={outcome['peak_rss_mb']}MB\n")
+        if outcome["error"]:
+            fh.write(outcome["error"].rstrip() + "\n")
+
+
+def _execute(todo: list[Job], *, jobs: int, scheduler: str | None, progress: bool | None):
+    """Yield each job's outcome as it completes: in process, in a process pool, or on Dask."""
+    if not todo:
+        return
+    bar = _progress(len(todo), progress)
+    try:
+        if scheduler:
+            from distributed import Client, as_completed as dask_completed
+
+            with Client(scheduler) as client:
+                futures = client.map(render_job, todo, pure=False)
+                for future in dask_completed(futures):
+                    outcome = future.result()
+                    bar(outcome)
+                    yield outcome
+        elif jobs <= 1:
+            for job in todo:
+                outcome = render_job(job)
+                bar(outcome)
+                yield outcome
+        else:
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
+                                     initializer=_worker_init) as pool:
+                futures = [pool.submit(render_job, job) for job in todo]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    bar(outcome)
+                    yield outcome
+    finally:
+        bar(None)
+
+
+def _progress(total: int, enabled: bool | None):
+    """A tqdm bar on a terminal, plain lines otherwise."""
+    tty = sys.stderr.isatty() if enabled is None else enabled
+    done = [0]
+    if tty:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="report", file=sys.stderr)
+
+        def update(outcome):
+            if outcome is None:
+                bar.close()
+            else:
+                bar.update(1)
+                bar.set_postfix_str(f"{outcome['period']} {outcome['commune']} {outcome['status']}")
+        return update
+
+    def line(outcome):
+        if outcome is not None:
+            done[0] += 1
+            print(f"[{done[0]}/{total}] {outcome['period']} {outcome['commune']} {outcome['status']} "
+                  f"{outcome['seconds']:.1f}s", file=sys.stderr, flush=True)
+    return line

@@ -1,0 +1,146 @@
+"""The scheduled batch: incremental, fault-tolerant, locked, isolated, shareable, and on Dask."""
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from pipeline import engine
+from pipeline.batch import BatchLocked, batch_lock, read_manifest, run_batch
+from pipeline.config import DataPaths
+from tests.conftest import FIXTURES, SEED
+
+COMMUNES = ["18133", "18136", "18217"]
+HTML = ("html",)
+
+
+@pytest.fixture
+def district(tmp_path):
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(SEED, raw / SEED.name)
+    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", raw / "two_communes.csv")
+    return DataPaths(tmp_path / "data"), tmp_path / "outputs"
+
+
+def _batch(data, outputs, **kw):
+    kw.setdefault("communes", COMMUNES)
+    kw.setdefault("formats", HTML)
+    return run_batch("2021-Q3", data=data, outputs_dir=outputs, progress=False, **kw)
+
+
+def test_incremental_skip_and_selective_rerender(district):
+    data, outputs = district
+    first = _batch(data, outputs)
+    assert sorted(r["commune"] for r in first.rendered) == COMMUNES and first.exit_code == 0
+    made = {c: (outputs / "2021-Q3").glob(f"{c}-*/report.html") for c in COMMUNES}
+    mtimes = {c: next(iter(p)).stat().st_mtime_ns for c, p in made.items()}
+
+    started = time.perf_counter()
+    second = _batch(data, outputs)
+    assert not second.rendered and sorted(second.skipped) == [f"2021-Q3/{c}" for c in COMMUNES]
+    assert time.perf_counter() - started < 2
+
+    # one commune's raw file changes (a figure that no other report shows): only that report is rendered
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18133,2021-Q3,1.1.1,9,\n", encoding="utf-8")
+    third = _batch(data, outputs)
+    assert [r["commune"] for r in third.rendered] == ["18133"]
+    for c in ("18136", "18217"):
+        assert next(iter((outputs / "2021-Q3").glob(f"{c}-*/report.html"))).stat().st_mtime_ns == mtimes[c]
+    html = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")
+    assert "đề ra 9 nhiệm vụ" in html
+
+    forced = _batch(data, outputs, force=True)
+    assert len(forced.rendered) == 3
+
+
+def test_index_lists_every_report(district):
+    data, outputs = district
+    _batch(data, outputs)
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S)
+    assert len(rows) == 3 and {s for s, _ in rows} == {"ok"}
+    links = re.findall(r'href="([^"]+)"', index)
+    assert len(links) == 3 and all(not link.startswith(("/", "http")) and (outputs / link).exists() for link in links)
+    assert "Xã Sơn Phú" in index and 'id="filter"' in index
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", index)
+
+
+def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
+    data, outputs = district
+    broken = nbformat.read(Path("notebooks/commune_report.ipynb"), as_version=4)
+    broken.cells.insert(4, nbformat.v4.new_code_cell(
+        'if commune == "18136":\n    raise RuntimeError("deliberate failure for 18136")'))
+    broken_path = tmp_path / "broken.ipynb"
+    nbformat.write(broken, broken_path)
+    monkeypatch.setattr("pipeline.render.REPORT_NOTEBOOK", broken_path)
+    result = _batch(data, outputs)
+    assert result.exit_code == 1
+    assert sorted(r["commune"] for r in result.rendered) == ["18133", "18217"]
+    assert [(f["commune"], f["period"]) for f in result.failed] == [("18136", "2021-Q3")]
+    assert "deliberate failure for 18136" in result.summary()
+    failed_nb = next(iter((outputs / "2021-Q3").glob("18136-*.failed/report.ipynb")))
+    assert "deliberate failure" in failed_nb.read_text(encoding="utf-8")  # the failing cell is kept and marked
+    assert not list((outputs / "2021-Q3").glob("18136-*/report.html"))  # nothing half-made in outputs
+    manifest = read_manifest(outputs)
+    assert manifest["2021-Q3/18136"]["status"] == "failed"
+    assert '<tr data-status="failed">' in (outputs / "index.html").read_text(encoding="utf-8")
+    assert "deliberate failure" in (outputs / "logs" / "2021-Q3" / "18136.log").read_text(encoding="utf-8")
+
+
+def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
+    data, outputs = district
+    result = _batch(data, outputs, communes=["18217", "18133"])
+    assert {r["pid"] for r in result.rendered} == {__import__("os").getpid()}  # one worker, one kernel
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "print(sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))")])
+    probe.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
+                              engine_name=engine.ENGINE_NAME, progress_bar=False)
+    assert out.cells[0].outputs[0]["text"].strip() == "[]"  # the previous report's rd, commune, period are gone
+    other = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")
+    assert "Sơn Phú" not in other and "Nguyễn Quang Tỏa" not in other and "52/BC-UBND" not in other
+
+
+def test_a_second_run_waits_for_no_one(district, capsys):
+    data, outputs = district
+    from pipeline.cli import main
+
+    with batch_lock(outputs):
+        with pytest.raises(BatchLocked, match="another batch run is in progress"):
+            _batch(data, outputs)
+        assert main(["batch", "--period", "2021-Q3", "--communes", "18217", "--format", "html",
+                     "--data-dir", str(data.root), "--outputs-dir", str(outputs)]) == 3
+    assert "another batch run is in progress" in capsys.readouterr().err
+
+
+def test_killed_batch_run_again_completes(district):
+    data, outputs = district
+    _batch(data, outputs, communes=["18217"])
+    # as if killed mid-way: a half-built directory, and a report missing from the manifest
+    stray = outputs / "2021-Q3" / ".18133-thi-tran-pho-chau.x1y2z3"
+    stray.mkdir(parents=True)
+    (stray / "report.ipynb").write_text("{", encoding="utf-8")
+    result = _batch(data, outputs)
+    assert sorted(r["commune"] for r in result.rendered) == ["18133", "18136"] and result.skipped == ["2021-Q3/18217"]
+    assert not stray.exists()
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest) == [f"2021-Q3/{c}" for c in COMMUNES]
+    assert all((Path(e["files"]["html"])).exists() for e in manifest.values())
+
+
+def test_dask_route(district):
+    distributed = pytest.importorskip("distributed")
+    data, outputs = district
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = _batch(data, outputs, communes=["18217"], scheduler=cluster.scheduler_address)
+    assert result.exit_code == 0 and [r["commune"] for r in result.rendered] == ["18217"]
+    assert result.rendered[0]["pid"] != __import__("os").getpid()  # rendered in the cluster's worker
+    assert next(iter((outputs / "2021-Q3").glob("18217-*/report.html"))).exists()
