@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test sample clean
+.PHONY: setup run test sample bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,8 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
+PERIOD ?= 2021-Q3
+
 run: setup
-	$(BIN)/cchc ingest
+	$(BIN)/cchc batch --period $(PERIOD)
+
+bench: setup
+	$(BIN)/python bench/batch.py
 
 test: setup
 	$(BIN)/python -m pytest

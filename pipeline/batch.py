@@ -212,6 +212,7 @@ def render_job(job: Job) -> dict:
         "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
         "status": "ok" if error is None else "failed", "error": error, "attempts": attempt,
         "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
+        "kernel_peak_rss_mb": engine.kernel_peak_rss_mb(),
         "directory": str(result.directory) if result else None,
         "files": {k: str(v) for k, v in result.files.items()} if result else {},
     }
@@ -229,9 +230,17 @@ def _peak_rss_mb() -> float:
 
 
 def _worker_init() -> None:
-    from . import engine
+    """Launch the kernel first, and while it boots, load and warm up the rendering side."""
+    from . import kernel
 
-    engine.warm_kernel()  # start the kernel while the first job is being handed out
+    kernel.warm_kernel(wait=False)
+    # nbformat imports jsonschema, whose optional IRI checker compiles a grammar for ~0.7 s at import;
+    # notebook schemas use no IRI format, so a worker goes without it.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    from . import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
+    from .render import warm_up
+
+    warm_up()
 
 
 # --------------------------------------------------------------------------- the batch
@@ -248,12 +257,15 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     p = Period.parse(period)
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
-    with batch_lock(outputs_dir):
+    units = _select(p, communes=communes, district=district)
+    # Start the workers at once when some report has never been made (they warm up meanwhile);
+    # otherwise only once the input hashes say there is work.
+    unmade = force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)
+    with batch_lock(outputs_dir), _worker_pool(jobs if (not scheduler and unmade) else 1) as early:
         _clean_leftovers(outputs_dir / p.id)
         ingested = ingest(None, data=data, skip_unchanged=not force)
         result.ingest_errors = ingested.errors
         metrics_out = _metrics(data, force=force, run_metrics=run_metrics)
-        units = _select(p, communes=communes, district=district)
         hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
         manifest = read_manifest(outputs_dir)
         todo = []
@@ -268,24 +280,35 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
             todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
         figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
         names = {u.code: u.full_name for u in units}
-        for outcome in _execute(todo, jobs=jobs, scheduler=scheduler, progress=progress):
-            unit_code = outcome["commune"]
-            outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                        "figures": figures[unit_code], "synthetic": _synthetic(metrics_out["metrics"], unit_code, p)}
-            _write_log(outputs_dir, outcome)
-            if outcome["status"] == "ok":
-                result.rendered.append(outcome)
-            else:
-                result.failed.append(outcome)
-                outcome["hash"] = None  # a failed report is tried again next time
-            manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k != "key"}
-            write_manifest(outputs_dir, manifest)
+        late = _worker_pool(jobs if (not scheduler and not unmade and todo) else 1)
+        with late as pool:
+            for _ in _drain(todo, pool=early or pool, scheduler=scheduler, progress=progress, manifest=manifest,
+                            outputs_dir=outputs_dir, names=names, figures=figures, metrics=metrics_out["metrics"],
+                            period=p, result=result):
+                pass
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key.split("/")[1]]
         write_manifest(outputs_dir, manifest)
         result.index = write_index(outputs_dir, manifest)
     result.seconds = time.time() - started
     return result
+
+
+def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, period, result):
+    """Record each outcome as it arrives: log, manifest (atomically), result."""
+    for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress):
+        unit_code = outcome["commune"]
+        outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "figures": figures[unit_code], "synthetic": _synthetic(metrics, unit_code, period)}
+        _write_log(outputs_dir, outcome)
+        if outcome["status"] == "ok":
+            result.rendered.append(outcome)
+        else:
+            result.failed.append(outcome)
+            outcome["hash"] = None  # a failed report is tried again next time
+        manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k != "key"}
+        write_manifest(outputs_dir, manifest)
+        yield outcome
 
 
 def _clean_leftovers(period_dir: Path) -> None:
@@ -300,23 +323,13 @@ def _clean_leftovers(period_dir: Path) -> None:
 
 def _metrics(data: DataPaths, *, force: bool, run_metrics) -> dict[str, pd.DataFrame]:
     """Recompute the metrics only when the stored values, narratives or rules changed."""
-    from .config import CATALOGUE_DIR
+    from .metrics import metrics_up_to_date
     from .store import Store
 
-    store = Store(data)
-    h = hashlib.sha256()
-    for name in ("values", "narratives", "documents"):
-        path = store.path(name)
-        h.update(path.read_bytes() if path.exists() else b"-")
-    for path in sorted(CATALOGUE_DIR.glob("*")):
-        if path.is_file():
-            h.update(path.read_bytes())
-    stamp = data.processed / "metrics.inputs"
-    if not force and stamp.exists() and stamp.read_text() == h.hexdigest() and store.path("metrics").exists():
+    if not force and metrics_up_to_date(data):
+        store = Store(data)
         return {"metrics": store.read("metrics"), "findings": store.read("findings")}
-    out = run_metrics(data)
-    stamp.write_text(h.hexdigest())
-    return out
+    return run_metrics(data)
 
 
 def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
@@ -344,8 +357,24 @@ def _write_log(outputs_dir: Path, outcome: dict) -> None:
             fh.write(outcome["error"].rstrip() + "\n")
 
 
-def _execute(todo: list[Job], *, jobs: int, scheduler: str | None, progress: bool | None):
-    """Yield each job's outcome as it completes: in process, in a process pool, or on Dask."""
+@contextmanager
+def _worker_pool(jobs: int):
+    """A pool of ``jobs`` worker processes, started at once so that their kernels warm up while the
+    main process checks the inputs (``None`` for one job: it runs in this process)."""
+    if jobs <= 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
+    try:
+        for _ in range(jobs):
+            pool.submit(os.getpid)  # spawns the workers now
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # workers stop their kernels as they exit
+
+
+def _execute(todo: list[Job], *, pool, scheduler: str | None, progress: bool | None):
+    """Yield each job's outcome as it completes: in process, in the process pool, or on Dask."""
     if not todo:
         return
     bar = _progress(len(todo), progress)
@@ -359,20 +388,17 @@ def _execute(todo: list[Job], *, jobs: int, scheduler: str | None, progress: boo
                     outcome = future.result()
                     bar(outcome)
                     yield outcome
-        elif jobs <= 1:
+        elif pool is None:
             for job in todo:
                 outcome = render_job(job)
                 bar(outcome)
                 yield outcome
         else:
-            ctx = get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx,
-                                     initializer=_worker_init) as pool:
-                futures = [pool.submit(render_job, job) for job in todo]
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    bar(outcome)
-                    yield outcome
+            futures = [pool.submit(render_job, job) for job in todo]
+            for future in as_completed(futures):
+                outcome = future.result()
+                bar(outcome)
+                yield outcome
     finally:
         bar(None)
 

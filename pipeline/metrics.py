@@ -343,6 +343,32 @@ def scores(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the stage
+def inputs_fingerprint(data) -> str:
+    """Hash of what the metrics are computed from: stored values, narratives, documents and the rules."""
+    import hashlib
+
+    from .store import Store
+
+    store = Store(data)
+    h = hashlib.sha256()
+    for name in ("values", "narratives", "documents"):
+        path = store.path(name)
+        h.update(path.read_bytes() if path.exists() else b"-")
+    for path in sorted(CATALOGUE_DIR.glob("*")):
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def metrics_up_to_date(data) -> bool:
+    """True when the stored metrics were computed from the current inputs."""
+    from .store import Store
+
+    stamp = data.processed / "metrics.inputs"
+    return (stamp.exists() and Store(data).path("metrics").exists()
+            and stamp.read_text(encoding="utf-8") == inputs_fingerprint(data))
+
+
 def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataFrame]:
     """Read the stored values, compute metrics, findings and scores, and store them (atomically)."""
     from .communes import load_registry
@@ -360,4 +386,5 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
     store.write("metrics", metrics)
     store.write("findings", findings)
     store.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing", "score_pct"]])
+    (data.processed / "metrics.inputs").write_text(inputs_fingerprint(data), encoding="utf-8")
     return {"metrics": metrics, "findings": findings, "scores": score}

@@ -9,6 +9,7 @@ from validated ids and an ASCII slug, and checked to stay inside the outputs dir
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import tempfile
@@ -80,6 +81,7 @@ def _exporter():
                         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
+@lru_cache(maxsize=1)
 def _pdf_stylesheet():
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
@@ -114,13 +116,13 @@ def _url_fetcher():
     return LocalOnly(allowed_protocols={"file", "data"})
 
 
-def html_to_pdf(html: str, target: Path) -> None:
-    """Write ``html`` as an A4 PDF with the bundled serif font embedded."""
+def html_to_pdf(html: str, target: Path | None) -> bytes | None:
+    """Write ``html`` as an A4 PDF with the bundled serif font embedded (to ``target``, or return the bytes)."""
     from weasyprint import HTML
 
     stylesheet, fonts = _pdf_stylesheet()
-    HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).write_pdf(
-        str(target), stylesheets=[stylesheet], font_config=fonts)
+    return HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).write_pdf(
+        str(target) if target is not None else None, stylesheets=[stylesheet], font_config=fonts)
 
 
 def execute(parameters: dict, target: Path, *, engine_name: str | None = None, kernel_name: str | None = None,
@@ -131,12 +133,30 @@ def execute(parameters: dict, target: Path, *, engine_name: str | None = None, k
 
     try:
         # The notebook is written once at the end (or on failure), not after every cell.
-        return pm.execute_notebook(str(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
+        return pm.execute_notebook(_report_notebook(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
                                    engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
                                    cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
     except PapermillExecutionError as exc:
         raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                           f"(executed notebook kept at {target})") from exc
+
+
+def warm_up() -> None:
+    """Load and prepare everything a render needs (a worker calls this while its kernel boots)."""
+    _exporter()
+    _report_notebook(REPORT_NOTEBOOK)
+    html_to_pdf("<html><body><p style=\"font-family: 'Liberation Serif'\">Khởi động <b>in</b> <i>đậm</i></p></body></html>",
+                None)
+
+
+def _report_notebook(path: Path) -> nbformat.NotebookNode:
+    """A fresh copy of the report notebook (read and validated once per process)."""
+    return copy.deepcopy(_read_notebook(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=4)
+def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
 
 
 def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_dir: Path,

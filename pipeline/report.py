@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -98,15 +99,11 @@ def load(*, commune: str, period: str, data: DataPaths) -> ReportData:
     p = Period.parse(period)
     unit = load_registry().resolve(commune, p)
     store = Store(data)
-    metrics = store.read("metrics")
-    findings = store.read("findings")
-    if metrics.empty:
-        out = run_metrics(data)
-        metrics, findings = out["metrics"], out["findings"]
-    values = store.read("values")
+    if not store.path("metrics").exists():
+        run_metrics(data)
+    metrics, findings, values, narr, docs = (_read(store, name) for name in
+                                             ("metrics", "findings", "values", "narratives", "documents"))
     mine = values.loc[(values["commune_key"] == unit.key) & (values["period"] == p.id)].reset_index(drop=True)
-    narr = store.read("narratives")
-    docs = store.read("documents")
     doc = docs.loc[(docs["commune_key"] == unit.key) & (docs["period"] == p.id)]
     # Figures shown come from this period, the last 8 quarters and the same period last year (trends,
     # charts) and the district's communes in this period (ranking): any synthetic one gets the notice.
@@ -122,6 +119,19 @@ def load(*, commune: str, period: str, data: DataPaths) -> ReportData:
         document=doc.iloc[0].to_dict() if len(doc) else {},
         synthetic=bool(mine["synthetic"].any() or used["synthetic"].any()),
     )
+
+
+def _read(store: Store, name: str) -> pd.DataFrame:
+    """A processed table, read once per version of its file (a batch kernel renders many reports)."""
+    path = store.path(name)
+    stat = path.stat() if path.exists() else None
+    return _read_version(str(store.paths.root), name, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+
+
+@lru_cache(maxsize=16)
+def _read_version(root: str, name: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """Keyed by the file's identity; the frame is shared, so callers only ever filter it (never mutate)."""
+    return Store(DataPaths(Path(root))).read(name)
 
 
 # --------------------------------------------------------------------------- words

@@ -195,6 +195,8 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
                                   run_at=run_at)
         values.append(v); narratives.append(n); documents.append(d); subs.append(s)
     all_issues = _frames(issues, issues_frame([]))
+    if not seen:  # every file unchanged since it was stored: nothing to do
+        return IngestResult(run_id, 0, 0, {"new": 0, "unchanged": 0, "superseded": 0, "values": 0}, all_issues, skipped)
     counts = apply_submissions(
         store,
         values=_frames(values, store.read("values")), narratives=_frames(narratives, store.read("narratives")),
