@@ -144,3 +144,17 @@ def test_dask_route(district):
     assert result.exit_code == 0 and [r["commune"] for r in result.rendered] == ["18217"]
     assert result.rendered[0]["pid"] != __import__("os").getpid()  # rendered in the cluster's worker
     assert next(iter((outputs / "2021-Q3").glob("18217-*/report.html"))).exists()
+
+
+def test_a_dead_kernel_is_replaced(district):
+    data, outputs = district
+    _batch(data, outputs, communes=["18217"])
+    from pipeline import kernel
+
+    km = kernel.warm_kernel()
+    km.provisioner.process.kill()  # the worker's kernel dies between two reports
+    km.provisioner.process.wait()
+    assert not km.is_alive()
+    result = _batch(data, outputs, communes=["18217"], force=True)
+    assert result.exit_code == 0 and [r["status"] for r in result.rendered] == ["ok"]
+    assert kernel.warm_kernel() is not km and kernel.warm_kernel().is_alive()

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import FIXTURES, SEED
+from tests.conftest import assert_clear_error, FIXTURES, SEED
 
 MALFORMED = FIXTURES / "malformed"
 
@@ -61,19 +61,7 @@ def mixed_run(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_bad_file_gets_its_clear_error(mixed_run, name):
     result, _ = mixed_run
-    message, row, indicator, value = EXPECTED[name]
-    errors = result.issues.loc[(result.issues["file"] == name) & (result.issues["severity"] == "error")]
-    assert len(errors), f"no error for {name}"
-    hit = errors.loc[errors["message"].str.contains(message, regex=False)]
-    assert len(hit), errors["message"].tolist()
-    first = hit.iloc[0]
-    assert first["expected"], "the error says what was expected"
-    if row is not None:
-        assert first["row"] == row
-    if indicator is not None:
-        assert first["indicator_code"] == indicator
-    if value is not None:
-        assert first["value"] == value
+    assert_clear_error(result.issues, name, EXPECTED[name])
 
 
 def test_good_files_beside_them_are_stored(mixed_run):
