@@ -370,7 +370,7 @@ def _worker_pool(jobs: int):
             pool.submit(os.getpid)  # spawns the workers now
         yield pool
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # workers stop their kernels as they exit
+        pool.shutdown(wait=True, cancel_futures=True)  # each worker stops its kernel as it exits
 
 
 def _execute(todo: list[Job], *, pool, scheduler: str | None, progress: bool | None):

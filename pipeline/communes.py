@@ -63,6 +63,7 @@ class Registry:
         self._by_code: dict[str, list[Commune]] = {}
         for unit in self._units:
             self._by_code.setdefault(unit.code, []).append(unit)
+        self._by_key = {unit.key: unit for unit in self._units}
 
     def __iter__(self):
         return iter(self._units)
@@ -85,10 +86,10 @@ class Registry:
         raise UnknownCommuneError(f"commune code {text} is not valid in {p.id} (ends {p.end:%d/%m/%Y}); it denotes {spans}")
 
     def by_key(self, key: str) -> Commune:
-        for unit in self._units:
-            if unit.key == key:
-                return unit
-        raise UnknownCommuneError(f"no unit {key!r} in the registry")
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise UnknownCommuneError(f"no unit {key!r} in the registry") from None
 
     def find_by_name(self, name: str, period: "str | Period", *, district_code: str | None = None) -> Commune:
         """The unit called ``name`` ("Sơn Phú", "xã Sơn Phú") in ``period``.

@@ -15,7 +15,7 @@ from jupyter_client.manager import KernelManager
 from .config import NOTEBOOKS_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
-WARM_UP = "import pipeline.report, pipeline.charts  # loaded once per kernel"
+WARM_UP = "import pipeline.report\npipeline.report.warm_up()  # loaded and exercised once per kernel"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)

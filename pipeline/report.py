@@ -50,14 +50,35 @@ TASKS_FOR_FINDING = {
 }
 
 
-class Html(str):
-    """An HTML fragment (already escaped); notebooks display it as HTML."""
+class Html:
+    """An HTML fragment (already escaped); notebooks display it as HTML.
+
+    Its plain-text form is a one-line summary, so a notebook carries the fragment once (as
+    ``text/html``), not twice.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = str(text)
 
     def _repr_html_(self) -> str:
-        return str(self)
+        return self.text
 
     def __html__(self) -> str:
-        return str(self)
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<HTML fragment, {len(self.text):,} characters>"
+
+    def __eq__(self, other: object) -> bool:
+        return str(other) == self.text
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.text
 
 
 @dataclass
@@ -418,8 +439,9 @@ def charts_html(rd: ReportData) -> Html:
     """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast)."""
     registry = load_registry()
     names = {u.key: u.name for u in registry}
-    district = rd.metrics.loc[rd.metrics["commune_key"].map(lambda k: registry.by_key(k).district_code)
-                              == rd.commune.district_code] if rd.commune.district_code else rd.metrics
+    district_of = {u.key: u.district_code for u in registry}
+    district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
+        if rd.commune.district_code else rd.metrics
     figures = [
         ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
         ("Dịch vụ công trực tuyến so với chỉ tiêu", charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
@@ -466,7 +488,18 @@ def appendix_html(rd: ReportData) -> Html:
     return _render("appendix.html.j2", title=title, rows=appendix_rows(rd), supplementary=supplementary_rows(rd))
 
 
+def warm_up() -> None:
+    """Compile the templates and draw one chart, so that a kernel's first report is not its slowest."""
+    env = _env()
+    for name in env.list_templates():
+        env.get_template(name)
+    periods = charts.last_quarters("2021-Q3", 2)
+    tiny = pd.DataFrame({"commune_key": "x", "metric": ["S.HS.NHAN_MOI", "R.HS.DUNG_HEN"] * 2,
+                         "period": [periods[0]] * 2 + [periods[1]] * 2, "value": [1.0, 100.0, 2.0, 100.0]})
+    charts.to_data_uri(charts.dossier_trend(tiny, commune_key="x", period=periods[1], n=2))
+
+
 def full_html(rd: ReportData) -> Html:
     """The whole report body in one fragment (the notebook shows it part by part)."""
-    return Html("".join([header_html(rd), results_html(rd), assessment_html(rd), closing_html(rd), charts_html(rd),
-                         appendix_html(rd)]))
+    return Html("".join(str(part) for part in (header_html(rd), results_html(rd), assessment_html(rd),
+                                                closing_html(rd), charts_html(rd), appendix_html(rd))))
