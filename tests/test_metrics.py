@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.communes import load_registry
 from pipeline.ingest import ingest
-from pipeline.metrics import POINTS, rank_communes, rollup, run_metrics, scores
+from pipeline.metrics import POINTS, rank_communes, rollup, run_metrics
 from tests.conftest import FIXTURES
 
 

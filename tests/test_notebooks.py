@@ -8,7 +8,6 @@ import papermill as pm
 import pytest
 
 from pipeline.config import NOTEBOOKS_DIR
-from tests.conftest import SEED
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 

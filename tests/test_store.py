@@ -1,7 +1,6 @@
 """The processed store: schemas, atomic writes, idempotent re-ingest, supersession with history."""
 
 import os
-import shutil
 
 import pandas as pd
 import pyarrow.parquet as pq

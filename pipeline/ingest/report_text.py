@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..catalogue import Catalogue
 from ..communes import Registry
-from ..errors import CchcError, InputError, PeriodError, UnknownCommuneError
+from ..errors import InputError, PeriodError, UnknownCommuneError
 from ..numbers import find_numbers
 from ..periods import Period, parse_period_phrase
 from ..text import clean, match_key, normalise_tones
