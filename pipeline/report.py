@@ -449,7 +449,21 @@ def charts_html(rd: ReportData) -> Html:
         ("Vị trí của xã trong huyện", charts.commune_ranking(district, names, period=rd.period.id, metric="R.DVC.MUC_3_4",
                                                               highlight=rd.key)),
     ]
-    return _render("charts.html.j2", figures=[(title, charts.to_data_uri(fig)) for title, fig in figures])
+    return _render("charts.html.j2", figures=[(title, charts.to_data_uri(fig)) for title, fig in figures],
+                   ranks=district_ranks(rd))
+
+
+def district_ranks(rd: ReportData) -> list[dict]:
+    """The commune's rank among its district's communes on each key ratio (1 = best)."""
+    from .metrics import load_ratios, rank_communes
+
+    if not rd.commune.district_code:
+        return []
+    labels = {r.code: r.label for r in load_ratios() if r.key}
+    ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=list(labels))
+    mine = ranks.loc[(ranks["commune_code"] == rd.commune.code) & (ranks["district_code"] == rd.commune.district_code)]
+    return [{"label": labels[r.metric], "value": format_percent(r.value), "rank": r.rank, "of": r.of}
+            for r in mine.itertuples() if r.metric in labels]
 
 
 def appendix_rows(rd: ReportData) -> list[dict]:
