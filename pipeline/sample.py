@@ -63,15 +63,24 @@ Deliberate DEFECTS (for checks to find; see :data:`DEFECTS`):
    postal-service (BCCI) rows are filled; every other commune leaves them blank.
 
 Writers: :func:`write_long_csv` (the long CSV layout, decimal comma, a
-``synthetic`` column) and :func:`write_report_text` (a seed-style report with
-its Phụ lục 2B).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure a text report
+``synthetic`` column), :func:`write_report_text` (a seed-style report with
+its Phụ lục 2B), :func:`form_workbook` (the fill-in form of
+:mod:`pipeline.template`, filled in) and :func:`word_report` (the seed-style
+report as ``.docx``, through ``scripts/make_office_seed.py``);
+:func:`write_district` spreads the district over them (:data:`TEXT_REPORTS`,
+:data:`FORM_REPORTS`, :data:`WORD_REPORTS`; the rest in long CSVs).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure a text report
 cannot state (none at present: the text reader takes every figure back).
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
+import re
+import sys
+import tempfile
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -774,29 +783,180 @@ TEXT_REPORTS: tuple[tuple[str, str], ...] = (
     ("18196", "2020-Q4"), ("18196", "2021-Q2"),
 )
 
+#: Commune-periods written as the filled fill-in form (``forms/<code>_<period>.xlsx``): the form of
+#: :mod:`pipeline.template` with every generated value (``S.*`` included) typed into it.
+FORM_REPORTS: tuple[tuple[str, str], ...] = (("18145", "2020-Q2"), ("18187", "2021-Q1"), ("18217", "2021-Q4"))
+
+#: Commune-periods written as Word reports (``word/<code>_<period>.docx``): the seed-style text report of
+#: :func:`report_text`, laid out by the ``.docx`` writer of ``scripts/make_office_seed.py``.
+WORD_REPORTS: tuple[tuple[str, str], ...] = (("18136", "2020-Q1"), ("18178", "2020-Q3"), ("18223", "2021-Q4"))
+
+#: The Office writers live in a script; the sample imports it by path (it is not part of the package).
+OFFICE_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "make_office_seed.py"
+
 
 def write_district(frame: pd.DataFrame, out_dir: "str | Path", *,
-                   text_reports: Iterable[tuple[str, str]] = TEXT_REPORTS) -> list[Path]:
-    """Write ``frame`` under ``out_dir``: one long CSV per quarter, plus text reports.
+                   text_reports: Iterable[tuple[str, str]] = TEXT_REPORTS,
+                   form_reports: Iterable[tuple[str, str]] = FORM_REPORTS,
+                   word_reports: Iterable[tuple[str, str]] = WORD_REPORTS) -> list[Path]:
+    """Write ``frame`` under ``out_dir``: one long CSV per quarter, plus text, Excel and Word reports.
 
-    Files: ``huong-son_<period>.csv`` (every commune-period not written as
-    text) and ``reports/<code>_<period>.md``.  Files whose bytes would not
-    change are left alone.  Returns the paths written or kept.
+    Files: ``huong-son_<period>.csv`` (every commune-period not written
+    otherwise), ``reports/<code>_<period>.md`` (:func:`write_report_text`),
+    ``forms/<code>_<period>.xlsx`` (:func:`form_workbook`) and
+    ``word/<code>_<period>.docx`` (:func:`word_report`).  A commune-period
+    goes to one file only.  Files whose bytes would not change are left
+    alone.  Returns the paths written or kept.
     """
     out_dir = Path(out_dir)
-    as_text = {(c, p) for c, p in text_reports}
+    routes = {"reports": (".md", {(c, p) for c, p in text_reports}),
+              "forms": (".xlsx", {(c, p) for c, p in form_reports}),
+              "word": (".docx", {(c, p) for c, p in word_reports})}
+    seen: set[tuple[str, str]] = set()
+    for _, keys in routes.values():
+        if seen & keys:
+            raise ValueError(f"commune-periods given two formats: {sorted(seen & keys)}")
+        seen |= keys
     key = list(zip(frame["commune_code"], frame["period"]))
-    is_text = pd.Series([k in as_text for k in key], index=frame.index)
+    elsewhere = pd.Series([k in seen for k in key], index=frame.index)
     paths: list[Path] = []
-    for period, group in frame.loc[~is_text].groupby("period", sort=True):
+    for period, group in frame.loc[~elsewhere].groupby("period", sort=True):
         path = out_dir / f"huong-son_{period}.csv"
         write_long_csv(group, path)
         paths.append(path)
-    for commune, period in sorted(as_text):
-        mine = frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period)]
-        if not len(mine):
-            continue
-        path = out_dir / "reports" / f"{commune}_{period}.md"
-        write_report_text(mine, path, commune=commune, period=period)
-        paths.append(path)
+    for folder, (suffix, keys) in routes.items():
+        for commune, period in sorted(keys):
+            mine = frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period)]
+            if not len(mine):
+                continue
+            path = out_dir / folder / f"{commune}_{period}{suffix}"
+            if folder == "reports":
+                write_report_text(mine, path, commune=commune, period=period)
+            elif folder == "forms":
+                write_if_changed(path, form_workbook(frame, commune=commune, period=period))
+            else:
+                write_if_changed(path, word_report(mine, commune=commune, period=period))
+            paths.append(path)
     return paths
+
+
+# -- Office files -----------------------------------------------------------------
+
+
+def form_workbook(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> bytes:
+    """The fill-in form of one commune-period (:func:`pipeline.template.write_form`), filled in.
+
+    ``frame`` may hold other commune-periods: the previous quarter's values of
+    the commune, if there, are shown in the form's reference column as
+    ``cchc template`` shows stored ones.  Every value of the commune-period
+    (``S.*`` included) goes to the "Số liệu" column as an Excel number, every
+    note to "Ghi chú"; the marker line "Dữ liệu mẫu tổng hợp …" stands above the
+    table (row 3), where the Excel reader looks for it.  Deterministic bytes
+    (:func:`_fixed_package`).
+    """
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment, Font
+
+    from .template import COL_CODE, COL_NOTE, COL_PREVIOUS, COL_VALUE, FIRST_ROW, FORM_SHEET, form_rows, write_form
+
+    p = Period.parse(period)
+    unit = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
+    mine = frame.loc[(frame["commune_code"] == unit.code) & (frame["period"] == p.id)]
+    if not len(mine):
+        raise ValueError(f"frame holds no rows of {unit.code} {p.id}")
+    before = frame.loc[(frame["commune_code"] == unit.code) & (frame["period"] == p.previous().id)]
+    previous = pd.DataFrame({"indicator_code": before["indicator_code"], "value": before["value"],
+                             "value_text": None})
+    catalogue = load_catalogue()
+    version = ", ".join(sorted(set(catalogue.for_period(p).table["version"])))
+    rows = form_rows(catalogue, period=p, previous=previous)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_form(rows, Path(tmp) / "form.xlsx", commune=unit, period=p, catalogue_version=version)
+        wb = load_workbook(path)
+    ws = wb[FORM_SHEET]
+    ws["A3"] = SYNTHETIC_LINE.strip("*")
+    ws["A3"].font = Font(name="Times New Roman", italic=True, size=11, color="C00000")
+    ws["A3"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.merge_cells(start_row=3, start_column=COL_CODE, end_row=3, end_column=COL_PREVIOUS)
+    at = {ws.cell(r, COL_CODE).value: r for r in range(FIRST_ROW, ws.max_row + 1) if ws.cell(r, COL_CODE).value}
+    for row in mine.itertuples(index=False):
+        if row.indicator_code not in at:
+            raise ValueError(f"{row.indicator_code} has no row in the form of {p.id}")
+        if row.value is not None:
+            ws.cell(at[row.indicator_code], COL_VALUE).value = row.value
+        if row.note:
+            ws.cell(at[row.indicator_code], COL_NOTE).value = row.note
+    out = io.BytesIO()
+    wb.save(out)
+    return _fixed_package(out.getvalue(), p)
+
+
+def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> bytes:
+    """The seed-style report of one commune-period (:func:`report_text`) as a Word document.
+
+    The text goes through ``read_seed`` and ``write_docx`` of
+    ``scripts/make_office_seed.py`` (header as a borderless table, headings in
+    heading styles, the appendix as a Word table with merged cells).  That
+    writer lays the header out as four blocks (issuing body, motto, number,
+    place and date), so the marker line "Dữ liệu mẫu tổng hợp …" becomes the
+    first paragraph of the body, above the title (still among the first 40
+    lines, where the report reader looks for it).  Deterministic bytes
+    (:func:`_fixed_package`).
+    """
+    office = _office_script()
+    p = Period.parse(period)
+    seed = office.read_seed(report_text(frame, commune=commune, period=p))
+    marker = SYNTHETIC_LINE.strip("*")
+    header = [block for block in seed.header if marker not in block]
+    if len(header) != 4 or len(seed.header) != 5:
+        raise ValueError(f"unexpected report header: {seed.header}")
+    seed.header = header
+    seed.body = [SYNTHETIC_LINE, "", *seed.body]
+    with tempfile.TemporaryDirectory() as tmp:
+        data = office.write_docx(seed, Path(tmp) / "report.docx").read_bytes()
+    return _fixed_package(data, p)
+
+
+def _office_script():
+    """``scripts/make_office_seed.py`` as a module (loaded once, by path)."""
+    name = "make_office_seed"
+    module = sys.modules.get(name)
+    if module is not None and Path(getattr(module, "__file__", "")).resolve() == OFFICE_SCRIPT:
+        return module
+    if not OFFICE_SCRIPT.exists():
+        raise FileNotFoundError(f"{OFFICE_SCRIPT} not found: the sample's Word reports are written by it "
+                                "(run from the project tree)")
+    spec = importlib.util.spec_from_file_location(name, OFFICE_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+_CORE_DATES = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _fixed_package(data: bytes, period: Period) -> bytes:
+    """An Office file with nothing that depends on when it was written.
+
+    Every zip member gets the same timestamp and the document properties'
+    ``created`` / ``modified`` the same date (the 20th of the quarter's last
+    month, 08:00 UTC), members in their order, deflated.  openpyxl stamps
+    ``modified`` with the time of saving and both writers stamp zip entries
+    with it; the rest of what they write is already the same run to run.
+    """
+    when = (period.year, 3 * period.quarter_number, 20, 8, 0, 0)
+    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % when
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                part = _CORE_DATES.sub(lambda m: m.group(1) + stamp + m.group(3), part.decode("utf-8")).encode("utf-8")
+            fixed = zipfile.ZipInfo(info.filename, date_time=when)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 0
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, part)
+    return out.getvalue()

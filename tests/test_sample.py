@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 
 import pandas as pd
 import pytest
@@ -12,9 +13,9 @@ from pipeline.config import data_paths
 from pipeline.ingest import ingest
 from pipeline.numbers import parse_number
 from pipeline.periods import Period
-from pipeline.sample import (DEFAULT_PERIODS, DEFECTS, EXCLUDED, TEXT_REPORTS, TEXT_UNSTATED, SYNTHETIC_LINE,
-                             default_communes, format_vi_number, generate_district, long_csv_text, report_text,
-                             write_district)
+from pipeline.sample import (DEFAULT_PERIODS, DEFECTS, EXCLUDED, FORM_REPORTS, TEXT_REPORTS, TEXT_UNSTATED,
+                             SYNTHETIC_LINE, WORD_REPORTS, default_communes, format_vi_number, generate_district,
+                             long_csv_text, report_text, write_district)
 from pipeline.store import Store
 
 KEY = ["commune_code", "period"]
@@ -237,7 +238,9 @@ def test_district_files(ingested):
     root, paths, _ = ingested
     names = sorted(p.relative_to(root / "raw" / "sample").as_posix() for p in paths)
     assert names == sorted([f"huong-son_{p}.csv" for p in DEFAULT_PERIODS]
-                           + [f"reports/{c}_{p}.md" for c, p in TEXT_REPORTS])
+                           + [f"reports/{c}_{p}.md" for c, p in TEXT_REPORTS]
+                           + [f"forms/{c}_{p}.xlsx" for c, p in FORM_REPORTS]
+                           + [f"word/{c}_{p}.docx" for c, p in WORD_REPORTS])
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths}
     write_district(generate_district(), root / "raw" / "sample")  # idempotent: same bytes, files untouched
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in paths} == before
@@ -254,7 +257,8 @@ def test_round_trip_stores_exactly_the_generated_values(frame, ingested):
     assert stored["synthetic"].all()
     assert not ((stored["commune_code"] == "18217") & (stored["period"] == "2021-Q3")).any()
 
-    text = pd.Series([k in set(TEXT_REPORTS) for k in zip(frame["commune_code"], frame["period"])], index=frame.index)
+    reports = set(TEXT_REPORTS) | set(WORD_REPORTS)
+    text = pd.Series([k in reports for k in zip(frame["commune_code"], frame["period"])], index=frame.index)
     expected = frame.loc[frame["value"].notna() & ~(text & frame["indicator_code"].isin(TEXT_UNSTATED))]
     cols = ["commune_code", "period", "indicator_code", "value", "note"]
     order = ["commune_code", "period", "indicator_code"]
@@ -268,8 +272,40 @@ def test_round_trip_stores_exactly_the_generated_values(frame, ingested):
     subs = Store(data_paths(root)).read("submissions")
     assert len(subs) == 25 * 8 - 2 and subs["synthetic"].all() and (subs["status"] == "current").all()
     docs = Store(data_paths(root)).read("documents")
-    assert sorted(zip(docs["commune_code"], docs["period"])) == sorted(TEXT_REPORTS)
+    assert sorted(zip(docs["commune_code"], docs["period"])) == sorted(TEXT_REPORTS + WORD_REPORTS)
     assert docs["synthetic"].all() and (docs["signer_role"] == "TM. ỦY BAN NHÂN DÂN").all()
+
+
+def test_mixed_formats_store_the_same_values_as_all_csv(frame, ingested, tmp_path):
+    """Issue 3: the district with some commune-quarters as .xlsx forms and .docx reports stores the same
+    values as the same district all in long CSVs (and the text reports)."""
+    root, paths, mixed = ingested
+    office = [p for p in paths if p.suffix in (".xlsx", ".docx")]
+    assert sorted(p.suffix for p in office) == [".docx"] * len(WORD_REPORTS) + [".xlsx"] * len(FORM_REPORTS)
+    for path in office:  # each written from the frame, so the long CSVs no longer hold its commune-quarter
+        commune, period = path.stem.split("_")
+        assert f"{commune},{period}," not in (root / "raw" / "sample" / f"huong-son_{period}.csv").read_text()
+
+    plain = tmp_path / "plain"
+    written = write_district(frame, plain / "raw" / "sample", form_reports=(), word_reports=())
+    assert not [p for p in written if p.suffix in (".xlsx", ".docx")]
+    csv_only = ingest(None, data=data_paths(plain))
+
+    cols = ["commune_code", "period", "indicator_code", "value", "value_text", "cumulative_value", "synthetic"]
+    tables = []
+    for result, where in ((csv_only, plain), (mixed, root)):
+        assert result.files_rejected == 0 and result.errors == 0, result.issues
+        values = Store(data_paths(where)).read("values")
+        tables.append(values[cols].sort_values(cols[:3]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(tables[1], tables[0], check_exact=True)
+
+    stored = Store(data_paths(root)).read("values")
+    from_office = stored.loc[stored["source_file"].str.endswith((".xlsx", ".docx"))]
+    keys = set(zip(from_office["commune_code"], from_office["period"]))
+    assert keys == set(FORM_REPORTS) | set(WORD_REPORTS)
+    assert from_office["synthetic"].all()  # the "Dữ liệu mẫu" line of the form and of the Word report
+    codes = set(from_office.loc[from_office["source_file"].str.endswith(".xlsx"), "indicator_code"])
+    assert {"S.HS.NHAN_MOI", "S.HS.DEN_HAN", "S.NS.DU_TOAN", "S.NS.TY_LE_DU_TOAN"} <= codes  # the S.* rows too
 
 
 def test_report_text_looks_like_the_seed(frame):
@@ -305,7 +341,17 @@ def test_the_bundled_sample_is_current(tmp_path):
         pytest.skip("no bundled sample")
     paths = write_district(generate_district(), tmp_path)
     for path in paths:
-        assert (bundled / path.relative_to(tmp_path)).read_bytes() == path.read_bytes(), path.name
+        assert _contents(bundled / path.relative_to(tmp_path)) == _contents(path), path.name
+    names = {p.relative_to(bundled).as_posix() for p in bundled.rglob("*") if p.is_file() and p.name != "README.md"}
+    assert names == {p.relative_to(tmp_path).as_posix() for p in paths}  # nothing stale left behind
+
+
+def _contents(path):
+    """A file's bytes; for an Office file its members' (so that another zlib build compresses differently in peace)."""
+    if path.suffix in (".xlsx", ".docx"):
+        with zipfile.ZipFile(path) as z:
+            return [(i.filename, i.date_time, z.read(i)) for i in z.infolist()]
+    return path.read_bytes()
 
 
 def test_metrics_stage_finds_every_planted_defect(ingested):
