@@ -283,24 +283,27 @@ def _targets(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
 def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district") -> pd.DataFrame:
     """District (or province) figures per period and metric across communes.
 
-    Counts and money add up; ratios are recomputed from the summed numerators and denominators
-    (never averaged); min / median / max of the commune values; the number of communes reporting.
+    Counts and money add up over the communes that reported them; ratios are recomputed from the
+    numerators and denominators of the communes that reported both (never averaged, and a commune
+    missing either is left out of both sums); min / median / max of the commune values; the number
+    of communes reporting.  Nothing reported stays missing, never 0.
     """
     unit_of = {u.key: (u.district_code if level == "district" else u.province_code) for u in registry}
-    m = metrics.assign(area=metrics["commune_key"].map(unit_of))
+    both = metrics["numerator"].notna() & metrics["denominator"].notna()
+    m = metrics.assign(area=metrics["commune_key"].map(unit_of),
+                       numerator=metrics["numerator"].where(both), denominator=metrics["denominator"].where(both))
     keys = ["area", "period", "metric"]
     g = m.groupby(keys, sort=True)
     out = g.agg(label=("label", "first"), kind=("kind", "first"), unit=("unit", "first"),
                 communes=("value", "count"), minimum=("value", "min"), median=("value", "median"),
-                maximum=("value", "max"), total=("value", "sum"), numerator=("numerator", "sum"),
-                denominator=("denominator", "sum"), n_ratio=("denominator", "count"),
-                synthetic=("synthetic", "any")).reset_index()
+                maximum=("value", "max"), synthetic=("synthetic", "any")).reset_index()
+    sums = g[["value", "numerator", "denominator"]].sum(min_count=1).reset_index(drop=True)
     is_ratio = out["metric"].str.startswith("R.")
-    value = np.where(is_ratio, 100 * out["numerator"] / out["denominator"].where(out["denominator"] != 0),
-                     np.where(out["kind"].isin(["count", "money"]), out["total"], np.nan))
-    out = out.assign(value=value)
-    out.loc[~is_ratio, ["numerator", "denominator"]] = np.nan
-    return out.drop(columns=["total", "n_ratio"]).rename(columns={"area": f"{level}_code"})
+    value = np.where(is_ratio, 100 * sums["numerator"] / sums["denominator"].where(sums["denominator"] != 0),
+                     np.where(out["kind"].isin(["count", "money"]), sums["value"], np.nan))
+    out = out.assign(value=value, numerator=sums["numerator"].where(is_ratio),
+                     denominator=sums["denominator"].where(is_ratio))
+    return out.rename(columns={"area": f"{level}_code"})
 
 
 def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str, metrics_to_rank: list[str] | None = None) -> pd.DataFrame:

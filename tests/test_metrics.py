@@ -152,3 +152,12 @@ def test_son_phu_2021_q3(seed_data):
     assert "Trong số 6 nhiệm vụ" in f.loc[f["finding"] == "tasks_late", "message"].iloc[0]
     stored = pd.read_parquet(seed_data.processed / "metrics.parquet")
     assert len(stored) == len(out["metrics"])
+
+
+def test_rollup_never_turns_missing_into_zero(fixture_run):
+    roll = rollup(fixture_run["metrics"], load_registry())
+    pay = roll.loc[(roll["period"] == "2021-Q3") & (roll["metric"] == "R.TTHC.THANH_TOAN")]
+    # 3.1.3.c (the denominator) is reported, 3.2.3 (the numerator) by nobody: missing, not 0 %
+    assert pay.empty or pay["value"].isna().all()
+    q1 = roll.loc[(roll["period"] == "2021-Q1") & (roll["metric"] == "R.HS.DUNG_HEN")].iloc[0]
+    assert (q1["numerator"], q1["denominator"]) == (55, 60)  # 18133's zero-resolved quarter adds nothing
