@@ -8,7 +8,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from pipeline.catalogue import Catalogue, load_catalogue
+from pipeline.catalogue import load_catalogue
 from pipeline.config import data_paths
 from pipeline.ingest import ingest
 from pipeline.numbers import parse_number
