@@ -66,7 +66,7 @@ Writers: :func:`write_long_csv` (the long CSV layout, decimal comma, a
 ``synthetic`` column), :func:`write_report_text` (a seed-style report with
 its Phụ lục 2B), :func:`form_workbook` (the fill-in form of
 :mod:`pipeline.template`, filled in) and :func:`word_report` (the seed-style
-report as ``.docx``, through ``scripts/make_office_seed.py``);
+report as ``.docx``, through :mod:`pipeline.office_writer`);
 :func:`write_district` spreads the district over them (:data:`TEXT_REPORTS`,
 :data:`FORM_REPORTS`, :data:`WORD_REPORTS`; the rest in long CSVs).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure a text report
 cannot state (none at present: the text reader takes every figure back).
@@ -75,10 +75,8 @@ cannot state (none at present: the text reader takes every figure back).
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import re
-import sys
 import tempfile
 import zipfile
 import zlib
@@ -788,11 +786,10 @@ TEXT_REPORTS: tuple[tuple[str, str], ...] = (
 FORM_REPORTS: tuple[tuple[str, str], ...] = (("18145", "2020-Q2"), ("18187", "2021-Q1"), ("18217", "2021-Q4"))
 
 #: Commune-periods written as Word reports (``word/<code>_<period>.docx``): the seed-style text report of
-#: :func:`report_text`, laid out by the ``.docx`` writer of ``scripts/make_office_seed.py``.
+#: :func:`report_text`, laid out by the ``.docx`` writer of :mod:`pipeline.office_writer`.
 WORD_REPORTS: tuple[tuple[str, str], ...] = (("18136", "2020-Q1"), ("18178", "2020-Q3"), ("18223", "2021-Q4"))
 
 #: The Office writers live in a script; the sample imports it by path (it is not part of the package).
-OFFICE_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "make_office_seed.py"
 
 
 def write_district(frame: pd.DataFrame, out_dir: "str | Path", *,
@@ -895,7 +892,7 @@ def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str |
     """The seed-style report of one commune-period (:func:`report_text`) as a Word document.
 
     The text goes through ``read_seed`` and ``write_docx`` of
-    ``scripts/make_office_seed.py`` (header as a borderless table, headings in
+    :mod:`pipeline.office_writer` (header as a borderless table, headings in
     heading styles, the appendix as a Word table with merged cells).  That
     writer lays the header out as four blocks (issuing body, motto, number,
     place and date), so the marker line "Dữ liệu mẫu tổng hợp …" becomes the
@@ -918,19 +915,10 @@ def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str |
 
 
 def _office_script():
-    """``scripts/make_office_seed.py`` as a module (loaded once, by path)."""
-    name = "make_office_seed"
-    module = sys.modules.get(name)
-    if module is not None and Path(getattr(module, "__file__", "")).resolve() == OFFICE_SCRIPT:
-        return module
-    if not OFFICE_SCRIPT.exists():
-        raise FileNotFoundError(f"{OFFICE_SCRIPT} not found: the sample's Word reports are written by it "
-                                "(run from the project tree)")
-    spec = importlib.util.spec_from_file_location(name, OFFICE_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """The Office writers (:mod:`pipeline.office_writer`)."""
+    from . import office_writer
+
+    return office_writer
 
 
 _CORE_DATES = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")

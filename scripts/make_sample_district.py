@@ -57,7 +57,7 @@ def readme(frame, seed: int) -> str:
         "with every figure (the S.* rows included) and the previous quarter (when generated) shown for reference, for "
         + ", ".join(f"{c} {p}" for c, p in FORM_REPORTS) + ".",
         "- `word/<code>_<period>.docx`: the seed-style report as a Word document (written by "
-        "`scripts/make_office_seed.py`'s .docx writer), for " + ", ".join(f"{c} {p}" for c, p in WORD_REPORTS) + ".",
+        "`pipeline/office_writer.py`'s .docx writer), for " + ", ".join(f"{c} {p}" for c, p in WORD_REPORTS) + ".",
         "- Sơn Phú (18217) 2021-Q3 is not generated: the real seed report `../000_9c1b2be0e2b3796f.txt` covers it.",
         *(["- The text and Word reports cannot state " + ", ".join(TEXT_UNSTATED)
            + " (the report reader has no phrase for it); the CSVs and forms carry it."] if TEXT_UNSTATED else []),

@@ -1,16 +1,14 @@
 """Excel ingest: the seed's appendix as a commune types it, sheets per period, the long layout, limits,
 and every malformed Office file with its clear error while good files beside it are stored."""
 
-import importlib.util
 import os
 import shutil
-import sys
 
 import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from pipeline.config import PROJECT_ROOT, DataPaths
+from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.ingest.xlsx import cell_text, value_text
 from pipeline.store import Store
@@ -21,16 +19,15 @@ OFFICE = FIXTURES / "office"
 
 
 def load_script():
-    spec = importlib.util.spec_from_file_location("make_office_seed", PROJECT_ROOT / "scripts" / "make_office_seed.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """The Office writers (also behind scripts/make_office_seed.py)."""
+    from pipeline import office_writer
+
+    return office_writer
 
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    """The seed as .xlsx and .docx, written by scripts/make_office_seed.py."""
+    """The seed as .xlsx and .docx, written by pipeline.office_writer."""
     script = load_script()
     out = tmp_path_factory.mktemp("office")
     seed = script.read_seed(SEED.read_text(encoding="utf-8"))
