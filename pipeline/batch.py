@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -120,10 +119,10 @@ def read_manifest(outputs_dir: Path) -> dict:
 
 
 def write_manifest(outputs_dir: Path, manifest: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".manifest.", dir=outputs_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, outputs_dir / MANIFEST)
+    from .store import atomic_file
+
+    with atomic_file(outputs_dir / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- input hashes
@@ -251,7 +250,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     """Run the whole pipeline for one period; see the module docstring."""
     from .index import write_index
     from .ingest import ingest
-    from .metrics import run_metrics
+    from .metrics import ensure_metrics
 
     started = time.time()
     p = Period.parse(period)
@@ -265,7 +264,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
         _clean_leftovers(outputs_dir / p.id)
         ingested = ingest(None, data=data, skip_unchanged=not force)
         result.ingest_errors = ingested.errors
-        metrics_out = _metrics(data, force=force, run_metrics=run_metrics)
+        metrics_out = ensure_metrics(data, force=force)
         hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
         manifest = read_manifest(outputs_dir)
         todo = []
@@ -319,17 +318,6 @@ def _clean_leftovers(period_dir: Path) -> None:
         for path in period_dir.iterdir():
             if path.name.startswith(".") and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _metrics(data: DataPaths, *, force: bool, run_metrics) -> dict[str, pd.DataFrame]:
-    """Recompute the metrics only when the stored values, narratives or rules changed."""
-    from .metrics import metrics_up_to_date
-    from .store import Store
-
-    if not force and metrics_up_to_date(data):
-        store = Store(data)
-        return {"metrics": store.read("metrics"), "findings": store.read("findings")}
-    return run_metrics(data)
 
 
 def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:

@@ -188,17 +188,17 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from .metrics import run_metrics
+    from .metrics import ensure_metrics
 
-    out = run_metrics(data_paths(args.data_dir))
+    out = ensure_metrics(data_paths(args.data_dir))
     _emit(_select(out["metrics"], args.period, args.commune).drop(columns=["commune_key"]), args)
     return 0
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from .metrics import run_metrics
+    from .metrics import ensure_metrics
 
-    out = run_metrics(data_paths(args.data_dir))
+    out = ensure_metrics(data_paths(args.data_dir))
     rows = _select(out["findings"], args.period, args.commune).drop(columns=["commune_key"])
     if args.format == "table" and not args.output:
         for r in rows.itertuples():
@@ -231,12 +231,12 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .config import DEFAULT_OUTPUTS_DIR
-    from .metrics import run_metrics
+    from .metrics import ensure_metrics
     from .render import parse_formats, render_report
 
     formats = parse_formats(args.format)
     data = data_paths(args.data_dir)
-    run_metrics(data)
+    ensure_metrics(data)
     result = render_report(args.commune, args.period, data=data, outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
                            formats=formats)
     for kind, path in result.files.items():

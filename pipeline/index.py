@@ -7,7 +7,6 @@ opened from disk and from any static web server, and asks nothing of any outside
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from .config import PACKAGE_DIR
 from .formatting import format_number, format_percent
 from .periods import Period
+from .store import atomic_file
 
 _env = Environment(loader=FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
@@ -52,10 +52,7 @@ def write_index(outputs_dir: Path, manifest: dict) -> Path:
     outputs_dir = Path(outputs_dir)
     html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest),
                                                      made_at=time.strftime("%Y-%m-%d %H:%M:%S"))
-    fd, tmp = tempfile.mkstemp(prefix=".index.", suffix=".html", dir=outputs_dir)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(html)
-    os.chmod(tmp, 0o644)
     target = outputs_dir / "index.html"
-    os.replace(tmp, target)
+    with atomic_file(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return target

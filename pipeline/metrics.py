@@ -372,6 +372,16 @@ def metrics_up_to_date(data) -> bool:
             and stamp.read_text(encoding="utf-8") == inputs_fingerprint(data))
 
 
+def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
+    """The stored metrics and findings, recomputed first only when their inputs changed (or ``force``)."""
+    from .store import Store
+
+    if not force and metrics_up_to_date(data):
+        store = Store(data)
+        return {"metrics": store.read("metrics"), "findings": store.read("findings"), "scores": store.read("scores")}
+    return run_metrics(data)
+
+
 def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataFrame]:
     """Read the stored values, compute metrics, findings and scores, and store them (atomically)."""
     from .communes import load_registry

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -108,19 +109,29 @@ def conform(frame: pd.DataFrame, name: str) -> pa.Table:
         raise SchemaError(f"table {name}: {exc}") from exc
 
 
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file so that readers see the old file or the new one, never half of one."""
+@contextmanager
+def atomic_file(path: Path, *, mode: int = 0o644):
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` (readers see the old
+    file or the new one, never half of one), on failure it is removed."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(table, tmp)
+        yield Path(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file atomically."""
+    with atomic_file(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 class Store:
@@ -253,16 +264,8 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def write_frame_atomic(frame: pd.DataFrame, path: Path, *, fmt: str) -> None:
     """Write an exported frame (csv or parquet) atomically to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
