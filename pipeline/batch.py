@@ -140,7 +140,24 @@ def code_fingerprint() -> str:
 def _frame_hash(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "empty"
-    return hashlib.sha256(pd.util.hash_pandas_object(frame.astype(str), index=False).values.tobytes()).hexdigest()
+    return _row_hashes_digest(_row_hashes(frame))
+
+
+def _row_hashes(frame: pd.DataFrame):
+    """One 64-bit hash per row, from the row's values as text (so dtypes do not matter)."""
+    return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+
+
+def _row_hashes_digest(rows) -> str:
+    return hashlib.sha256(rows.tobytes()).hexdigest()
+
+
+def _grouped_hashes(frame: pd.DataFrame) -> dict[str, str]:
+    """``_frame_hash`` of each commune's rows, computed in one pass over the table."""
+    if frame.empty:
+        return {}
+    rows = _row_hashes(frame)
+    return {key: _row_hashes_digest(rows[idx]) for key, idx in frame.groupby("commune_key", sort=False).indices.items()}
 
 
 def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
@@ -157,16 +174,20 @@ def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, forma
                           ["commune_key", "value"]]
     district_of = {u.key: u.district_code for u in load_registry()}
     ranking = ranking.assign(district=ranking["commune_key"].map(district_of))
-    groups = {name: dict(tuple(frame.groupby("commune_key"))) for name, frame in
-              (("values", values.loc[values["period"] == period.id]), ("metrics", metrics),
-               ("narratives", narr.loc[narr["period"] == period.id]), ("documents", docs.loc[docs["period"] == period.id]),
-               ("findings", findings.loc[findings["period"] == period.id]))}
+    tables = {"values": values.loc[values["period"] == period.id], "metrics": metrics,
+              "narratives": narr.loc[narr["period"] == period.id], "documents": docs.loc[docs["period"] == period.id],
+              "findings": findings.loc[findings["period"] == period.id]}
+    groups = {name: _grouped_hashes(frame) for name, frame in tables.items()}
+    district_hash: dict[str | None, str] = {}
     out = {}
     for unit in units:
         h = hashlib.sha256(f"{code}|{period.id}|{unit.key}|{','.join(formats)}".encode())
         for name in ("values", "metrics", "narratives", "documents", "findings"):
-            h.update(_frame_hash(groups[name].get(unit.key, pd.DataFrame())).encode())
-        h.update(_frame_hash(ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key")).encode())
+            h.update(groups[name].get(unit.key, "empty").encode())
+        if unit.district_code not in district_hash:
+            district_hash[unit.district_code] = _frame_hash(
+                ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key"))
+        h.update(district_hash[unit.district_code].encode())
         out[unit.code] = h.hexdigest()
     return out
 

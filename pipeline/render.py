@@ -17,14 +17,16 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from .communes import Commune, load_registry
 from .config import NOTEBOOKS_DIR, PACKAGE_DIR, DataPaths
 from .errors import CchcError
 from .periods import Period
 from .text import ascii_slug
+
+if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
+    import nbformat
 
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -156,6 +158,8 @@ def _report_notebook(path: Path) -> nbformat.NotebookNode:
 
 @lru_cache(maxsize=4)
 def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
+    import nbformat
+
     return nbformat.read(path, as_version=4)
 
 
