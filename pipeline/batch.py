@@ -12,6 +12,7 @@ rewritten (atomically) after every report, so a killed batch resumes where it st
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -261,6 +262,7 @@ def _worker_init() -> None:
     from .render import warm_up
 
     warm_up()
+    gc.freeze()  # the loaded libraries live as long as the worker: keep the garbage collector off them
 
 
 # --------------------------------------------------------------------------- the batch

@@ -15,7 +15,10 @@ from jupyter_client.manager import KernelManager
 from .config import NOTEBOOKS_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
-WARM_UP = "import pipeline.report\npipeline.report.warm_up()  # loaded and exercised once per kernel"
+# Loaded and exercised once per kernel; then everything alive is moved out of the cyclic garbage
+# collector's reach (gc.freeze): modules stay for the kernel's life, and without this every full
+# collection, and the `%reset -f` between reports, walks them all again.
+WARM_UP = "import gc, pipeline.report\npipeline.report.warm_up()\ngc.freeze()"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)

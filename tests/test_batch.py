@@ -109,6 +109,19 @@ def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
     assert "Sơn Phú" not in other and "Nguyễn Quang Tỏa" not in other and "52/BC-UBND" not in other
 
 
+def test_the_warm_kernel_keeps_its_libraries_out_of_the_garbage_collector(tmp_path):
+    # Loaded once, kept for the kernel's life: frozen, so `%reset -f` and full collections between
+    # reports do not walk pandas, matplotlib and the package again each time.
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import gc, sys\nprint(gc.get_freeze_count(), 'pipeline.report' in sys.modules)")])
+    probe.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
+                              engine_name=engine.ENGINE_NAME, progress_bar=False)
+    frozen, loaded = out.cells[0].outputs[0]["text"].split()
+    assert loaded == "True" and int(frozen) > 10_000
+
+
 def test_a_second_run_waits_for_no_one(district, capsys):
     data, outputs = district
     from pipeline.cli import main
