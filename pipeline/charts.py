@@ -17,7 +17,10 @@ import matplotlib.style
 from matplotlib import font_manager
 import numpy as np
 import pandas as pd
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
 from .formatting import format_number
@@ -29,6 +32,46 @@ for _font in sorted(FONTS.glob("LiberationSerif-*.ttf")):  # the report's own fo
     font_manager.fontManager.addfont(str(_font))
 _VN = FuncFormatter(lambda x, _: format_number(x))
 _VN_PCT = FuncFormatter(lambda x, _: format_number(x) + "%")
+
+
+def _text_width_in(texts, size: float) -> float:
+    """Width in inches of the widest of ``texts`` in the chart font at ``size`` points."""
+    prop = FontProperties(family=matplotlib.rcParams["font.family"], size=size)
+    widths = [text_to_path.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts if t]
+    return 1.1 * max(widths, default=0.0) / 72  # +10 %: hinted text on screen runs a little wider
+
+
+def _tick_labels(axis: Axis) -> list[str]:
+    """The labels the axis will show, worked out without drawing the figure."""
+    locs = axis.get_major_locator()()
+    lo, hi = sorted(axis.get_view_interval())
+    locs = [v for v in locs if lo - 1e-9 * abs(hi - lo) <= v <= hi + 1e-9 * abs(hi - lo)]
+    formatter = axis.get_major_formatter()
+    formatter.set_locs(locs)
+    return [formatter(v, i) for i, v in enumerate(locs)]
+
+
+def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> None:
+    """Margins that hold the tick labels, axis labels, title and legend, computed from the text.
+
+    Measuring the labels is cheap; ``bbox_inches="tight"`` would lay every chart out twice
+    (a quarter of a report's notebook time).
+    """
+    size = matplotlib.rcParams["font.size"]
+    pad = 0.12
+    tick = ax.yaxis.get_major_ticks()[0].label1.get_fontsize() if len(ax.get_yticks()) else size
+    left = _text_width_in(_tick_labels(ax.yaxis), tick) + pad
+    if ax.get_ylabel():
+        left += size * 1.3 / 72 + 0.05
+    right = 0.3
+    if right_axis is not None:
+        right = _text_width_in(_tick_labels(right_axis.yaxis), size) + pad
+        if right_axis.get_ylabel():
+            right += size * 1.3 / 72 + 0.05
+    top = (size * 1.4 / 72 + 0.12) if ax.get_title(loc="left") or ax.get_title() else 0.15
+    bottom = size * 1.4 / 72 + pad + (0.4 if legend_below else 0.0)
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
 
 
 def _short(period: str) -> str:
@@ -77,6 +120,7 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
                   bbox_to_anchor=(0.5, -0.12))
         gap = " (quý không có số liệu để trống)" if received.isna().any() else ""
         ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất{gap}")
+        _fit(fig, ax, right_axis=ax2, legend_below=True)
     return fig
 
 
@@ -105,6 +149,7 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str,
         ax.yaxis.set_major_formatter(_VN_PCT)
         ax.legend(loc="upper left")
         ax.set_title("Dịch vụ công trực tuyến so với chỉ tiêu")
+        _fit(fig, ax)
     return fig
 
 
@@ -129,6 +174,7 @@ def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str)
         ax.set_ylabel("Triệu đồng")
         ax.legend(loc="upper left")
         ax.set_title(f"Thu ngân sách năm {year} so với dự toán")
+        _fit(fig, ax)
     return fig
 
 
@@ -148,6 +194,7 @@ def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: str
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(f"{label}, {Period.parse(period).label_vi}")
+        _fit(fig, ax)
     return fig
 
 
@@ -170,6 +217,7 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
         else:
             ax.yaxis.set_major_formatter(_VN)
         ax.legend(loc="lower left")
+        _fit(fig, ax)
     return fig
 
 
