@@ -12,7 +12,6 @@ rewritten (atomically) after every report, so a killed batch resumes where it st
 from __future__ import annotations
 
 import fcntl
-import gc
 import hashlib
 import json
 import os
@@ -262,7 +261,7 @@ def _worker_init() -> None:
     from .render import warm_up
 
     warm_up()
-    gc.freeze()  # the loaded libraries live as long as the worker: keep the garbage collector off them
+    kernel.settle()
 
 
 # --------------------------------------------------------------------------- the batch

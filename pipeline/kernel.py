@@ -7,6 +7,7 @@ first and prepare the rest while the kernel boots.
 from __future__ import annotations
 
 import atexit
+import gc
 import threading
 from pathlib import Path
 
@@ -15,10 +16,7 @@ from jupyter_client.manager import KernelManager
 from .config import NOTEBOOKS_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
-# Loaded and exercised once per kernel; then everything alive is moved out of the cyclic garbage
-# collector's reach (gc.freeze): modules stay for the kernel's life, and without this every full
-# collection, and the `%reset -f` between reports, walks them all again.
-WARM_UP = "import gc, pipeline.report\npipeline.report.warm_up()\ngc.freeze()"
+WARM_UP = "import pipeline.kernel, pipeline.report\npipeline.report.warm_up()\npipeline.kernel.settle()"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)
@@ -46,6 +44,18 @@ def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait
             else:
                 kc.execute(WARM_UP, silent=True, store_history=False)
         return _kernel
+
+
+def settle() -> None:
+    """Call once a long-lived process (warm kernel, batch worker) has loaded and warmed up.
+
+    What is alive now (modules, fonts, templates) stays for the process's life, so it is moved out
+    of the cyclic garbage collector's reach (``gc.freeze``): otherwise every full collection, and
+    IPython's ``%reset -f`` between reports, walks it all again.  Collections of young objects are
+    also made less frequent: a report allocates a few million short-lived objects.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 def client():

@@ -141,3 +141,20 @@ def test_pdf_uses_the_bundled_font_and_fetches_nothing_else(tmp_path, caplog):
     assert any("example.org" in m for m in messages)  # the outside image was refused, not fetched
     fonts = subprocess.run(["pdffonts", str(tmp_path / "t.pdf")], check=True, capture_output=True, text=True).stdout
     assert "Liberation-Serif" in fonts
+
+
+def test_notebook_to_html_keeps_html_outputs_and_escapes_the_title():
+    import nbformat
+
+    from pipeline.render import notebook_to_html
+
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": '<p class="kept">Đoạn <b>một</b></p>', "text/plain": "p"}),
+        nbformat.v4.new_output("stream", name="stdout", text="hidden log line"),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "img"}),
+    ])
+    html = notebook_to_html(nbformat.v4.new_notebook(cells=[cell]), title="Báo cáo <b>x</b> & y")
+    assert "<title>Báo cáo &lt;b&gt;x&lt;/b&gt; &amp; y</title>" in html
+    assert '<p class="kept">Đoạn <b>một</b></p>' in html  # the report's HTML goes through unchanged
+    assert "hidden log line" not in html and ">x<" not in html  # no code, no logs
+    assert re.findall(r"<img[^>]*>", html) and all("alt=" in tag for tag in re.findall(r"<img[^>]*>", html))
