@@ -11,6 +11,7 @@ rewritten (atomically) after every report, so a killed batch resumes where it st
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -262,6 +263,22 @@ def _worker_init() -> None:
 
     warm_up()
     kernel.settle()
+    atexit.register(_worker_exit)  # registered last, so it runs first
+
+
+def _worker_exit() -> None:
+    """A pool worker's last act: stop its kernel, then leave without tearing the interpreter down.
+
+    By the time ``atexit`` runs, the worker has returned its last result and multiprocessing has
+    done its own clean-up; freeing a few hundred MB of objects one by one only delayed the end of
+    the batch (~0.3 s).
+    """
+    from . import kernel
+
+    kernel.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # --------------------------------------------------------------------------- the batch

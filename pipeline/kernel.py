@@ -76,8 +76,14 @@ def shutdown() -> None:
         _client.stop_channels()
         _client = None
     if _kernel is not None:
+        process = getattr(_kernel.provisioner, "process", None)
         try:
-            _kernel.shutdown_kernel(now=True)
+            if process is not None:  # a local kernel: kill and reap it at once (shutdown_kernel polls every 0.1 s)
+                process.kill()
+                process.wait(timeout=10)
+                _kernel.cleanup_resources()
+            else:
+                _kernel.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - a kernel already gone is what we want
             pass
         _kernel = None

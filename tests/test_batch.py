@@ -1,6 +1,7 @@
 """The scheduled batch: incremental, fault-tolerant, locked, isolated, shareable, and on Dask."""
 
 import json
+import os
 import re
 import shutil
 import time
@@ -147,6 +148,28 @@ def test_killed_batch_run_again_completes(district):
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest) == [f"2021-Q3/{c}" for c in COMMUNES]
     assert all((Path(e["files"]["html"])).exists() for e in manifest.values())
+
+
+def _kernel_pids() -> set[int]:
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"ipykernel_launcher" in (proc / "cmdline").read_bytes():
+                pids.add(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_process_pool_renders_and_leaves_no_kernel_behind(district):
+    data, outputs = district
+    before = _kernel_pids()
+    result = _batch(data, outputs, jobs=2)
+    assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
+    assert os.getpid() not in {r["pid"] for r in result.rendered}  # rendered in the pool's workers
+    assert all(Path(r["files"]["html"]).exists() for r in result.rendered)
+    # each worker stopped and reaped its kernel before exiting (not left to notice its parent is gone)
+    assert not _kernel_pids() - before
 
 
 def test_dask_route(district):
