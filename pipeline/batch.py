@@ -273,9 +273,10 @@ def _worker_exit() -> None:
     done its own clean-up; freeing a few hundred MB of objects one by one only delayed the end of
     the batch (~0.3 s).
     """
-    from . import kernel
+    from . import kernel, render
 
     kernel.shutdown()
+    render.release()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -156,6 +156,18 @@ def execute(parameters: dict, target: Path, *, engine_name: str | None = None, k
                           f"(executed notebook kept at {target})") from exc
 
 
+def release() -> None:
+    """Remove the temporary copy of the bundled fonts WeasyPrint made for this process (its
+    ``FontConfiguration`` deletes it only when collected, which a frozen, fast-exiting worker
+    never does)."""
+    import shutil
+
+    if _pdf_stylesheet.cache_info().currsize:
+        folder = getattr(_pdf_stylesheet()[1], "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def warm_up() -> None:
     """Load and prepare everything a render needs (a worker calls this while its kernel boots)."""
     _exporter()

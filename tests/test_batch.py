@@ -161,15 +161,19 @@ def _kernel_pids() -> set[int]:
     return pids
 
 
-def test_process_pool_renders_and_leaves_no_kernel_behind(district):
+def test_process_pool_renders_and_leaves_no_kernel_behind(district, tmp_path, monkeypatch):
     data, outputs = district
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the workers' temporary files go here
     before = _kernel_pids()
-    result = _batch(data, outputs, jobs=2)
+    result = _batch(data, outputs, jobs=2, formats=("html", "pdf"))
     assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
     assert os.getpid() not in {r["pid"] for r in result.rendered}  # rendered in the pool's workers
     assert all(Path(r["files"]["html"]).exists() for r in result.rendered)
     # each worker stopped and reaped its kernel before exiting (not left to notice its parent is gone)
     assert not _kernel_pids() - before
+    assert not list(scratch.glob("weasyprint-*"))  # each worker removed its copy of the fonts
 
 
 def test_dask_route(district):
