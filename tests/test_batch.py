@@ -95,17 +95,24 @@ def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
     assert "deliberate failure" in (outputs / "logs" / "2021-Q3" / "18136.log").read_text(encoding="utf-8")
 
 
-def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
-    data, outputs = district
-    result = _batch(data, outputs, communes=["18217", "18133"])
-    assert {r["pid"] for r in result.rendered} == {__import__("os").getpid()}  # one worker, one kernel
-    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "print(sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))")])
+def _in_warm_kernel(code: str, tmp_path: Path) -> str:
+    """What ``code`` prints when run as a notebook in this process's warm kernel (the batch's engine)."""
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     probe.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     nbformat.write(probe, tmp_path / "probe.ipynb")
     out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
                               engine_name=engine.ENGINE_NAME, progress_bar=False)
-    assert out.cells[0].outputs[0]["text"].strip() == "[]"  # the previous report's rd, commune, period are gone
+    return out.cells[0].outputs[0]["text"]
+
+
+def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
+    data, outputs = district
+    result = _batch(data, outputs, communes=["18217", "18133"])
+    assert {r["pid"] for r in result.rendered} == {__import__("os").getpid()}  # one worker, one kernel
+    printed = _in_warm_kernel(
+        "print(sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))",
+        tmp_path)
+    assert printed.strip() == "[]"  # the previous report's rd, commune, period are gone
     other = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")
     assert "Sơn Phú" not in other and "Nguyễn Quang Tỏa" not in other and "52/BC-UBND" not in other
 
@@ -113,13 +120,9 @@ def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
 def test_the_warm_kernel_keeps_its_libraries_out_of_the_garbage_collector(tmp_path):
     # Loaded once, kept for the kernel's life: frozen, so `%reset -f` and full collections between
     # reports do not walk pandas, matplotlib and the package again each time.
-    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report' in sys.modules)")])
-    probe.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
-    nbformat.write(probe, tmp_path / "probe.ipynb")
-    out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
-                              engine_name=engine.ENGINE_NAME, progress_bar=False)
-    frozen, loaded = out.cells[0].outputs[0]["text"].split()
+    frozen, loaded = _in_warm_kernel(
+        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report' in sys.modules)",
+        tmp_path).split()
     assert loaded == "True" and int(frozen) > 10_000
 
 
