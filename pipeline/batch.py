@@ -291,6 +291,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     from .index import write_index
     from .ingest import ingest
     from .metrics import ensure_metrics
+    from .store import Store
 
     started = time.time()
     p = Period.parse(period)
@@ -300,7 +301,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     # Start the workers at once when some report has never been made (they warm up meanwhile);
     # otherwise only once the input hashes say there is work.
     unmade = force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)
-    with batch_lock(outputs_dir), _worker_pool(jobs if (not scheduler and unmade) else 1) as early:
+    with batch_lock(outputs_dir), Store(data).lock(), _worker_pool(jobs if (not scheduler and unmade) else 1) as early:
         _clean_leftovers(outputs_dir / p.id)
         ingested = ingest(None, data=data, skip_unchanged=not force)
         result.ingest_errors = ingested.errors

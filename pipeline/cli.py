@@ -1,7 +1,8 @@
 """The ``cchc`` command line.
 
 Exit status: 0 when everything went through, 1 when any input was rejected
-(or any report failed), 2 on wrong usage.
+(or any report failed), 2 on wrong usage, 3 when another run holds a lock
+(the batch's outputs lock, or the data directory's writers' lock).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from . import __version__
 from .catalogue import load_catalogue
 from .communes import load_registry
 from .config import data_paths
-from .errors import CchcError, UsageError
+from .errors import CchcError, DataLocked, UsageError
 from .periods import Period
 
 
@@ -106,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"cchc: {exc}", file=sys.stderr)
         return 2
+    except DataLocked as exc:
+        print(f"cchc: {exc}", file=sys.stderr)
+        return 3
     except CchcError as exc:
         print(f"cchc: error: {exc}", file=sys.stderr)
         return 1

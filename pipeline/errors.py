@@ -61,3 +61,12 @@ class SchemaError(CchcError):
 
 class UsageError(CchcError):
     """Wrong use of the command line (exit status 2)."""
+
+
+class DataLocked(CchcError):
+    """Another run is writing to the data directory (exit status 3)."""
+
+    def __init__(self, lock: str, holder: str | None = None):
+        self.lock, self.holder = lock, holder
+        super().__init__(f"another run is writing to this data directory ({holder or 'holder unknown'}): "
+                         f"lock {lock} is held; try again when it has finished")

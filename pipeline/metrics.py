@@ -367,9 +367,9 @@ def metrics_up_to_date(data) -> bool:
     """True when the stored metrics were computed from the current inputs."""
     from .store import Store
 
-    stamp = data.processed / "metrics.inputs"
-    return (stamp.exists() and Store(data).path("metrics").exists()
-            and stamp.read_text(encoding="utf-8") == inputs_fingerprint(data))
+    store = Store(data)
+    stamp = store.meta("metrics.inputs")
+    return stamp is not None and store.path("metrics").exists() and stamp == inputs_fingerprint(data)
 
 
 def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
@@ -383,21 +383,24 @@ def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
 
 
 def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataFrame]:
-    """Read the stored values, compute metrics, findings and scores, and store them (atomically)."""
+    """Read the stored values, compute metrics, findings and scores, and store them in one transaction
+    (holding the data directory's writers' lock)."""
     from .communes import load_registry
     from .findings import aggregate_mismatches, find_problems
     from .store import Store
 
     registry = registry or load_registry()
     store = Store(data)
-    values = store.read("values")
-    catalogue = load_catalogue()
-    metrics = compute_metrics(values, registry, catalogue=catalogue)
-    base, _ = period_values(values, catalogue)
-    findings = pd.concat([find_problems(metrics, values), aggregate_mismatches(base)], ignore_index=True)
-    score = scores(metrics)
-    store.write("metrics", metrics)
-    store.write("findings", findings)
-    store.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing", "score_pct"]])
-    (data.processed / "metrics.inputs").write_text(inputs_fingerprint(data), encoding="utf-8")
+    with store.transaction() as tx:
+        fingerprint = inputs_fingerprint(data)
+        values = store.read("values")
+        catalogue = load_catalogue()
+        metrics = compute_metrics(values, registry, catalogue=catalogue)
+        base, _ = period_values(values, catalogue)
+        findings = pd.concat([find_problems(metrics, values), aggregate_mismatches(base)], ignore_index=True)
+        score = scores(metrics)
+        tx.write("metrics", metrics)
+        tx.write("findings", findings)
+        tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing", "score_pct"]])
+        tx.set_meta("metrics.inputs", fingerprint)
     return {"metrics": metrics, "findings": findings, "scores": score}

@@ -3,31 +3,52 @@
 ``data/processed/`` holds typed Parquet tables, each with a declared schema
 checked on write:
 
-``values``          current indicator values, one row per commune, period, indicator
-``values_history``  values superseded by a later submission (never deleted)
-``narratives``      report text by section, for the report to reuse
-``documents``       header facts of ingested reports (number, date, signer, ...)
-``submissions``     every (file, commune, period) submission ever stored, with its status
-``ingest_report``   problems found by every ingest run
+``values``              current indicator values, one row per commune, period, indicator
+``values_history``      every time values left ``values`` (superseded, withdrawn, changed), with when and why
+``narratives``          report text by section, for the report to reuse
+``narratives_history``  narrative rows that left ``narratives`` (and older files' narrative, kept to restore)
+``documents``           header facts of ingested reports (number, date, signer, ...)
+``documents_history``   header facts that left ``documents``
+``submissions``         every (file, submission) pair stored, with its status and why it last changed
+``ingest_report``       the problems found in each file by the latest run that read it
+``files``               the files read, with size and time (the batch skips unchanged ones)
+``metrics``, ``findings``, ``scores``  the metrics stage
 
-Writes are atomic: a table is written to a temporary file in the same
-directory and renamed over the old one, so a crash never leaves a
-half-written table.  Nothing here ever writes under ``raw/``.
+**One transaction per run.**  A table is never overwritten: each write makes a
+new version file (``values.000012.parquet``) and the pointer file
+``_current.json`` names the current version of every table.  A run's tables
+become visible together when the pointer is replaced (``os.replace``), or not
+at all: a crash before leaves the pointer, hence the previous state, intact.
+Versions no longer named by the current or the previous pointer, and the
+temporary files of killed runs, are removed by the next writer.  A data
+directory written before the pointer existed (plain ``values.parquet``) is read
+as it is and migrated by the first write.
+
+**One writer at a time.**  Writers hold ``processed/.write.lock`` (a
+:class:`filelock.FileLock`); a second writer gets :class:`DataLocked` at once.
+Readers need no lock: they read the version the pointer names.
+
+Nothing here ever writes under ``raw/``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import sys
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 from .config import DataPaths
-from .errors import SchemaError
+from .errors import DataLocked, SchemaError
 
 _STR = pa.string()
 _TS = pa.timestamp("us", tz="UTC")
@@ -56,6 +77,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("submission_id", _STR), ("commune_code", _STR), ("commune_key", _STR), ("period", _STR),
         ("source_file", _STR), ("file_sha256", _STR), ("submitted_at", _TS), ("ingested_at", _TS),
         ("status", _STR), ("superseded_by", _STR), ("n_values", pa.int64()), ("synthetic", pa.bool_()),
+        ("reason", _STR), ("changed_at", _TS),
     ]),
     "ingest_report": pa.schema([
         ("run_id", _STR), ("run_at", _TS), ("file", _STR), ("row", pa.int64()), ("severity", _STR),
@@ -81,10 +103,13 @@ SCHEMAS["scores"] = pa.schema([
 ])
 SCHEMAS["files"] = pa.schema([
     ("file", _STR), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("run_id", _STR), ("status", _STR),
+    ("in_raw", pa.bool_()),
 ])
-SCHEMAS["values_history"] = SCHEMAS["values"].append(pa.field("superseded_at", _TS)).append(
-    pa.field("superseded_by", _STR)
-)
+_LEFT = [pa.field("superseded_at", _TS), pa.field("superseded_by", _STR), pa.field("reason", _STR)]
+for _name in ("values", "narratives", "documents"):
+    SCHEMAS[f"{_name}_history"] = pa.schema(list(SCHEMAS[_name]) + _LEFT)
+#: The tables the metrics stage writes (its own transaction); the others are the ingest's.
+METRICS_TABLES = ("metrics", "findings", "scores")
 
 
 def empty(name: str) -> pd.DataFrame:
@@ -134,127 +159,404 @@ def write_atomic(table: pa.Table, path: Path) -> None:
         pq.write_table(table, tmp)
 
 
+#: The pointer naming each table's current version file.
+POINTER = "_current.json"
+#: The writers' lock (held by ingest, the metrics stage and the batch).
+LOCK = ".write.lock"
+_VERSION_FILE = re.compile(r"^(?P<name>[a-z_]+)(?:\.\d+)?\.parquet$")
+_LOCKS: dict[tuple[int, str], FileLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(path: Path) -> FileLock:
+    """One lock object per process and path: re-entrant in its thread, exclusive between threads and processes."""
+    key = (os.getpid(), str(path.resolve()))  # a forked child must not inherit its parent's hold
+    with _LOCKS_GUARD:
+        if key not in _LOCKS:
+            _LOCKS[key] = FileLock(path, thread_local=True)
+        return _LOCKS[key]
+
+
+def _upgrade(table: pa.Table, name: str, path: Path) -> pa.Table:
+    """``table`` with the declared schema of ``name``: columns added since it was written come as nulls."""
+    schema = SCHEMAS[name]
+    if table.schema.equals(schema, check_metadata=False):
+        return table
+    stored = table.schema
+    if set(stored.names) <= set(schema.names) and all(stored.field(n).type == schema.field(n).type
+                                                       for n in stored.names):
+        return pa.Table.from_arrays([table.column(f.name) if f.name in stored.names else pa.nulls(len(table), f.type)
+                                     for f in schema], schema=schema)
+    raise SchemaError(f"{path}: stored schema differs from the declared one; re-ingest into a fresh data directory")
+
+
 class Store:
-    """Read and write the processed tables of one data directory."""
+    """Read and write the processed tables of one data directory.
+
+    Reads go through the pointer (no lock needed); writes go through :meth:`transaction`,
+    which holds the writers' lock and switches the pointer once at the end.
+    """
 
     def __init__(self, paths: DataPaths):
         self.paths = paths
         self.dir = paths.processed
 
+    # ------------------------------------------------------------------ reading
+    def pointer(self) -> dict:
+        """The current pointer: ``tables`` (name → version file), ``meta``, ``generation``.
+
+        A directory written before the pointer existed reads as generation 0 naming its plain files.
+        """
+        path = self.dir / POINTER
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            tables = {n: f"{n}.parquet" for n in SCHEMAS if (self.dir / f"{n}.parquet").exists()}
+            return {"generation": 0, "tables": tables, "previous": {}, "meta": {}}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"{path}: unreadable pointer ({exc})") from exc
+
     def path(self, name: str) -> Path:
+        """The current version file of table ``name`` (it does not exist when the table was never written)."""
         if name not in SCHEMAS:
             raise SchemaError(f"unknown table {name!r}")
-        return self.dir / f"{name}.parquet"
+        return self.dir / self.pointer()["tables"].get(name, f"{name}.parquet")
 
     def read(self, name: str) -> pd.DataFrame:
         """Table ``name`` (empty with its columns when not written yet)."""
-        path = self.path(name)
-        if not path.exists():
-            return empty(name)
-        table = pq.read_table(path)
-        if not table.schema.equals(SCHEMAS[name], check_metadata=False):
-            raise SchemaError(f"{path}: stored schema differs from the declared one; re-ingest into a fresh data directory")
-        return table.to_pandas()
+        if name not in SCHEMAS:
+            raise SchemaError(f"unknown table {name!r}")
+        for _ in range(3):
+            file = self.pointer()["tables"].get(name)
+            if file is None:
+                return empty(name)
+            path = self.dir / file
+            try:
+                return _upgrade(pq.read_table(path), name, path).to_pandas()
+            except FileNotFoundError:
+                continue  # cleaned up by a writer between reading the pointer and the file: read the pointer again
+        raise SchemaError(f"{path}: named by {self.dir / POINTER} but missing")
 
-    def write(self, name: str, frame: pd.DataFrame) -> None:
+    def meta(self, key: str) -> str | None:
+        """A value stored with the tables (e.g. the fingerprint of the metrics' inputs)."""
+        return self.pointer().get("meta", {}).get(key)
+
+    # ------------------------------------------------------------------ writing
+    @contextmanager
+    def lock(self):
+        """Hold the writers' lock of this data directory, or raise :class:`DataLocked` at once.
+
+        Re-entrant in one thread (the batch holds it around ingest and metrics)."""
         if self.dir.resolve().is_relative_to(self.paths.raw.resolve()):
             raise SchemaError("refusing to write processed tables under raw/")
-        write_atomic(conform(frame, name), self.path(name))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / LOCK
+        owner = path.with_name(LOCK + ".owner")
+        lock = _lock_for(path)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            try:
+                holder = owner.read_text(encoding="utf-8").strip()
+            except OSError:
+                holder = None
+            raise DataLocked(str(path), holder) from None
+        try:
+            if lock.lock_counter == 1:
+                command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3]))
+                owner.write_text(f"pid {os.getpid()} ({command}) since "
+                                 f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC", encoding="utf-8")
+                self.clean()
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def transaction(self):
+        """Hold the lock and yield a :class:`Transaction`; its writes become visible together on success."""
+        with self.lock():
+            tx = Transaction(self)
+            try:
+                yield tx
+            except BaseException:
+                tx.discard()
+                raise
+            tx.commit()
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Write one table (a transaction of its own)."""
+        with self.transaction() as tx:
+            tx.write(name, frame)
+
+    def clean(self) -> None:
+        """Remove temporary files of killed runs and versions the pointer no longer names (hold the lock).
+
+        The previous pointer's versions are kept, for a reader that read the pointer just before the switch.
+        """
+        if not self.dir.exists():
+            return
+        has_pointer = (self.dir / POINTER).exists()
+        pointer = self.pointer()
+        keep = set(pointer["tables"].values()) | set(pointer.get("previous", {}).values())
+        for entry in os.scandir(self.dir):
+            name = entry.name
+            match = _VERSION_FILE.match(name)
+            if (name.startswith(".") and name.endswith(".tmp")) or (
+                    has_pointer and ((match and match["name"] in SCHEMAS and name not in keep)
+                                     or name == "metrics.inputs")):  # the old stamp: the pointer holds it now
+                Path(entry.path).unlink(missing_ok=True)
 
 
-def _key(frame: pd.DataFrame) -> pd.Series:
-    return frame["commune_key"].astype(str) + "|" + frame["period"].astype(str)
+class Transaction:
+    """The writes of one run: each table goes to a new version file; :meth:`commit` switches the pointer."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.base = store.pointer()
+        self.generation = int(self.base.get("generation", 0)) + 1
+        self.written: dict[str, str] = {}
+        self.meta: dict[str, str] = {}
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Stage table ``name`` (unchanged content is not written again)."""
+        table = conform(frame, name)
+        if name not in self.written:
+            current = self.store.path(name)
+            if current.exists() and _upgrade(pq.read_table(current), name, current).equals(table):
+                return
+        path = self.store.dir / f"{name}.{self.generation:06d}.parquet"
+        write_atomic(table, path)
+        self.written[name] = path.name
+
+    def read(self, name: str) -> pd.DataFrame:
+        """Table ``name`` as this transaction has it so far."""
+        if name in self.written:
+            return pq.read_table(self.store.dir / self.written[name]).to_pandas()
+        return self.store.read(name)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
+
+    def commit(self) -> bool:
+        """Switch the pointer to the new versions (one ``os.replace``); False when nothing changed."""
+        meta = self.base.get("meta", {})
+        if not self.written and all(meta.get(k) == v for k, v in self.meta.items()):
+            return False
+        pointer = {"format": 1, "generation": self.generation,
+                   "written_at": pd.Timestamp.now(tz="UTC").isoformat(),
+                   "tables": {**self.base["tables"], **self.written}, "previous": self.base["tables"],
+                   "meta": {**meta, **self.meta}}
+        with atomic_file(self.store.dir / POINTER) as tmp:
+            tmp.write_text(json.dumps(pointer, indent=1, sort_keys=True), encoding="utf-8")
+        _fsync_dir(self.store.dir)
+        self.written.clear()
+        self.store.clean()
+        return True
+
+    def discard(self) -> None:
+        """Remove the versions written so far (the pointer still names the previous ones)."""
+        for file in self.written.values():
+            (self.store.dir / file).unlink(missing_ok=True)
+        self.written.clear()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+#: Statuses of a submission its file still holds (the others: ``replaced``, ``withdrawn``).
+LIVE = ("current", "superseded")
+_PAIR = ["source_file", "submission_id"]
+_LEFT_COLS = [f.name for f in _LEFT]
 
 
 def apply_submissions(
     store: Store, *, values: pd.DataFrame, narratives: pd.DataFrame, documents: pd.DataFrame,
     submissions: pd.DataFrame, issues: pd.DataFrame, run_id: str, run_at: pd.Timestamp,
+    files: pd.DataFrame | None = None, removed: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, int]:
-    """Store new submissions, superseding older ones for the same commune and period.
+    """Store what the files read say now, in one transaction.
 
-    A submission is one file's rows for one commune unit and period, identified
-    by a hash of its content.  Rules:
+    ``values``, ``narratives``, ``documents`` and ``submissions`` are this run's reads; ``files`` the
+    files read (``status`` ok/errors: their content is exactly this read; ``rejected``: they keep what
+    they said before); ``removed`` the files gone from ``raw/`` (a full scan only).  A submission is one
+    file's rows for one commune unit and period, identified by a hash of its content.  Rules:
 
-    - a submission already stored (same hash) changes nothing: re-ingest is idempotent;
-    - otherwise the most recently submitted one (file modification time) becomes
-      current; the one it replaces moves, values and all, to ``values_history``;
-    - narrative and header facts are replaced only by a submission that has them.
+    - **current** is, for each commune and period, the submission of the newest file holding one
+      (file modification time, then file name), whatever was stored before: reverting a file restores
+      its values, removing a file restores the previous file's;
+    - a submission a file still holds but which a newer file beats is ``superseded``; one its file no
+      longer holds is ``replaced`` (file edited) or ``withdrawn`` (file removed from ``raw/``); each row
+      of ``submissions`` says ``reason`` and ``changed_at`` of its last change;
+    - values leaving ``values`` go to ``values_history`` with when, by what and why, every time;
+      an older file's values go there on arrival, so that they can come back;
+    - narrative and header facts are those of the newest file that carries them;
+    - ``ingest_report`` keeps, for each file, the issues of the latest run that read it.
 
-    Returns counts: ``new``, ``unchanged``, ``superseded``, ``values``.
+    Returns counts: ``new``, ``unchanged``, ``superseded``, ``withdrawn``, ``restored``, ``values``.
     """
-    old_subs = store.read("submissions")
-    cur_values, history = store.read("values"), store.read("values_history")
-    cur_narr, cur_docs = store.read("narratives"), store.read("documents")
-    known = set(old_subs["submission_id"])
-    subs = old_subs.copy()
-    moved: list[pd.DataFrame] = []
-    counts = {"new": 0, "unchanged": 0, "superseded": 0, "values": 0}
-    # This run's submissions that are current so far, by id (a later one in the same run may replace them).
-    pending: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = {}
-    records: list[dict] = []
-    for sub in submissions.sort_values(["submitted_at", "source_file"], kind="stable").itertuples(index=False):
-        if sub.submission_id in known:
-            counts["unchanged"] += 1
-            continue
-        known.add(sub.submission_id)
-        counts["new"] += 1
-        mine = values.loc[values["submission_id"] == sub.submission_id]
-        all_subs = pd.concat([subs, pd.DataFrame(records)], ignore_index=True) if records else subs
-        current = all_subs.loc[(all_subs["status"] == "current") & (all_subs["commune_key"] == sub.commune_key)
-                               & (all_subs["period"] == sub.period)]
-        record = sub._asdict() | {"status": "current", "superseded_by": None}
-        if len(current) and current["submitted_at"].max() > sub.submitted_at:
-            # An older file arriving late: keep it, but only as history.
-            record |= {"status": "superseded", "superseded_by": current["submission_id"].iloc[0]}
-            moved.append(mine.assign(superseded_at=run_at, superseded_by=record["superseded_by"]))
-            counts["superseded"] += 1
+    with store.transaction() as tx:
+        if files is None:
+            read_now, seen = set(submissions["source_file"]), set(submissions["source_file"]) | set(removed)
         else:
-            old_ids = set(current["submission_id"])
-            if old_ids:
-                subs.loc[subs["submission_id"].isin(old_ids), ["status", "superseded_by"]] = ["superseded", sub.submission_id]
-                for r in records:
-                    if r["submission_id"] in old_ids:
-                        r.update(status="superseded", superseded_by=sub.submission_id)
-                gone = cur_values["submission_id"].isin(old_ids)
-                moved.append(cur_values.loc[gone].assign(superseded_at=run_at, superseded_by=sub.submission_id))
-                cur_values = cur_values.loc[~gone]
-                for old in old_ids & pending.keys():
-                    moved.append(pending[old][0].assign(superseded_at=run_at, superseded_by=sub.submission_id))
-                counts["superseded"] += len(old_ids)
-                key = f"{sub.commune_key}|{sub.period}"
-                has_narr = (narratives["submission_id"] == sub.submission_id).any()
-                has_docs = (documents["submission_id"] == sub.submission_id).any()
-                if has_narr:
-                    cur_narr = cur_narr.loc[_key(cur_narr) != key]
-                if has_docs:
-                    cur_docs = cur_docs.loc[_key(cur_docs) != key]
-                for old in old_ids & pending.keys():
-                    v, n, d = pending.pop(old)
-                    if not has_narr and len(n):
-                        cur_narr = _concat([cur_narr, n])  # narrative kept until a submission brings its own
-                    if not has_docs and len(d):
-                        cur_docs = _concat([cur_docs, d])
-            pending[sub.submission_id] = (mine, narratives.loc[narratives["submission_id"] == sub.submission_id],
-                                          documents.loc[documents["submission_id"] == sub.submission_id])
-        records.append(record)
-    subs = pd.concat([subs, pd.DataFrame(records)], ignore_index=True) if records else subs
-    add_values = [p[0] for p in pending.values()]
-    add_narr = [p[1] for p in pending.values()]
-    add_docs = [p[2] for p in pending.values()]
-    counts["values"] = sum(len(v) for v in add_values)
-
-    if counts["new"]:
-        history = _concat([history, *moved]).drop_duplicates(["submission_id", "indicator_code"], keep="first")
-        store.write("values_history", history)
-        order = ["period", "commune_code", "indicator_code"]
-        store.write("values", _concat([cur_values, *add_values]).sort_values(order, kind="stable"))
-        store.write("narratives", _concat([cur_narr, *add_narr]).sort_values(["period", "commune_code", "seq"], kind="stable"))
-        store.write("documents", _concat([cur_docs, *add_docs]).sort_values(["period", "commune_code"], kind="stable"))
-        store.write("submissions", subs)
-    if len(issues) or not store.path("ingest_report").exists():
+            read_now = set(files.loc[files["status"].isin(["ok", "errors"]), "file"])
+            seen = set(files["file"]) | set(removed)
+        old = store.read("submissions")
+        fresh = submissions.drop_duplicates(_PAIR).assign(reason=None, changed_at=run_at)
+        subs, counts, why = _settle_submissions(old, fresh, read_now=read_now, removed=set(removed), run_at=run_at)
+        live = subs.loc[subs["status"].isin(LIVE)]
+        for name, frame, sort in (("values", values, ["period", "commune_code", "indicator_code"]),
+                                  ("narratives", narratives, ["period", "commune_code", "seq"]),
+                                  ("documents", documents, ["period", "commune_code"])):
+            current, history, added = _settle_table(
+                name, live=live, fresh=frame, current=store.read(name), history=store.read(f"{name}_history"),
+                why=why, run_at=run_at)
+            tx.write(f"{name}_history", history)
+            tx.write(name, current.sort_values(sort, kind="stable"))
+            if name == "values":
+                counts["values"] = added
+        tx.write("submissions", subs)
         report = store.read("ingest_report")
-        store.write("ingest_report", _concat([report, issues.assign(run_id=run_id, run_at=run_at)]))
+        tx.write("ingest_report", _concat([report.loc[~report["file"].isin(seen)],
+                                           issues.assign(run_id=run_id, run_at=run_at)]))
+        known = store.read("files")
+        known = _concat([known.loc[~known["file"].isin(seen)], *([files] if files is not None else [])])
+        tx.write("files", known.sort_values("file", kind="stable"))
     return counts
+
+
+def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set[str], removed: set[str],
+                        run_at: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, int], dict[tuple, str]]:
+    """Every (file, submission) row with its new status; counts; why each pair is where it is now."""
+    # Which submissions each file held before this run (one per file, commune and period: the newest read).
+    before = old.loc[old["status"].isin(LIVE)].sort_values("ingested_at", kind="stable")
+    before = before.drop_duplicates(["source_file", "commune_key", "period"], keep="last")
+    held_before = set(zip(before["source_file"], before["submission_id"]))
+    still = before.loc[~before["source_file"].isin(read_now | removed)]
+    live = pd.concat([still[_PAIR + ["commune_key", "period", "submitted_at"]],
+                      fresh[_PAIR + ["commune_key", "period", "submitted_at"]]], ignore_index=True)
+    newest = live.sort_values(["submitted_at", "source_file"], kind="stable").drop_duplicates(
+        ["commune_key", "period"], keep="last").set_index(["commune_key", "period"])
+    live_pairs = set(zip(live["source_file"], live["submission_id"]))
+    fresh_pairs = set(zip(fresh["source_file"], fresh["submission_id"]))
+
+    # Rows: the old ones, refreshed from this run's read where the file still holds them; then new pairs.
+    subs = old.copy()
+    old_pairs = list(zip(subs["source_file"], subs["submission_id"]))
+    reread = fresh.set_index(_PAIR)
+    hit = [p in fresh_pairs for p in old_pairs]
+    if any(hit):
+        upd = reread.loc[[p for p in old_pairs if p in fresh_pairs]]
+        for col in ("submitted_at", "file_sha256", "n_values", "synthetic", "commune_code"):
+            subs.loc[hit, col] = upd[col].to_numpy()
+    subs = pd.concat([subs, fresh.loc[[p not in set(old_pairs) for p in zip(fresh["source_file"],
+                                                                            fresh["submission_id"])]]
+                      .assign(status=None, superseded_by=None)], ignore_index=True)
+
+    counts = {"new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 0, "restored": 0, "values": 0}
+    counts["unchanged"] = len(fresh_pairs & held_before)
+    counts["new"] = len(fresh_pairs - held_before)
+    why: dict[tuple, str] = {}
+    status, by, reason, changed = [], [], [], []
+    for row in subs.itertuples(index=False):
+        pair = (row.source_file, row.submission_id)
+        was, was_by = row.status, row.superseded_by
+        new, new_by, text = was, was_by, row.reason
+        if pair in live_pairs:
+            win = newest.loc[(row.commune_key, row.period)]
+            if (win["source_file"], win["submission_id"]) == pair:
+                new, new_by = "current", None
+                text = ("newest file for this commune and period" if was is None else
+                        f"restored: {row.source_file} holds it again" if was in ("replaced", "withdrawn") else
+                        "restored: newest file present for this commune and period" if was != "current" else text)
+                if was is not None and was != "current":
+                    counts["restored"] += 1
+            else:
+                new, new_by = "superseded", win["submission_id"]
+                text = (f"older than {win['source_file']}" if was is None else
+                        f"superseded by newer file {win['source_file']}")
+                counts["superseded"] += was != "superseded"
+        elif was in LIVE and row.source_file in removed:
+            new, new_by, text = "withdrawn", None, f"{row.source_file} no longer in raw/"
+            counts["withdrawn"] += 1
+        elif was in LIVE and row.source_file in read_now:
+            new, new_by, text = "replaced", None, f"{row.source_file} changed and no longer holds it"
+        elif was in LIVE and pair not in live_pairs:  # an older read of a file (two live rows left by old code)
+            new, new_by, text = "replaced", None, f"{row.source_file} changed and no longer holds it"
+        same = new == was and (new_by == was_by or (pd.isna(new_by) and pd.isna(was_by)))
+        status.append(new); by.append(new_by); reason.append(text)
+        changed.append(row.changed_at if same else run_at)
+        why[pair] = text
+    subs = subs.assign(status=status, superseded_by=by, reason=reason,
+                       changed_at=pd.to_datetime(pd.Series(changed, dtype="object"), utc=True))
+    return subs, counts, why
+
+
+def _settle_table(name: str, *, live: pd.DataFrame, fresh: pd.DataFrame, current: pd.DataFrame,
+                  history: pd.DataFrame, why: dict[tuple, str], run_at: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The new current rows of table ``name`` and its history, from the live submissions.
+
+    Values come from the newest live submission of each commune and period; narrative and header facts
+    from the newest that has some.  Rows come from the current table when already there, else from this
+    run's read, else from the history (the latest copy of that file's submission).
+    """
+    timed = name == "values"  # values carry the file's time: a touched file's rows are refreshed
+    pair_of = lambda f: pd.Series(list(zip(f["source_file"], f["submission_id"])), index=f.index, dtype="object")  # noqa: E731
+    cols = list(SCHEMAS[name].names)
+    fresh = fresh[cols] if len(fresh) else empty(name)
+    if len(history):
+        latest = history["superseded_at"] == history.groupby(_PAIR)["superseded_at"].transform("max")
+        archived = history.loc[latest, cols]
+    else:
+        archived = empty(name)
+    has_rows = set(pair_of(fresh)) | set(pair_of(current)) | set(pair_of(archived))
+    order = live.sort_values(["submitted_at", "source_file"], ascending=False, kind="stable")
+    if not timed:
+        order = order.loc[[p in has_rows for p in pair_of(order)]]
+    chosen = order.drop_duplicates(["commune_key", "period"])
+    chosen_at = dict(zip(pair_of(chosen), chosen["submitted_at"]))
+    winner = {(k, p): (f, s) for k, p, f, s in zip(chosen["commune_key"], chosen["period"],
+                                                   chosen["source_file"], chosen["submission_id"])}
+
+    cur_pairs = pair_of(current)
+    keep = cur_pairs.map(lambda p: p in chosen_at)
+    if timed and len(current):
+        keep &= current["submitted_at"].to_numpy() == cur_pairs.map(lambda p: chosen_at.get(p, pd.NaT)).to_numpy()
+    kept = set(cur_pairs[keep])
+    fr_pairs = pair_of(fresh)
+    from_fresh = fresh.loc[fr_pairs.map(lambda p: p in chosen_at and p not in kept).astype(bool)]
+    got = kept | set(fr_pairs[fr_pairs.map(lambda p: p in chosen_at)])
+    ar_pairs = pair_of(archived)
+    from_archive = archived.loc[ar_pairs.map(lambda p: p in chosen_at and p not in got).astype(bool)]
+    if timed and len(from_archive):
+        from_archive = from_archive.assign(submitted_at=pair_of(from_archive).map(chosen_at).astype(current["submitted_at"].dtype))
+    new_current = _concat([current.loc[keep.astype(bool)], from_fresh, from_archive])
+
+    # Rows leaving the table (not those of a submission that stays and is only re-read) go to history.
+    leaving = current.loc[~keep.astype(bool) & ~cur_pairs.map(lambda p: p in chosen_at).astype(bool)]
+    moves = []
+    if len(leaving):
+        lw = pair_of(leaving)
+        win = [winner.get((k, p), (None, None)) for k, p in zip(leaving["commune_key"], leaving["period"])]
+        moves.append(leaving.assign(superseded_at=run_at, superseded_by=[w[1] for w in win],
+                                    reason=[why.get(pr) or (f"replaced by {w[0]}" if w[0] else "no file holds it")
+                                            for pr, w in zip(lw, win)]))
+    # This run's reads that are not current here are archived, so that they can come back.
+    stored = set(pair_of(archived)) | set(pair_of(leaving))
+    spare = fresh.loc[fr_pairs.map(lambda p: p not in chosen_at and p not in stored).astype(bool)]
+    if len(spare):
+        win = [winner.get((k, p), (None, None)) for k, p in zip(spare["commune_key"], spare["period"])]
+        moves.append(spare.assign(superseded_at=run_at, superseded_by=[w[1] for w in win],
+                                  reason=[why.get(pr, "") for pr in pair_of(spare)]))
+    if moves:
+        history = _concat([history, *moves])
+    return new_current, history, len(from_fresh) + len(from_archive)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import pytest
 from pipeline.communes import load_registry
 from pipeline.ingest import ingest
 from pipeline.metrics import POINTS, rank_communes, rollup, run_metrics
+from pipeline.store import Store
 from tests.conftest import FIXTURES
 
 
@@ -150,7 +151,7 @@ def test_son_phu_2021_q3(seed_data):
     assert f.loc[f["finding"] == "staff_above_quota", "message"].iloc[0] == \
         "Số biên chế có mặt (19 người) vượt biên chế được giao (18 người)."
     assert "Trong số 6 nhiệm vụ" in f.loc[f["finding"] == "tasks_late", "message"].iloc[0]
-    stored = pd.read_parquet(seed_data.processed / "metrics.parquet")
+    stored = Store(seed_data).read("metrics")
     assert len(stored) == len(out["metrics"])
 
 

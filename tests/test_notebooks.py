@@ -8,6 +8,7 @@ import papermill as pm
 import pytest
 
 from pipeline.config import NOTEBOOKS_DIR
+from pipeline.store import Store
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
@@ -31,7 +32,7 @@ def test_ingest_notebook_runs_with_papermill(seed_data, tmp_path):
     text = json.dumps(nbformat.read(out, as_version=4).cells, ensure_ascii=False)
     assert "1 new submission(s) (46 values)" in text
     assert "Xã Sơn Phú" in text
-    assert (seed_data.processed / "values.parquet").exists()
+    assert len(Store(seed_data).read("values")) == 46
 
 
 def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):

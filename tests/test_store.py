@@ -46,7 +46,7 @@ def test_resubmission_supersedes_and_keeps_history(data_dir):
     ingest(None, data=data_dir)
     _write(raw / "q3_fixed.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n18133,2021-Q3,1.1.2,5,\n", 1_600_000_100)
     result = ingest(None, data=data_dir)
-    assert result.counts == {"new": 1, "unchanged": 1, "superseded": 1, "values": 2}
+    assert result.counts == {"new": 1, "unchanged": 1, "superseded": 1, "withdrawn": 0, "restored": 0, "values": 2}
     store = Store(data_dir)
     current = store.read("values").set_index("indicator_code")
     assert current.at["1.1.2", "value"] == 5 and set(current["source_file"]) == {"q3_fixed.csv"}

@@ -18,6 +18,7 @@ was expected.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -76,7 +77,9 @@ class IngestResult:
             f"ingest {self.run_id}: {self.files} file(s) read, {self.files_rejected} rejected"
             + (f", {self.skipped} unchanged file(s) skipped" if self.skipped else "") + "; "
             f"{c['new']} new submission(s) ({c['values']} values), {c['unchanged']} unchanged, "
-            f"{c['superseded']} superseded; {self.errors} error(s), {self.warnings} warning(s)"
+            f"{c['superseded']} superseded"
+            + "".join(f", {c[k]} {k}" for k in ("withdrawn", "restored") if c.get(k)) + "; "
+            f"{self.errors} error(s), {self.warnings} warning(s)"
         )
 
 
@@ -149,13 +152,27 @@ def _looks_like_report(text: str) -> bool:
     return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)
 
 
+def _holding_the_data_lock(func):
+    """Run ``func`` holding the data directory's writers' lock (a second writer gets ``DataLocked``)."""
+    @functools.wraps(func)
+    def locked(paths, *, data: DataPaths, **options):
+        with Store(data).lock():
+            return func(paths, data=data, **options)
+    return locked
+
+
+@_holding_the_data_lock
 def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | None = None,
            registry: Registry | None = None, skip_unchanged: bool = False) -> IngestResult:
-    """Ingest ``paths`` (default: everything under ``data.raw``) into the store.
+    """Ingest ``paths`` (default: everything under ``data.raw``) into the store, in one transaction.
 
     With ``skip_unchanged``, a file whose name, size and modification time match a file read
     before without errors is not read again (the scheduled batch uses this; re-reading it would
     change nothing anyway, since submissions are identified by their content).
+
+    For each commune and period the current submission is that of the newest file holding one
+    (modification time, then file name; see :func:`pipeline.store.apply_submissions`).  Only a run
+    over the whole of ``raw/`` (no ``paths``, or ``raw/`` itself) treats files gone from it as removed.
     """
     catalogue = catalogue or load_catalogue()
     registry = registry or load_registry()
@@ -195,19 +212,34 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
                                   run_at=run_at)
         values.append(v); narratives.append(n); documents.append(d); subs.append(s)
     all_issues = _frames(issues, issues_frame([]))
-    if not seen:  # every file unchanged since it was stored: nothing to do
-        return IngestResult(run_id, 0, 0, {"new": 0, "unchanged": 0, "superseded": 0, "values": 0}, all_issues, skipped)
+    removed = _removed(known, store.read("submissions"), files, data=data) if _whole_raw(paths, data) else set()
+    if not seen and not removed:  # every file unchanged since it was stored: nothing to do
+        return IngestResult(run_id, 0, 0, {"new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 0, "restored": 0,
+                                           "values": 0}, all_issues, skipped)
+    in_raw = {_display(p, data) for p in files if p.resolve().is_relative_to(data.raw.resolve())}
+    read = pd.DataFrame(seen, columns=["file", "size", "mtime_ns", "run_id", "status"])
     counts = apply_submissions(
         store,
         values=_frames(values, store.read("values")), narratives=_frames(narratives, store.read("narratives")),
         documents=_frames(documents, store.read("documents")), submissions=_frames(subs, store.read("submissions")),
         issues=all_issues, run_id=run_id, run_at=run_at,
+        files=read.assign(in_raw=read["file"].isin(in_raw)), removed=removed,
     )
-    if seen:
-        fresh = pd.DataFrame(seen)
-        store.write("files", pd.concat([known.loc[~known["file"].isin(fresh["file"])], fresh], ignore_index=True)
-                    .sort_values("file", kind="stable"))
     return IngestResult(run_id, len(files) - skipped, rejected, counts, all_issues, skipped)
+
+
+def _whole_raw(paths: list[Path] | None, data: DataPaths) -> bool:
+    """A run over the whole of ``raw/``: only such a run may take a missing file as removed."""
+    return not paths or all(Path(p).resolve() == data.raw.resolve() for p in paths)
+
+
+def _removed(known: pd.DataFrame, subs: pd.DataFrame, found: list[Path], *, data: DataPaths) -> set[str]:
+    """Files of ``raw/`` read or stored before and gone now (files given from outside ``raw/`` never are)."""
+    present = {_display(p, data) for p in found}
+    outside = set(known.loc[known["in_raw"].eq(False), "file"])
+    # Rows written before ``in_raw`` existed: a relative name is one under raw/.
+    candidates = set(known["file"]) | set(subs.loc[subs["status"].isin(["current", "superseded"]), "source_file"])
+    return {f for f in candidates - present - outside if not Path(f).is_absolute()}
 
 
 def _display(path: Path, data: DataPaths) -> str:
