@@ -1,4 +1,4 @@
-"""The processed store: schemas, atomic writes, idempotent re-ingest, supersession with history."""
+"""The processed store: schemas, one transaction per run, current = what raw/ says now, one writer at a time."""
 
 import os
 
@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.config import DataPaths
 from pipeline.errors import SchemaError
 from pipeline.ingest import ingest
 from pipeline.store import SCHEMAS, Store, conform
@@ -139,3 +140,325 @@ def test_two_files_for_one_commune_in_the_same_run(seed_data):
     assert len(store.read("values_history")) == 46
     assert len(store.read("narratives"))  # the narrative stays until a submission brings its own
     assert ingest(None, data=seed_data).counts["new"] == 0
+
+
+# --------------------------------------------------------------------------- one transaction per run
+INGEST_TABLES = ("values", "values_history", "narratives", "narratives_history", "documents", "documents_history",
+                 "submissions", "ingest_report", "files")
+
+
+def _comparable(store: Store, name: str) -> pd.DataFrame:
+    """Table ``name`` without run timestamps and ids, in a fixed order."""
+    frame = store.read(name).drop(columns=["ingested_at", "run_id", "run_at", "changed_at", "superseded_at"],
+                                  errors="ignore")
+    return frame.sort_values(list(frame.columns[:6]), kind="stable").reset_index(drop=True)
+
+
+def _rebuilt(raw, root) -> Store:
+    """A fresh data directory ingesting a copy of ``raw`` (times kept)."""
+    import shutil
+
+    fresh = DataPaths(root)
+    shutil.copytree(raw, fresh.raw)
+    ingest(None, data=fresh)
+    return Store(fresh)
+
+
+def test_a_crash_between_table_writes_leaves_the_previous_state(seed_data, monkeypatch, tmp_path):
+    import pipeline.store as store_module
+    from tests.conftest import SEED
+
+    os.utime(seed_data.raw / SEED.name, (1_600_000_000, 1_600_000_000))
+    ingest(None, data=seed_data)
+    store = Store(seed_data)
+    before = {n: store.read(n) for n in INGEST_TABLES}
+    pointer = (store.dir / "_current.json").read_bytes()
+    _write(seed_data.raw / "more.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n18217,2021-Q3,1.1.1,9,\n", 1_600_000_100)
+    written = []
+    real = store_module.write_atomic
+
+    def full_disk_at_the_third_table(table, path):
+        if len(written) == 2:
+            raise OSError("disk full")
+        real(table, path)
+        written.append(path.name)
+
+    monkeypatch.setattr(store_module, "write_atomic", full_disk_at_the_third_table)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(None, data=seed_data)
+    assert [w.split(".")[0] for w in written] == ["values_history", "values"]  # two tables were written
+    assert (store.dir / "_current.json").read_bytes() == pointer
+    for name in INGEST_TABLES:
+        pd.testing.assert_frame_equal(store.read(name), before[name], obj=name)
+    named = set(store.pointer()["tables"].values()) | set(store.pointer()["previous"].values())
+    assert {p.name for p in store.dir.glob("*.parquet")} <= named  # the half-run's versions are gone
+    monkeypatch.undo()
+
+    result = ingest(None, data=seed_data)
+    assert result.counts["new"] == 2 and result.counts["superseded"] == 1
+    values = store.read("values")
+    assert not values.duplicated(["commune_key", "period", "indicator_code"]).any()
+    clean = _rebuilt(seed_data.raw, tmp_path / "clean")
+    for name in ("values", "narratives", "documents"):
+        pd.testing.assert_frame_equal(_comparable(store, name), _comparable(clean, name), obj=name)
+    status = lambda s: s.read("submissions").set_index("source_file")["status"].sort_index()  # noqa: E731
+    pd.testing.assert_series_equal(status(store), status(clean))
+    assert len(store.read("values_history")) == len(clean.read("values_history")) == 46  # the seed's, once
+
+
+def test_metrics_are_stored_in_one_transaction(seed_data, monkeypatch):
+    import pipeline.store as store_module
+    from pipeline.metrics import metrics_up_to_date, run_metrics
+
+    ingest(None, data=seed_data)
+    run_metrics(seed_data)
+    store = Store(seed_data)
+    before = {n: store.read(n) for n in ("metrics", "findings", "scores")}
+    stamp = store.meta("metrics.inputs")
+    _write(seed_data.raw / "more.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_900_000_000)
+    ingest(None, data=seed_data)
+    assert not metrics_up_to_date(seed_data)
+    real = store_module.write_atomic
+
+    def fail_after_the_first(table, path):
+        if not path.name.startswith("metrics."):
+            raise OSError("disk full")
+        real(table, path)
+
+    monkeypatch.setattr(store_module, "write_atomic", fail_after_the_first)
+    with pytest.raises(OSError, match="disk full"):
+        run_metrics(seed_data)
+    assert store.meta("metrics.inputs") == stamp
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(store.read(name), frame, obj=name)
+    monkeypatch.undo()
+    run_metrics(seed_data)
+    assert metrics_up_to_date(seed_data) and "18133" in set(store.read("metrics")["commune_code"])
+
+
+def test_a_data_directory_of_the_old_layout_is_read_and_migrated(seed_data):
+    """Plain ``values.parquet`` etc. with the schemas before ``reason``/``in_raw`` existed, no pointer."""
+    ingest(None, data=seed_data)
+    store = Store(seed_data)
+    expected = store.read("values")
+    dropped = {"submissions": ["reason", "changed_at"], "files": ["in_raw"], "values_history": ["reason"]}
+    for name, file in store.pointer()["tables"].items():
+        if name.endswith("_history") and name != "values_history":
+            (store.dir / file).unlink()
+            continue
+        table = pq.read_table(store.dir / file)
+        table = table.drop_columns(dropped.get(name, []))
+        (store.dir / file).unlink()
+        pq.write_table(table, store.dir / f"{name}.parquet")
+    (store.dir / "_current.json").unlink()
+
+    pd.testing.assert_frame_equal(store.read("values"), expected)  # read as it is
+    assert store.read("submissions")["reason"].isna().all()
+    assert ingest(None, data=seed_data).counts["unchanged"] == 1
+    _write(seed_data.raw / "more.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_900_000_000)
+    ingest(None, data=seed_data)
+    assert (store.dir / "_current.json").exists()
+    assert set(store.read("values")["commune_code"]) == {"18133", "18217"}
+    assert "values.parquet" in store.pointer()["previous"].values()  # kept one switch, for readers
+    _write(seed_data.raw / "more.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,7,\n", 1_900_000_100)
+    ingest(None, data=seed_data)
+    named = set(store.pointer()["tables"].values()) | set(store.pointer()["previous"].values())
+    assert not (store.dir / "values.parquet").exists()  # migrated; plain files of unchanged tables stay named
+    assert {p.name for p in store.dir.glob("*.parquet")} == named
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_writer(seed_data):
+    ingest(None, data=seed_data)
+    store = Store(seed_data)
+    leftovers = [store.dir / ".values.000007.parquet.x1y2.tmp", store.dir / "values.000099.parquet",
+                 store.dir / ".submissions.000003.parquet.abc.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"PAR1 half a file")
+    mine = store.dir / "notes.txt"  # not the store's: left alone
+    mine.write_text("keep", encoding="utf-8")
+    ingest(None, data=seed_data)
+    assert not [p for p in leftovers if p.exists()]
+    assert mine.exists() and len(store.read("values")) == 46
+
+
+# --------------------------------------------------------------------------- current = what raw/ says now
+def test_a_reverted_file_restores_its_values(data_dir):
+    raw = data_dir.raw
+    a = CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n"
+    _write(raw / "q3.csv", a, 1_600_000_000)
+    ingest(None, data=data_dir)
+    _write(raw / "q3.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,60,\n", 1_600_000_100)
+    ingest(None, data=data_dir)
+    _write(raw / "q3.csv", a, 1_600_000_200)
+    result = ingest(None, data=data_dir)
+    assert result.counts["restored"] == 1 and "1 restored" in result.summary()
+    store = Store(data_dir)
+    assert store.read("values")["value"].tolist() == [6]
+    subs = store.read("submissions").set_index("submission_id")
+    first = store.read("values")["submission_id"].iloc[0]
+    assert subs.at[first, "status"] == "current" and subs.at[first, "reason"] == "restored: q3.csv holds it again"
+    assert (subs["status"] == "replaced").sum() == 1
+    history = store.read("values_history")
+    assert history[["value", "reason"]].values.tolist() == [
+        [6, "q3.csv changed and no longer holds it"], [60, "q3.csv changed and no longer holds it"]]
+    assert history["superseded_at"].is_monotonic_increasing
+
+
+def test_removing_a_misplaced_file_restores_the_real_one(seed_data):
+    from tests.conftest import SEED
+
+    os.utime(seed_data.raw / SEED.name, (1_600_000_000, 1_600_000_000))
+    ingest(None, data=seed_data)
+    store = Store(seed_data)
+    real = store.read("values")
+    misplaced = seed_data.raw / "18217_2021-Q3_wrong_commune.csv"
+    _write(misplaced, CSV_HEADER + "18217,2021-Q3,1.1.1,999,\n", 1_600_000_100)
+    ingest(None, data=seed_data)
+    assert store.read("values")["value"].tolist() == [999]
+    misplaced.unlink()
+    result = ingest(None, data=seed_data)
+    assert result.counts["withdrawn"] == 1 and "1 withdrawn" in result.summary()
+    pd.testing.assert_frame_equal(store.read("values").drop(columns="ingested_at"), real.drop(columns="ingested_at"))
+    subs = store.read("submissions").set_index("source_file")
+    assert subs.at[misplaced.name, "status"] == "withdrawn"
+    assert subs.at[misplaced.name, "reason"] == f"{misplaced.name} no longer in raw/"
+    assert subs.at[SEED.name, "status"] == "current"
+    assert misplaced.name not in set(store.read("files")["file"])
+    assert len(store.read("narratives")) and len(store.read("documents"))
+
+
+def test_only_a_scan_of_the_whole_raw_directory_withdraws(data_dir, tmp_path):
+    raw = data_dir.raw
+    _write(raw / "a.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_600_000_000)
+    _write(raw / "b.csv", CSV_HEADER + "18136,2021-Q3,1.1.1,3,\n", 1_600_000_000)
+    outside = tmp_path / "elsewhere.csv"
+    _write(outside, CSV_HEADER + "18145,2021-Q3,1.1.1,4,\n", 1_600_000_000)
+    ingest(None, data=data_dir)
+    ingest([outside], data=data_dir)
+    (raw / "b.csv").unlink()
+    _write(raw / "a.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,7,\n", 1_600_000_100)
+    ingest([raw / "a.csv"], data=data_dir)  # explicit paths: b.csv is not taken as removed
+    store = Store(data_dir)
+    assert store.read("values").set_index("commune_code")["value"].to_dict() == {"18133": 7, "18136": 3, "18145": 4}
+    result = ingest(None, data=data_dir)  # the whole of raw/: b.csv is gone; the file from outside stays
+    assert result.counts["withdrawn"] == 1
+    assert store.read("values").set_index("commune_code")["value"].to_dict() == {"18133": 7, "18145": 4}
+
+
+@pytest.mark.parametrize("skip_unchanged", [True, False], ids=["incremental", "full-reread"])
+def test_runs_after_edits_reverts_and_removals_equal_a_rebuild(seed_data, tmp_path, skip_unchanged):
+    from tests.conftest import SEED
+
+    raw = seed_data.raw
+    os.utime(raw / SEED.name, (1_500_000_000, 1_500_000_000))
+    first = CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n18136,2021-Q3,1.1.1,3,\n"
+    steps = [
+        lambda: (_write(raw / "a.csv", first, 1_600_000_100),
+                 _write(raw / "b.csv", CSV_HEADER + "18133,2021-Q2,1.1.1,1,\n", 1_600_000_200)),
+        lambda: _write(raw / "a.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,7,\n", 1_600_000_300),  # 18136 dropped
+        lambda: (_write(raw / "misplaced.csv", CSV_HEADER + "18136,2021-Q3,1.1.1,99,\n18133,2021-Q2,1.1.1,50,\n"
+                        "18217,2021-Q3,1.1.1,5,\n", 1_600_000_400)),
+        lambda: _write(raw / "a.csv", first, 1_600_000_500),  # reverted, and newer than misplaced.csv
+        lambda: (raw / "misplaced.csv").unlink(),
+        lambda: os.utime(raw / "b.csv", (1_600_000_600, 1_600_000_600)),  # touched only
+        lambda: (raw / "a.csv").unlink(),
+    ]
+    store = Store(seed_data)
+    for i, step in enumerate(steps):
+        step()
+        ingest(None, data=seed_data, skip_unchanged=skip_unchanged)
+        rebuilt = _rebuilt(raw, tmp_path / f"rebuild{i}")
+        for name in ("values", "narratives", "documents"):
+            pd.testing.assert_frame_equal(_comparable(store, name), _comparable(rebuilt, name), obj=f"step {i}: {name}")
+        current = store.read("submissions").query("status == 'current'")
+        pd.testing.assert_frame_equal(_comparable(rebuilt, "submissions").query("status == 'current'")
+                                      .drop(columns=["reason"]).reset_index(drop=True),
+                                      current.drop(columns=["ingested_at", "changed_at", "reason"])
+                                      .sort_values(list(current.columns[:6])).reset_index(drop=True),
+                                      obj=f"step {i}: current submissions")
+    values = store.read("values")
+    assert values.loc[values["commune_code"] == "18133", "value"].tolist() == [1]  # b.csv's 2021-Q2
+    assert len(values.loc[values["commune_code"] == "18217"]) == 46  # the seed again, misplaced.csv gone
+
+
+def test_the_ingest_report_keeps_each_files_latest_issues(data_dir):
+    raw = data_dir.raw
+    _write(raw / "bad.csv", CSV_HEADER + "18133,2021-Q3,1.1.2,-1,\n", 1_600_000_000)
+    _write(raw / "good.csv", CSV_HEADER + "18136,2021-Q3,1.1.1,3,\n", 1_600_000_000)
+    first = ingest(None, data=data_dir)
+    second = ingest(None, data=data_dir)
+    report = Store(data_dir).read("ingest_report")
+    assert len(report) == len(first.issues) == len(second.issues) == 1
+    assert set(report["run_id"]) == {second.run_id}
+    _write(raw / "bad.csv", CSV_HEADER + "18133,2021-Q3,1.1.2,1,\n", 1_600_000_100)
+    ingest(None, data=data_dir)
+    assert Store(data_dir).read("ingest_report").empty
+
+
+# --------------------------------------------------------------------------- one writer at a time
+def _hold_the_lock(data):
+    """Hold the data directory's lock in another thread until the returned event is set."""
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with Store(data).lock():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert held.wait(30)
+    return release, thread
+
+
+def test_a_second_writer_is_refused_with_exit_3(seed_data, capsys):
+    from pipeline.cli import main
+    from pipeline.errors import DataLocked
+    from pipeline.metrics import run_metrics
+
+    release, thread = _hold_the_lock(seed_data)
+    try:
+        assert main(["ingest", "--data-dir", str(seed_data.root)]) == 3
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and str(seed_data.processed / ".write.lock") in err
+        assert "another run is writing" in err and f"pid {os.getpid()}" in err
+        with pytest.raises(DataLocked):
+            run_metrics(seed_data)
+    finally:
+        release.set()
+        thread.join()
+    assert not Store(seed_data).path("values").exists()  # nothing was written by the refused run
+    assert main(["ingest", "--data-dir", str(seed_data.root)]) == 0
+
+
+def test_two_ingests_at_once_lose_nothing(data_dir):
+    """Two real processes on one data directory: each run is stored, or refused (exit 3) and stored on retry."""
+    import subprocess
+    import sys
+
+    from pipeline.config import PROJECT_ROOT
+
+    files = []
+    for i, code in enumerate(("18133", "18136", "18145", "18148")):
+        path = data_dir.raw / f"{code}.csv"
+        _write(path, CSV_HEADER + f"{code},2021-Q3,1.1.1,{i + 1},\n", 1_600_000_000 + i)
+        files.append(path)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+
+    def cchc(*paths):
+        return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "ingest", *map(str, paths), "--data-dir",
+                                 str(data_dir.root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    runs = [cchc(*files[:2]), cchc(*files[2:])]
+    outcomes = [(run.wait(120), run.communicate()) for run in runs]
+    stored = set(Store(data_dir).read("values")["commune_code"])
+    for (code, (out, err)), batch in zip(outcomes, (files[:2], files[2:])):
+        assert code in (0, 3), err
+        if code == 0:
+            assert {p.stem for p in batch} <= stored  # a run that said it succeeded is stored
+        else:
+            assert ".write.lock" in err
+            assert cchc(*batch).wait(120) == 0  # retried once the other has finished
+    assert set(Store(data_dir).read("values")["commune_code"]) == {"18133", "18136", "18145", "18148"}
