@@ -128,7 +128,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"expected {rec.expected}" if rec.expected else "") if x)
         print(f"{rec.severity.upper():7} {where}: {rec.message}" + (f" ({detail})" if detail else ""))
     if len(issues) > args.show:
-        print(f"... {len(issues) - args.show} more issue(s) in processed/ingest_report.parquet")
+        print(f"... {len(issues) - args.show} more issue(s) in the ingest_report table of processed/")
     print(result.summary())
     return 0 if result.ok else 1
 

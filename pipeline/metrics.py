@@ -401,6 +401,7 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
         score = scores(metrics)
         tx.write("metrics", metrics)
         tx.write("findings", findings)
-        tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing", "score_pct"]])
+        tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing",
+                                  "score_pct"]])
         tx.set_meta("metrics.inputs", fingerprint)
     return {"metrics": metrics, "findings": findings, "scores": score}

@@ -265,7 +265,7 @@ class Store:
             raise DataLocked(str(path), holder) from None
         try:
             if lock.lock_counter == 1:
-                command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:3]))
+                command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:2]))
                 owner.write_text(f"pid {os.getpid()} ({command}) since "
                                  f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC", encoding="utf-8")
                 self.clean()
@@ -499,7 +499,8 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
 
 
 def _settle_table(name: str, *, live: pd.DataFrame, fresh: pd.DataFrame, current: pd.DataFrame,
-                  history: pd.DataFrame, why: dict[tuple, str], run_at: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+                  history: pd.DataFrame, why: dict[tuple, str],
+                  run_at: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The new current rows of table ``name`` and its history, from the live submissions.
 
     Values come from the newest live submission of each commune and period; narrative and header facts
@@ -507,7 +508,9 @@ def _settle_table(name: str, *, live: pd.DataFrame, fresh: pd.DataFrame, current
     run's read, else from the history (the latest copy of that file's submission).
     """
     timed = name == "values"  # values carry the file's time: a touched file's rows are refreshed
-    pair_of = lambda f: pd.Series(list(zip(f["source_file"], f["submission_id"])), index=f.index, dtype="object")  # noqa: E731
+    def pair_of(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(list(zip(frame["source_file"], frame["submission_id"])), index=frame.index, dtype="object")
+
     cols = list(SCHEMAS[name].names)
     fresh = fresh[cols] if len(fresh) else empty(name)
     if len(history):
@@ -535,7 +538,8 @@ def _settle_table(name: str, *, live: pd.DataFrame, fresh: pd.DataFrame, current
     ar_pairs = pair_of(archived)
     from_archive = archived.loc[ar_pairs.map(lambda p: p in chosen_at and p not in got).astype(bool)]
     if timed and len(from_archive):
-        from_archive = from_archive.assign(submitted_at=pair_of(from_archive).map(chosen_at).astype(current["submitted_at"].dtype))
+        at = pair_of(from_archive).map(chosen_at).astype(current["submitted_at"].dtype)
+        from_archive = from_archive.assign(submitted_at=at)  # the file's time now (it may have been touched)
     new_current = _concat([current.loc[keep.astype(bool)], from_fresh, from_archive])
 
     # Rows leaving the table (not those of a submission that stays and is only re-read) go to history.

@@ -449,7 +449,8 @@ def test_two_ingests_at_once_lose_nothing(data_dir):
 
     def cchc(*paths):
         return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "ingest", *map(str, paths), "--data-dir",
-                                 str(data_dir.root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 str(data_dir.root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
 
     runs = [cchc(*files[:2]), cchc(*files[2:])]
     outcomes = [(run.wait(120), run.communicate()) for run in runs]
