@@ -442,7 +442,9 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
     live = pd.concat([still[_PAIR + ["commune_key", "period", "submitted_at"]],
                       fresh[_PAIR + ["commune_key", "period", "submitted_at"]]], ignore_index=True)
     newest = live.sort_values(["submitted_at", "source_file"], kind="stable").drop_duplicates(
-        ["commune_key", "period"], keep="last").set_index(["commune_key", "period"])
+        ["commune_key", "period"], keep="last")
+    winner = {(k, p): (f, s) for k, p, f, s in zip(newest["commune_key"], newest["period"],
+                                                   newest["source_file"], newest["submission_id"])}
     live_pairs = set(zip(live["source_file"], live["submission_id"]))
     fresh_pairs = set(zip(fresh["source_file"], fresh["submission_id"]))
 
@@ -469,8 +471,8 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
         was, was_by = row.status, row.superseded_by
         new, new_by, text = was, was_by, row.reason
         if pair in live_pairs:
-            win = newest.loc[(row.commune_key, row.period)]
-            if (win["source_file"], win["submission_id"]) == pair:
+            win_file, win_id = winner[(row.commune_key, row.period)]
+            if (win_file, win_id) == pair:
                 new, new_by = "current", None
                 text = ("newest file for this commune and period" if was is None else
                         f"restored: {row.source_file} holds it again" if was in ("replaced", "withdrawn") else
@@ -478,9 +480,8 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
                 if was is not None and was != "current":
                     counts["restored"] += 1
             else:
-                new, new_by = "superseded", win["submission_id"]
-                text = (f"older than {win['source_file']}" if was is None else
-                        f"superseded by newer file {win['source_file']}")
+                new, new_by = "superseded", win_id
+                text = f"older than {win_file}" if was is None else f"superseded by newer file {win_file}"
                 counts["superseded"] += was != "superseded"
         elif was in LIVE and row.source_file in removed:
             new, new_by, text = "withdrawn", None, f"{row.source_file} no longer in raw/"

@@ -426,6 +426,10 @@ def test_a_second_writer_is_refused_with_exit_3(seed_data, capsys):
         assert "another run is writing" in err and f"pid {os.getpid()}" in err
         with pytest.raises(DataLocked):
             run_metrics(seed_data)
+        outputs = seed_data.root / "outputs"  # the batch holds the data lock for its whole run
+        assert main(["batch", "--period", "2021-Q3", "--data-dir", str(seed_data.root), "--outputs-dir", str(outputs),
+                     "--communes", "18217", "--format", "html"]) == 3
+        assert ".write.lock" in capsys.readouterr().err
     finally:
         release.set()
         thread.join()
