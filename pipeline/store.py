@@ -373,7 +373,6 @@ def _fsync_dir(path: Path) -> None:
 #: Statuses of a submission its file still holds (the others: ``replaced``, ``withdrawn``).
 LIVE = ("current", "superseded")
 _PAIR = ["source_file", "submission_id"]
-_LEFT_COLS = [f.name for f in _LEFT]
 
 
 def apply_submissions(
