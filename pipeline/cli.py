@@ -1,7 +1,10 @@
 """The ``cchc`` command line.
 
 Exit status: 0 when everything went through, 1 when any input was rejected
-(or any report failed), 2 on wrong usage.
+(or any report failed, or a file or directory could not be read or written),
+2 on wrong usage.  Arguments and directories are checked before any work
+(:func:`check_arguments`); every error is one line on standard error, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from .communes import load_registry
 from .config import data_paths
 from .errors import CchcError, UsageError
 from .periods import Period
+
+#: Commands that read the processed store and have nothing to do without it.
+_NEED_PROCESSED = ("export", "metrics", "findings", "render")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
          "render": cmd_render, "batch": cmd_batch}[args.command](args)
@@ -107,8 +114,74 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cchc: {exc}", file=sys.stderr)
         return 2
     except CchcError as exc:
-        print(f"cchc: error: {exc}", file=sys.stderr)
+        print(f"cchc: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a read-only processed/, a full disk, an unreadable file: say which, no traceback
+        print(f"cchc: error: {_os_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _os_error(exc: OSError) -> str:
+    name = Path(exc.filename) if exc.filename else None
+    if name is not None and name.name.startswith(".") and name.name.endswith(".tmp"):
+        name = name.parent  # the temporary file of an atomic write: the directory is what matters
+    what = exc.strerror or _one_line(exc)
+    hint = {"PermissionError": "make it writable (or give another --data-dir / -o)",
+            "FileNotFoundError": "check the path"}.get(type(exc).__name__, "check the disk and the path")
+    return f"{name}: {what.lower()}; {hint}" if name else f"{what}; {hint}"
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Wrong usage found before any work: raise :class:`UsageError` (exit status 2) with one line."""
+    from .errors import UnknownCommuneError
+
+    period = None
+    if getattr(args, "period", None):
+        try:
+            period = Period.parse(args.period)
+        except CchcError as exc:
+            raise UsageError(f"--period: {_one_line(exc)}") from None
+    codes = [args.commune] if getattr(args, "commune", None) else []
+    codes += [c.strip() for c in (getattr(args, "communes", None) or "").split(",") if c.strip()]
+    if codes and period is not None:
+        registry = load_registry()
+        for code in codes:
+            try:
+                registry.resolve(code, period)
+            except UnknownCommuneError as exc:
+                raise UsageError(f"--commune: {_one_line(exc)}") from None
+    if getattr(args, "district", None):
+        if args.district not in {u.district_code for u in load_registry()}:
+            raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
+    if args.command in ("render", "batch"):
+        from .render import parse_formats
+
+        try:
+            parse_formats(args.format)
+        except CchcError as exc:
+            raise UsageError(f"--format: {_one_line(exc)}") from None
+    if getattr(args, "jobs", 1) is not None and getattr(args, "jobs", 1) < 1:
+        raise UsageError(f"--jobs: {args.jobs} worker processes; expected 1 or more")
+    if args.command == "catalogue":
+        return
+    data = data_paths(args.data_dir)
+    if not data.root.is_dir():
+        raise UsageError(f"--data-dir: no such directory: {data.root}")
+    if args.command in _NEED_PROCESSED and not (data.processed / "values.parquet").is_file():
+        raise UsageError(f"--data-dir: no processed data in {data.root} (no processed/values.parquet); "
+                         f"run 'cchc ingest --data-dir {data.root}' first")
+    if args.command == "ingest":
+        missing = [str(p) for p in args.paths if not p.exists()]
+        if missing:
+            raise UsageError(f"no such file or directory: {', '.join(missing)}")
+        if not args.paths and not data.raw.is_dir():
+            raise UsageError(f"--data-dir: {data.root} has no raw/ directory to ingest; give files, or another --data-dir")
+    if getattr(args, "format", None) == "parquet" and not getattr(args, "output", None):
+        raise UsageError("--format parquet needs -o FILE")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

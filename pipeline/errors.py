@@ -61,3 +61,7 @@ class SchemaError(CchcError):
 
 class UsageError(CchcError):
     """Wrong use of the command line (exit status 2)."""
+
+
+class StoreError(CchcError):
+    """A processed table that cannot be read (truncated, corrupt) or written."""

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .config import DataPaths
-from .errors import SchemaError
+from .errors import SchemaError, StoreError
 
 _STR = pa.string()
 _TS = pa.timestamp("us", tz="UTC")
@@ -151,7 +151,11 @@ class Store:
         path = self.path(name)
         if not path.exists():
             return empty(name)
-        table = pq.read_table(path)
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError) as exc:  # truncated or corrupt: name the file, say what to do
+            raise StoreError(f"{path}: unreadable table, truncated or corrupt ({' '.join(str(exc).split())[:200]}); "
+                             f"move {self.dir} aside and run 'cchc ingest' to rebuild it from raw/") from None
         if not table.schema.equals(SCHEMAS[name], check_metadata=False):
             raise SchemaError(f"{path}: stored schema differs from the declared one; re-ingest into a fresh data directory")
         return table.to_pandas()
