@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import __version__
 from .catalogue import load_catalogue
+from .cells import neutralise_frame
 from .communes import load_registry
 from .config import data_paths
 from .errors import CchcError, UsageError
@@ -236,7 +237,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_frame_atomic(frame, args.output, fmt=args.format)
         print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+        neutralise_frame(frame).to_csv(sys.stdout, index=False, float_format=_FLOAT)
     return 0
 
 
@@ -257,7 +258,7 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
         write_frame_atomic(frame, args.output, fmt="parquet" if args.format == "parquet" else "csv")
         print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+        neutralise_frame(frame).to_csv(sys.stdout, index=False, float_format=_FLOAT)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -340,7 +341,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         cat = cat.for_period(args.period)
     table = cat.table.drop(columns=["label_key"])
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False)
+        neutralise_frame(table).to_csv(sys.stdout, index=False)
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 70):
             print(table[["code", "kind", "unit", "aggregation", "version", "label"]].to_string(index=False))

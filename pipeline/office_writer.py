@@ -350,6 +350,8 @@ def write_xlsx(seed: Seed, path: Path, *, issuer: str = XLSX_ISSUER, title: str 
 
 
 def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, tweak, styles) -> None:
+    from .cells import set_cell
+
     Font, Alignment, Border, Side = styles
     bold, italic = Font(name="Times New Roman", bold=True), Font(name="Times New Roman", italic=True)
     thin = Side(style="thin")
@@ -383,11 +385,11 @@ def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, twe
             r += 1
             r = _header(ws, r, bold, centre, box)
         stt, label, unit, value, note = (clean(c) for c in row.cells)
-        ws.cell(r, 2, None if row.member else stt)
-        ws.cell(r, 3, label)
-        ws.cell(r, 4, unit)
-        ws.cell(r, 6, note or None)
-        ws.cell(r, 5, _typed(value, n))
+        set_cell(ws.cell(r, 2), None if row.member else stt)
+        set_cell(ws.cell(r, 3), label)
+        set_cell(ws.cell(r, 4), unit)
+        set_cell(ws.cell(r, 6), note or None)
+        set_cell(ws.cell(r, 5), _typed(value, n))
         for col in range(2, 7):
             ws.cell(r, col).border = box
         if row.section or "<b>" in row.cells[1]:

@@ -272,4 +272,6 @@ def write_frame_atomic(frame: pd.DataFrame, path: Path, *, fmt: str) -> None:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")
+            from .cells import neutralise_frame  # a note "=HYPERLINK(…)" must not become a live formula
+
+            neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")

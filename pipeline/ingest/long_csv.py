@@ -14,6 +14,7 @@ import io
 import pandas as pd
 
 from ..catalogue import Catalogue
+from ..cells import restore
 from ..communes import Registry
 from ..config import MAX_INPUT_ROWS
 from ..errors import CchcError, InputError
@@ -64,7 +65,7 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
                                         value=delimiter.join(cells), expected=f"{len(header)} cells"))
             continue
         cells = cells + [""] * (len(header) - len(cells))
-        get = lambda name: clean(cells[col[name]]) if name in col else ""  # noqa: E731
+        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731
         where = {"file": display, "row": line_no, "indicator_code": get("indicator_code"), "value": get("value")}
         try:
             period = Period.parse(get("period"))

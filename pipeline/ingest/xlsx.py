@@ -40,6 +40,7 @@ from decimal import Decimal
 import pandas as pd
 
 from ..catalogue import Catalogue
+from ..cells import restore
 from ..communes import Registry
 from ..config import MAX_INPUT_CELLS
 from ..errors import InputError
@@ -230,7 +231,7 @@ def cell_text(value: object) -> str:
         return format(Decimal(f"{value:.15g}").normalize(), "f") if value == value else ""
     if isinstance(value, (dt.date, dt.time, dt.datetime, dt.timedelta)):
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return str(value)
+    return restore(str(value))  # "'=…" as the project writes a text that looks like a formula
 
 
 def value_text(value: object, *, percent: bool = False) -> str:
