@@ -607,6 +607,14 @@ def write_fixtures(seed: Seed, target: Path) -> list[Path]:
     import datetime as dt
 
     xlsx("xlsx_date_in_value_cell.xlsx", tweak=set_value("1.3.1", dt.datetime(2021, 6, 1), "dd/mm/yyyy"))
+    xlsx("xlsx_value_only_unit.xlsx", tweak=set_value("1.1.1", "đồng"))
+
+    def swapped(ws, at):  # the unit typed in the value column and the figure in the unit column
+        r = at["3.4.3"]
+        ws.cell(r, 4).value, ws.cell(r, 5).value = ws.cell(r, 5).value, ws.cell(r, 4).value
+
+    xlsx("xlsx_unit_and_value_swapped.xlsx", tweak=swapped)
+    xlsx("xlsx_count_10e28.xlsx", tweak=set_value("1.1.1", 1e28))
     xlsx("xlsx_formula_without_result.xlsx", tweak=set_value("1.1.2", "=E12*1"))
     path = xlsx("xlsx_formula_error.xlsx", tweak=set_value("1.3.2", "=1/0"))
     data = path.read_bytes()
