@@ -180,7 +180,8 @@ def check_arguments(args: argparse.Namespace) -> None:
         if missing:
             raise UsageError(f"no such file or directory: {', '.join(missing)}")
         if not args.paths and not data.raw.is_dir():
-            raise UsageError(f"--data-dir: {data.root} has no raw/ directory to ingest; give files, or another --data-dir")
+            raise UsageError(f"--data-dir: {data.root} has no raw/ directory to ingest; "
+                             "give files, or another --data-dir")
     if getattr(args, "format", None) == "parquet" and not getattr(args, "output", None):
         raise UsageError("--format parquet needs -o FILE")
 

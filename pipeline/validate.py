@@ -85,7 +85,8 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
             number = parse_decimal(text)
         except UnitOnlyError:
             records.append(issue("no number, only a unit (unit and value columns swapped?)",
-                                 expected=_expected(cat) + f" in the value column (unit {cat['unit']!r} in its own column)",
+                                 expected=_expected(cat) + " in the value column "
+                                 f"(unit {cat['unit']!r} in its own column)",
                                  **where))
             keep.append(False); numbers.append(None); texts.append(None)
             continue

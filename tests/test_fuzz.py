@@ -83,7 +83,8 @@ def junk(draw) -> Value:
     if kind == "unit":
         return Value(draw(st.sampled_from(["%", "đồng", "VNĐ", "()", "( % )", "đ"])), None)
     if kind == "word":
-        return Value(draw(st.sampled_from(["sáu", "không có", "N/A", "x", "5 hồ sơ", "2021-Q3", "=1+2", "@x"])), None)
+        words = ["sáu", "không có", "N/A", "x", "5 hồ sơ", "2021-Q3", "=1+2", "@x"]
+        return Value(draw(st.sampled_from(words)), None)
     if kind == "control":
         good = draw(numbers())
         at = draw(st.integers(0, len(good.text.strip())))
@@ -103,7 +104,9 @@ def _storable(code: str, number: Decimal) -> bool:
     limit = {"count": Decimal(10) ** 12, "percent": Decimal(10) ** 6, "money": Decimal(10) ** 15}[cat["kind"]]
     if cat["kind"] == "count" and number != number.to_integral_value():
         return False
-    return (lo != lo or number >= Decimal(str(lo))) and (hi != hi or number <= Decimal(str(hi))) and abs(number) <= limit
+    above_min = lo != lo or number >= Decimal(str(lo))
+    below_max = hi != hi or number <= Decimal(str(hi))
+    return above_min and below_max and abs(number) <= limit
 
 
 def _ingest(name: str, text: str):

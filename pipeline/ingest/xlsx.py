@@ -332,8 +332,8 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     values = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     extract.values = values if values is not None else pd.DataFrame(columns=RAW_VALUE_COLUMNS)
     if multi and len(extract.values):
-        extract.values = _across_sheets(extract.values, [s.name for (s, *_), p in zip(plans, parts) for _ in range(len(p))],
-                                        display=display, issues=extract.issues)
+        sheets = [plan[0].name for plan, part in zip(plans, parts) for _ in range(len(part))]
+        extract.values = _across_sheets(extract.values, sheets, display=display, issues=extract.issues)
     return extract
 
 
