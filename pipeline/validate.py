@@ -96,7 +96,9 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
             continue
         problem = _range_problem(number, cat)
         if problem:
-            records.append(issue(problem, expected=_expected(cat), **where))
+            limit = PLAUSIBLE_MAX.get(cat["kind"])
+            most = f" up to 10^{len(str(int(limit))) - 1}" if problem.startswith("implausibly") else ""
+            records.append(issue(problem, expected=_expected(cat) + most, **where))
             keep.append(False); numbers.append(None); texts.append(None)
             continue
         if cat["kind"] == "percent" and 0 < number < 1 and any(m in text for m in _FRACTION_MARK):

@@ -68,13 +68,15 @@ def test_a_symlink_out_of_raw_is_refused_not_followed(data_dir, tmp_path_factory
     outside = tmp_path_factory.mktemp("elsewhere") / "secret.csv"
     _csv(outside, ["18136,2021-Q3,1.1.1,7,"])
     (data_dir.raw / "link.csv").symlink_to(outside)
+    (data_dir.raw / "linked_dir").symlink_to(outside.parent, target_is_directory=True)
     inside = _csv(data_dir.raw / "a.csv", ["18133,2021-Q3,1.1.1,6,"])
     (data_dir.raw / "alias.csv").symlink_to(inside)  # a link that stays inside raw/ is fine
     result = ingest(None, data=data_dir)
     errors = result.issues.loc[result.issues["severity"] == "error"]
-    assert errors["file"].tolist() == ["link.csv"]
-    assert "symbolic link pointing outside raw/" in errors["message"].iloc[0]
-    assert str(outside) in errors["message"].iloc[0]
+    message = errors.set_index("file")["message"]
+    assert sorted(message.index) == ["link.csv", "linked_dir"]
+    assert message.str.contains("symbolic link pointing outside raw/").all()
+    assert f"(to {outside})" in message["link.csv"] and f"(to {outside.parent})" in message["linked_dir"]
     values = Store(data_dir).read("values")
     assert "18136" not in set(values["commune_code"])
 

@@ -46,3 +46,15 @@ def test_a_thin_replacement_is_a_warning_naming_both_files_and_counts():
                                old_file="a.xlsx", old_count=52)
     assert hit["severity"] == "warning" and hit["file"] == "b.csv"
     assert "carries 1 value(s) and replaces 'a.xlsx', which carries 52" in hit["message"]
+
+
+def test_an_implausible_figure_says_the_plausible_range():
+    from pipeline.catalogue import load_catalogue
+    from pipeline.validate import coerce_values
+
+    raw = pd.DataFrame([{"indicator_code": "1.1.1", "raw_value": "2.000.000.000.000", "source_file": "f.csv",
+                         "source_row": 2}])
+    values, issues = coerce_values(raw, load_catalogue().for_period("2021-Q3"))
+    assert values.empty
+    assert issues.iloc[0]["message"].startswith("implausibly large: above 10^12 for a count")
+    assert issues.iloc[0]["expected"] == "a whole number ≥ 0 up to 10^12"

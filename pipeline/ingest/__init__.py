@@ -88,13 +88,18 @@ def discover(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += [p for p in path.rglob("*") if p.is_file()
+            found += [p for p in path.rglob("*") if (p.is_file() or _points_outside(p, path))
                       and not any(part.startswith(".") for part in p.relative_to(path).parts)]
         elif path.exists():
             found.append(path)
         else:
             raise InputError("no such file or directory", file=str(path), expected="an existing path")
     return sorted({p for p in found if not p.name.lower().startswith(_SKIP_NAMES)})
+
+
+def _points_outside(path: Path, root: Path) -> bool:
+    """A symbolic link (to a file or a directory) leading out of ``root``: listed, so that it is refused aloud."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root.resolve())
 
 
 def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Registry) -> tuple[Extract, bytes]:
