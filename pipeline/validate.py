@@ -101,7 +101,8 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
             records.append(issue(problem, expected=_expected(cat) + most, **where))
             keep.append(False); numbers.append(None); texts.append(None)
             continue
-        if cat["kind"] == "percent" and 0 < number < 1 and any(m in text for m in _FRACTION_MARK):
+        fraction = any(m in text for m in _FRACTION_MARK) and "%" not in text  # "0,5", not "0,5 %"
+        if cat["kind"] == "percent" and 0 < number < 1 and fraction:
             records.append(issue(f"percentage {text} is below 1 %: is this {_vn(float(number) * 100)} % or {text} %?",
                                  severity="warning", expected="the percentage as a number from 0 to 100 "
                                  "(stored as written; correct the file if 50 % was meant)", **where))

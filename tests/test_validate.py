@@ -3,6 +3,7 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from pipeline.validate import cross_checks, duplicate_values, future_period_problem, shrinking_submission
 
@@ -58,3 +59,15 @@ def test_an_implausible_figure_says_the_plausible_range():
     assert values.empty
     assert issues.iloc[0]["message"].startswith("implausibly large: above 10^12 for a count")
     assert issues.iloc[0]["expected"] == "a whole number ≥ 0 up to 10^12"
+
+
+@pytest.mark.parametrize(("text", "warned"), [("0,5", True), ("0.25", True), ("0,5 %", False), ("0", False),
+                                              ("1", False), ("50", False)])
+def test_a_percentage_below_1_written_as_a_fraction_is_questioned(text, warned):
+    from pipeline.catalogue import load_catalogue
+    from pipeline.validate import coerce_values
+
+    raw = pd.DataFrame([{"indicator_code": "3.4.3", "raw_value": text, "source_file": "f.csv", "source_row": 2}])
+    values, issues = coerce_values(raw, load_catalogue().for_period("2021-Q3"))
+    assert len(values) == 1  # stored as written, whatever the answer
+    assert len(issues) == warned and (not warned or "is this" in issues.iloc[0]["message"])
