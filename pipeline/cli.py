@@ -1,8 +1,11 @@
 """The ``cchc`` command line.
 
 Exit status: 0 when everything went through, 1 when any input was rejected
-(or any report failed), 2 on wrong usage, 3 when another run holds a lock
-(the batch's outputs lock, or the data directory's writers' lock).
+(or any report failed, or a file or directory could not be read or written),
+2 on wrong usage, 3 when another run holds a lock (the batch's outputs lock,
+or the data directory's writers' lock).  Arguments and directories are checked
+before any work (:func:`check_arguments`); every error is one line on standard
+error, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ import pandas as pd
 
 from . import __version__
 from .catalogue import load_catalogue
+from .cells import neutralise_frame
 from .communes import load_registry
 from .config import data_paths
 from .errors import CchcError, DataLocked, UsageError
 from .periods import Period
+
+#: Commands that read the processed store and have nothing to do without it.
+_NEED_PROCESSED = ("export", "metrics", "findings", "render")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
          "render": cmd_render, "batch": cmd_batch}[args.command](args)
@@ -111,8 +119,75 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cchc: {exc}", file=sys.stderr)
         return 3
     except CchcError as exc:
-        print(f"cchc: error: {exc}", file=sys.stderr)
+        print(f"cchc: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a read-only processed/, a full disk, an unreadable file: say which, no traceback
+        print(f"cchc: error: {_os_error(exc)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _os_error(exc: OSError) -> str:
+    name = Path(exc.filename) if exc.filename else None
+    if name is not None and name.name.startswith(".") and name.name.endswith(".tmp"):
+        name = name.parent  # the temporary file of an atomic write: the directory is what matters
+    what = exc.strerror or _one_line(exc)
+    hint = {"PermissionError": "make it writable (or give another --data-dir / -o)",
+            "FileNotFoundError": "check the path"}.get(type(exc).__name__, "check the disk and the path")
+    return f"{name}: {what.lower()}; {hint}" if name else f"{what}; {hint}"
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Wrong usage found before any work: raise :class:`UsageError` (exit status 2) with one line."""
+    from .errors import UnknownCommuneError
+
+    period = None
+    if getattr(args, "period", None):
+        try:
+            period = Period.parse(args.period)
+        except CchcError as exc:
+            raise UsageError(f"--period: {_one_line(exc)}") from None
+    codes = [args.commune] if getattr(args, "commune", None) else []
+    codes += [c.strip() for c in (getattr(args, "communes", None) or "").split(",") if c.strip()]
+    if codes and period is not None:
+        registry = load_registry()
+        for code in codes:
+            try:
+                registry.resolve(code, period)
+            except UnknownCommuneError as exc:
+                raise UsageError(f"--commune: {_one_line(exc)}") from None
+    if getattr(args, "district", None):
+        if args.district not in {u.district_code for u in load_registry()}:
+            raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
+    if args.command in ("render", "batch"):
+        from .render import parse_formats
+
+        try:
+            parse_formats(args.format)
+        except CchcError as exc:
+            raise UsageError(f"--format: {_one_line(exc)}") from None
+    if getattr(args, "jobs", 1) is not None and getattr(args, "jobs", 1) < 1:
+        raise UsageError(f"--jobs: {args.jobs} worker processes; expected 1 or more")
+    if args.command == "catalogue":
+        return
+    data = data_paths(args.data_dir)
+    if not data.root.is_dir():
+        raise UsageError(f"--data-dir: no such directory: {data.root}")
+    if args.command in _NEED_PROCESSED and not (data.processed / "values.parquet").is_file():
+        raise UsageError(f"--data-dir: no processed data in {data.root} (no processed/values.parquet); "
+                         f"run 'cchc ingest --data-dir {data.root}' first")
+    if args.command == "ingest":
+        missing = [str(p) for p in args.paths if not p.exists()]
+        if missing:
+            raise UsageError(f"no such file or directory: {', '.join(missing)}")
+        if not args.paths and not data.raw.is_dir():
+            raise UsageError(f"--data-dir: {data.root} has no raw/ directory to ingest; "
+                             "give files, or another --data-dir")
+    if getattr(args, "format", None) == "parquet" and not getattr(args, "output", None):
+        raise UsageError("--format parquet needs -o FILE")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -167,7 +242,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_frame_atomic(frame, args.output, fmt=args.format)
         print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+        neutralise_frame(frame).to_csv(sys.stdout, index=False, float_format=_FLOAT)
     return 0
 
 
@@ -188,7 +263,7 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
         write_frame_atomic(frame, args.output, fmt="parquet" if args.format == "parquet" else "csv")
         print(f"{len(frame)} rows written to {args.output}", file=sys.stderr)
     else:
-        frame.to_csv(sys.stdout, index=False, float_format=_FLOAT)
+        neutralise_frame(frame).to_csv(sys.stdout, index=False, float_format=_FLOAT)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
@@ -271,7 +346,7 @@ def cmd_catalogue(args: argparse.Namespace) -> int:
         cat = cat.for_period(args.period)
     table = cat.table.drop(columns=["label_key"])
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False)
+        neutralise_frame(table).to_csv(sys.stdout, index=False)
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 70):
             print(table[["code", "kind", "unit", "aggregation", "version", "label"]].to_string(index=False))

@@ -70,3 +70,7 @@ class DataLocked(CchcError):
         self.lock, self.holder = lock, holder
         super().__init__(f"another run is writing to this data directory ({holder or 'holder unknown'}): "
                          f"lock {lock} is held; try again when it has finished")
+
+
+class StoreError(CchcError):
+    """A processed table that cannot be read (truncated, corrupt) or written."""

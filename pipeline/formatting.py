@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from .periods import ROMAN, Period
 
@@ -29,14 +29,20 @@ def format_number(value: object, *, decimals: int | None = None, max_decimals: i
     ('21,1', '145,15', '33,14', '6')
     >>> format_number(None)
     ''
+    >>> format_number(1e28)
+    '10.000.000.000.000.000.000.000.000.000'
     """
     if _missing(value):
         return ""
     d = Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
+    if not d.is_finite():
+        return str(value)
     places = decimals if decimals is not None else max_decimals
-    d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # room for every digit: 10^28 must not overflow the default 28-digit context
+        ctx.prec = max(28, d.adjusted() + places + 2)
+        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     sign = "-" if d < 0 else ""
-    whole, _, frac = f"{abs(d):f}".partition(".")
+    whole, _, frac = f"{d.copy_abs():f}".partition(".")  # copy_abs: no rounding to the 28-digit context
     if decimals is None:
         frac = frac.rstrip("0")
     groups = []

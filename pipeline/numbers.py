@@ -29,6 +29,10 @@ class NumberFormatError(ValueError):
     """Text that is not a Vietnamese number."""
 
 
+class UnitOnlyError(NumberFormatError):
+    """A value that holds a unit ("%", "đồng", "()") but no number: not blank, not a number either."""
+
+
 def parse_decimal(text: object) -> Decimal | None:
     """Parse one Vietnamese number to a :class:`~decimal.Decimal`; blank gives ``None``.
 
@@ -38,6 +42,8 @@ def parse_decimal(text: object) -> Decimal | None:
     Decimal('145.15')
     >>> parse_decimal("") is None
     True
+
+    A unit without a number (``"%"``, ``"VNĐ"``, ``"()"``) raises :class:`UnitOnlyError`.
     """
     if text is None:
         return None
@@ -50,11 +56,13 @@ def parse_decimal(text: object) -> Decimal | None:
             return None
         return Decimal(repr(text))
     s = str(text).strip()
+    if not s:
+        return None
     if s.startswith("(") and s.endswith(")"):
         s = s[1:-1].strip()
     s = _UNIT_SUFFIX.sub("", s).strip()
-    if not s:
-        return None
+    if not s:  # "%", "đồng", "()": something was written, but no number
+        raise UnitOnlyError(f"no number, only a unit: {text!r}")
     s = s.replace("−", "-")
     sign = ""
     if s[0] in "+-":

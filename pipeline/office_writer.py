@@ -350,6 +350,8 @@ def write_xlsx(seed: Seed, path: Path, *, issuer: str = XLSX_ISSUER, title: str 
 
 
 def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, tweak, styles) -> None:
+    from .cells import set_cell
+
     Font, Alignment, Border, Side = styles
     bold, italic = Font(name="Times New Roman", bold=True), Font(name="Times New Roman", italic=True)
     thin = Side(style="thin")
@@ -383,11 +385,11 @@ def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, twe
             r += 1
             r = _header(ws, r, bold, centre, box)
         stt, label, unit, value, note = (clean(c) for c in row.cells)
-        ws.cell(r, 2, None if row.member else stt)
-        ws.cell(r, 3, label)
-        ws.cell(r, 4, unit)
-        ws.cell(r, 6, note or None)
-        ws.cell(r, 5, _typed(value, n))
+        set_cell(ws.cell(r, 2), None if row.member else stt)
+        set_cell(ws.cell(r, 3), label)
+        set_cell(ws.cell(r, 4), unit)
+        set_cell(ws.cell(r, 6), note or None)
+        set_cell(ws.cell(r, 5), _typed(value, n))
         for col in range(2, 7):
             ws.cell(r, col).border = box
         if row.section or "<b>" in row.cells[1]:
@@ -605,6 +607,14 @@ def write_fixtures(seed: Seed, target: Path) -> list[Path]:
     import datetime as dt
 
     xlsx("xlsx_date_in_value_cell.xlsx", tweak=set_value("1.3.1", dt.datetime(2021, 6, 1), "dd/mm/yyyy"))
+    xlsx("xlsx_value_only_unit.xlsx", tweak=set_value("1.1.1", "đồng"))
+
+    def swapped(ws, at):  # the unit typed in the value column and the figure in the unit column
+        r = at["3.4.3"]
+        ws.cell(r, 4).value, ws.cell(r, 5).value = ws.cell(r, 5).value, ws.cell(r, 4).value
+
+    xlsx("xlsx_unit_and_value_swapped.xlsx", tweak=swapped)
+    xlsx("xlsx_count_10e28.xlsx", tweak=set_value("1.1.1", 1e28))
     xlsx("xlsx_formula_without_result.xlsx", tweak=set_value("1.1.2", "=E12*1"))
     path = xlsx("xlsx_formula_error.xlsx", tweak=set_value("1.3.2", "=1/0"))
     data = path.read_bytes()

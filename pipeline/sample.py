@@ -88,6 +88,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, load_catalogue
+from .cells import neutralise
 from .communes import Commune, load_registry
 from .periods import ROMAN, Period, period_range
 
@@ -456,7 +457,7 @@ def long_csv_text(frame: pd.DataFrame) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in frame[FRAME_COLUMNS].itertuples(index=False):
         writer.writerow([row.commune_code, row.period, row.indicator_code, format_vi_number(row.value),
-                         row.note or "", "true"])
+                         neutralise(row.note or ""), "true"])
     return out.getvalue()
 
 

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from .config import DataPaths
-from .errors import DataLocked, SchemaError
+from .errors import DataLocked, SchemaError, StoreError
 
 _STR = pa.string()
 _TS = pa.timestamp("us", tz="UTC")
@@ -234,9 +234,13 @@ class Store:
                 return empty(name)
             path = self.dir / file
             try:
-                return _upgrade(pq.read_table(path), name, path).to_pandas()
+                table = pq.read_table(path)
             except FileNotFoundError:
                 continue  # cleaned up by a writer between reading the pointer and the file: read the pointer again
+            except (pa.ArrowException, OSError) as exc:  # truncated or corrupt: name the file, say what to do
+                raise StoreError(f"{path}: unreadable table, truncated or corrupt ({' '.join(str(exc).split())[:200]}); "
+                                 f"move {self.dir} aside and run 'cchc ingest' to rebuild it from raw/") from None
+            return _upgrade(table, name, path).to_pandas()
         raise SchemaError(f"{path}: named by {self.dir / POINTER} but missing")
 
     def meta(self, key: str) -> str | None:
@@ -574,4 +578,6 @@ def write_frame_atomic(frame: pd.DataFrame, path: Path, *, fmt: str) -> None:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")
+            from .cells import neutralise_frame  # a note "=HYPERLINK(…)" must not become a live formula
+
+            neutralise_frame(frame).to_csv(tmp, index=False, encoding="utf-8", float_format="%.15g")

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from .catalogue import Catalogue, parse_legend
+from .cells import neutralise, set_cell
 from .communes import Commune
 from .periods import Period
 
@@ -151,7 +152,7 @@ def write_form(rows: pd.DataFrame, path: Path, *, commune: Commune, period: "str
     unlocked = Protection(locked=False)
 
     def put(cell: str, value, font=plain, align=None, merge: str | None = None):
-        ws[cell] = value
+        set_cell(ws[cell], value)
         ws[cell].font = font
         if align is not None:
             ws[cell].alignment = align
@@ -195,7 +196,7 @@ def write_form(rows: pd.DataFrame, path: Path, *, commune: Commune, period: "str
         unit = row["unit"]
         values = [row["code"], row["label"], unit, None, None, row["previous"]]
         for c, value in enumerate(values, start=COL_CODE):
-            cell = ws.cell(r, c, value)
+            cell = set_cell(ws.cell(r, c), value)  # a commune's text never becomes a live formula
             cell.border = box
             cell.alignment = centre if c in (COL_CODE, COL_VALUE, COL_PREVIOUS) else wrap
             cell.font = bold if kind in ("heading", "section") else (plain if row["applicable"] else grey_font)
@@ -233,7 +234,7 @@ def write_form(rows: pd.DataFrame, path: Path, *, commune: Commune, period: "str
               "template_version": TEMPLATE_VERSION}
     meta = wb.create_sheet(META_SHEET)
     for key, value in fields.items():
-        meta.append([key, value])
+        meta.append([key, neutralise(value)])
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     for key, value in fields.items():

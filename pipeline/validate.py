@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .catalogue import Catalogue, parse_legend
-from .numbers import NumberFormatError, parse_decimal
+from .numbers import NumberFormatError, UnitOnlyError, parse_decimal
 
 ISSUE_COLUMNS = ["file", "row", "severity", "indicator_code", "value", "expected", "message"]
 
@@ -28,6 +28,11 @@ def issue(
 def issues_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS)
     return frame.astype({"row": "Int64"})
+
+
+#: Largest plausible figure of each kind: a commune counting 10^13 dossiers is a typing or unit error.
+PLAUSIBLE_MAX = {"count": 1e12, "category": 1e12, "percent": 1e6, "score": 1e6, "money": 1e15}
+_FRACTION_MARK = (",", ".")
 
 
 def _expected(row: pd.Series) -> str:
@@ -78,15 +83,29 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
             continue
         try:
             number = parse_decimal(text)
+        except UnitOnlyError:
+            records.append(issue("no number, only a unit (unit and value columns swapped?)",
+                                 expected=_expected(cat) + " in the value column "
+                                 f"(unit {cat['unit']!r} in its own column)",
+                                 **where))
+            keep.append(False); numbers.append(None); texts.append(None)
+            continue
         except NumberFormatError:
             records.append(issue("not a number", expected=_expected(cat), **where))
             keep.append(False); numbers.append(None); texts.append(None)
             continue
         problem = _range_problem(number, cat)
         if problem:
-            records.append(issue(problem, expected=_expected(cat), **where))
+            limit = PLAUSIBLE_MAX.get(cat["kind"])
+            most = f" up to 10^{len(str(int(limit))) - 1}" if problem.startswith("implausibly") else ""
+            records.append(issue(problem, expected=_expected(cat) + most, **where))
             keep.append(False); numbers.append(None); texts.append(None)
             continue
+        fraction = any(m in text for m in _FRACTION_MARK) and "%" not in text  # "0,5", not "0,5 %"
+        if cat["kind"] == "percent" and 0 < number < 1 and fraction:
+            records.append(issue(f"percentage {text} is below 1 %: is this {_vn(float(number) * 100)} % or {text} %?",
+                                 severity="warning", expected="the percentage as a number from 0 to 100 "
+                                 "(stored as written; correct the file if 50 % was meant)", **where))
         keep.append(True); numbers.append(float(number)); texts.append(None)
     typed = raw.assign(value=numbers, value_text=texts, unit=units)
     values = typed.loc[keep].reset_index(drop=True)
@@ -96,6 +115,9 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
 
 def _range_problem(number, cat: pd.Series) -> str | None:
     kind = cat["kind"]
+    limit = PLAUSIBLE_MAX.get(kind)
+    if limit is not None and abs(number) > limit:
+        return f"implausibly large: above 10^{len(str(int(limit))) - 1} for a {kind} (a typing or unit error?)"
     if kind in ("count", "category") and number != number.to_integral_value():
         return "not a whole number"
     lo, hi = cat["min_value"], cat["max_value"]
@@ -192,3 +214,67 @@ def cross_checks(values: pd.DataFrame) -> pd.DataFrame:
         for r in hits.itertuples()
     ]
     return issues_frame(records)
+
+
+def duplicate_values(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One indicator written twice in one submission (commune, period, file).
+
+    The same value twice is kept once, with a warning.  Two different values are an error naming both rows and
+    both values, and *neither* is stored: the pipeline does not guess which one the commune meant.
+    ``values`` has ``commune_code, period, indicator_code, value, value_text, raw_value, source_file,
+    source_row``; returns ``(values kept, issues)``.
+    """
+    keys = ["commune_code", "period", "indicator_code"]
+    if values.empty:
+        return values, issues_frame([])
+    dup = values.duplicated(keys, keep=False)
+    if not dup.any():
+        return values, issues_frame([])
+    records, drop = [], []
+    for (commune, period, code), group in values.loc[dup].groupby(keys, sort=False):
+        shown = [str(v) for v in group["raw_value"]]
+        rows = [int(r) for r in group["source_row"]]
+        listed = ", ".join(f"{v!r} (row {r})" for v, r in zip(shown, rows))
+        last = group.iloc[-1]
+        same = group[["value", "value_text"]].astype(str).nunique().max() == 1
+        where = {"file": last["source_file"], "row": rows[-1], "indicator_code": code, "value": shown[-1]}
+        if same:
+            records.append(issue(f"duplicate row: {commune} {period} {code} written {len(group)} times with the same "
+                                 f"value, {listed}; stored once (row {rows[0]})", severity="warning",
+                                 expected="one row per commune, period and indicator", **where))
+            drop += list(group.index[1:])
+        else:
+            records.append(issue(f"duplicate row: {commune} {period} {code} has {len(group)} different values in one "
+                                 f"submission, {listed}; none of them is stored",
+                                 expected="one value per commune, period and indicator (delete the wrong row)",
+                                 **where))
+            drop += list(group.index)
+    return values.drop(index=drop).reset_index(drop=True), issues_frame(records)
+
+
+def shrinking_submission(*, commune: str, period: str, new_file: str, new_count: int, old_file: str,
+                         old_count: int, ratio: float = 0.5) -> dict | None:
+    """A warning when a submission replacing another carries far fewer values (fewer than ``ratio`` of them).
+
+    >>> shrinking_submission(commune="18217", period="2021-Q3", new_file="fix.csv", new_count=1,
+    ...                      old_file="full.xlsx", old_count=52)["severity"]
+    'warning'
+    """
+    if old_count <= 0 or new_count >= ratio * old_count:
+        return None
+    return issue(f"{commune} {period}: this submission carries {new_count} value(s) and replaces {old_file!r}, "
+                 f"which carries {old_count}; the {old_count - new_count} value(s) not in {new_file!r} will no longer "
+                 "be current", file=new_file, severity="warning", value=str(new_count),
+                 expected=f"a full submission (about {old_count} values), or a correction meant to replace all of "
+                          f"{old_file!r}")
+
+
+def future_period_problem(period: "str", *, today) -> str | None:
+    """Why a period cannot be reported yet (it starts after ``today``), or ``None``."""
+    from .periods import Period
+
+    p = Period.parse(period)
+    if p.start > today:
+        return (f"period {p.id} starts on {p.start:%d/%m/%Y}, after today ({today:%d/%m/%Y}): no report can cover "
+                "a period that has not begun (a mistyped year?)")
+    return None

@@ -1,6 +1,8 @@
 import shutil
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from pipeline.cli import main
 from tests.conftest import SEED
@@ -34,7 +36,7 @@ def test_exit_codes(seed_data, capsys):
     shutil.copy(SEED.parent.parent.parent / "tests" / "fixtures" / "malformed" / "bad_negative_count.csv", seed_data.raw)
     assert main(["ingest", "--data-dir", str(seed_data.root)]) == 1
     assert "ERROR" in capsys.readouterr().out
-    assert main(["export", "--data-dir", str(seed_data.root), "--period", "2021-Q9"]) == 1
+    assert main(["export", "--data-dir", str(seed_data.root), "--period", "2021-Q9"]) == 2
     assert main(["export", "--data-dir", str(seed_data.root), "--period", "2021-Q3", "--format", "parquet"]) == 2
     try:
         main(["frobnicate"])
@@ -74,6 +76,89 @@ def test_render_command(seed_data, capsys, tmp_path):
     assert str(html) in out and html.exists()
     assert not (html.parent / "report.pdf").exists()
     assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "docx",
-                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 1
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
     assert main(["render", "--commune", "99999", "--period", "2021-Q3",
-                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 1
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    (root / "raw").mkdir()
+    shutil.copy(SEED, root / "raw" / SEED.name)
+    assert main(["ingest", "--data-dir", str(root)]) == 0
+    return root
+
+
+def _one_line_error(capsys, *fragments: str) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+@pytest.mark.parametrize(("argv", "fragments"), [
+    (["export", "--period", "2021-Q9"], ["--period: not a period id: '2021-Q9'"]),
+    (["metrics", "--period", "Q3-2021"], ["--period: not a period id"]),
+    (["findings", "--period", "2021-Q3", "--commune", "99999"], ["--commune: unknown commune code '99999'"]),
+    (["render", "--commune", "18217", "--period", "2021-Q3", "--format", "html,docx"], ["--format: unknown format",
+                                                                                       "html, pdf"]),
+    (["render", "--commune", "18217", "--period", "2021-Q3", "--format", ","], ["--format"]),
+    (["render", "--commune", "99999", "--period", "2021-Q3"], ["--commune: unknown commune code"]),
+    (["render", "--commune", "18217", "--period", "2030-Q3"],
+     ["--commune: commune code 18217 is not valid in 2030-Q3"]),
+    (["template", "--commune", "18217", "--period", "2021-Q5", "-o", "f.xlsx"], ["--period"]),
+    (["batch", "--period", "2021-Q3", "--format", "pdf,png"], ["--format: unknown format(s) ['png']"]),
+    (["batch", "--period", "2021-Q3", "--communes", "18217,12345"], ["--commune: unknown commune code '12345'"]),
+    (["batch", "--period", "2021-Q3", "--district", "999"], ["--district: unknown district code '999'"]),
+    (["catalogue", "--period", "2021"], ["--period: not a period id"]),
+    (["export", "--period", "2021-Q3", "--format", "parquet"], ["--format parquet needs -o FILE"]),
+])
+def test_wrong_usage_exits_2_with_one_line(ingested, capsys, argv, fragments):
+    data = [] if argv[0] == "catalogue" else ["--data-dir", str(ingested)]
+    assert main(argv + data) == 2
+    _one_line_error(capsys, *fragments)
+
+
+@pytest.mark.parametrize("command", [["metrics", "--period", "2021-Q3"], ["findings", "--period", "2021-Q3"],
+                                     ["export", "--period", "2021-Q3"],
+                                     ["render", "--commune", "18217", "--period", "2021-Q3"]])
+def test_a_data_dir_missing_or_without_processed_data_is_wrong_usage(tmp_path, capsys, command):
+    assert main(command + ["--data-dir", str(tmp_path / "nope")]) == 2
+    _one_line_error(capsys, "--data-dir: no such directory", str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    assert main(command + ["--data-dir", str(tmp_path / "empty")]) == 2
+    _one_line_error(capsys, "no processed data in", "run 'cchc ingest --data-dir")
+
+
+def test_ingest_of_a_missing_path_or_dir_is_wrong_usage(tmp_path, capsys):
+    assert main(["ingest", "--data-dir", str(tmp_path), str(tmp_path / "missing.csv")]) == 2
+    _one_line_error(capsys, "no such file or directory", "missing.csv")
+    assert main(["ingest", "--data-dir", str(tmp_path / "nope")]) == 2
+    _one_line_error(capsys, "--data-dir: no such directory")
+
+
+def test_a_truncated_table_is_an_error_naming_the_file(ingested, tmp_path, capsys):
+    root = tmp_path / "data"
+    shutil.copytree(ingested, root)
+    table = root / "processed" / "values.parquet"
+    table.write_bytes(table.read_bytes()[:300])
+    for argv in (["export", "--period", "2021-Q3"], ["metrics", "--period", "2021-Q3"], ["ingest"]):
+        assert main(argv + ["--data-dir", str(root)]) == 1
+        _one_line_error(capsys, f"{table}: unreadable table, truncated or corrupt", "run 'cchc ingest' to rebuild")
+
+
+def test_a_read_only_processed_dir_is_an_error_naming_it(tmp_path, capsys, monkeypatch):
+    import errno
+    import tempfile
+
+    (tmp_path / "raw").mkdir()
+    shutil.copy(SEED, tmp_path / "raw" / SEED.name)
+
+    def read_only(prefix="", suffix="", dir=None, **kw):  # what a read-only directory answers (even to root)
+        raise PermissionError(errno.EACCES, "Permission denied", str(Path(dir) / f"{prefix}x{suffix}"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    assert main(["ingest", "--data-dir", str(tmp_path)]) == 1
+    _one_line_error(capsys, f"{tmp_path / 'processed'}: permission denied; make it writable")

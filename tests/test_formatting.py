@@ -37,3 +37,11 @@ def test_quarters_and_phrases():
     assert period_phrase("2021-Q3") == "quý III năm 2021"
     assert period_phrase("2021-6M") == "6 tháng đầu năm 2021"
     assert period_phrase("2021-Y", with_year=False) == "năm"
+
+
+def test_huge_numbers_are_formatted_not_crashed():
+    from pipeline.formatting import format_number
+
+    assert format_number(1e28) == "10.000.000.000.000.000.000.000.000.000"
+    assert format_number(10**40).count(".") == 13
+    assert format_number(-1.5e30, decimals=1).endswith(",0")

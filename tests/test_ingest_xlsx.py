@@ -205,6 +205,10 @@ EXPECTED = {
                                   "KHÔNG TỒN TẠI"),
     "xlsx_bad_percent_over_100.xlsx": ("above the maximum 100", 22, "3.4.3", "120"),
     "xlsx_value_not_a_number.xlsx": ("not a number", 13, "1.1.1", "sáu"),
+    "xlsx_value_only_unit.xlsx": ("no number, only a unit", 13, "1.1.1", "đồng"),
+    "xlsx_unit_and_value_swapped.xlsx": ("no number, only a unit (unit and value columns swapped?)", 22, "3.4.3", "%"),
+    "xlsx_count_10e28.xlsx": ("implausibly large: above 10^12 for a count", 13, "1.1.1",
+                              "10000000000000000000000000000"),
     "xlsx_date_in_value_cell.xlsx": ("not a number", 18, "1.3.1", "2021-06-01"),
     "xlsx_formula_without_result.xlsx": ("formula without a stored result", 14, "1.1.2", None),
     "xlsx_formula_error.xlsx": ("formula error #DIV/0!", 19, "1.3.2", "#DIV/0!"),
@@ -256,3 +260,22 @@ def test_good_office_files_beside_them_are_stored(mixed_run):
     assert subs.at["good_son_lam.docx", "n_values"] == 46 and subs.at["good_son_lam.docx", "status"] == "current"
     son_lam = store.read("values").query("commune_code == '18145'")
     assert son_lam.set_index("indicator_code")["value"].to_dict() == pytest.approx({**SEED_APPENDIX, **SEED_NARRATIVE})
+
+
+def test_one_indicator_in_two_sheets_is_stored_once_or_not_at_all(tmp_path):
+    wb = Workbook()
+    for n, (name, value) in enumerate((("Xuất 1", 6), ("Xuất 2", 7))):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = name
+        ws.append(["commune_code", "period", "indicator_code", "value"])
+        ws.append([18217, "2021-Q3", "1.1.1", value])  # different in the two sheets
+        ws.append([18217, "2021-Q3", "1.1.2", 5])  # the same in both
+    path = tmp_path / "two.xlsx"
+    wb.save(path)
+    result, values = stored(tmp_path, path)
+    assert values["indicator_code"].tolist() == ["1.1.2"]
+    issues = result.issues.set_index("indicator_code")
+    assert issues.at["1.1.1", "severity"] == "error"
+    message = issues.at["1.1.1", "message"]
+    assert "'6' (sheet 'Xuất 1', row 2), '7' (sheet 'Xuất 2', row 2); none of them is stored" in message
+    assert issues.at["1.1.2", "severity"] == "warning" and "stored once" in issues.at["1.1.2", "message"]

@@ -41,3 +41,11 @@ def test_not_numbers_are_rejected(text):
 def test_find_numbers_in_running_text():
     text = "Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. Kỳ trước chuyển qua 01 hồ sơ"
     assert [v for v, _, _ in find_numbers(text)] == [2590755750, 145.15, 1]
+
+
+@pytest.mark.parametrize("text", ["%", " % ", "đồng", "VNĐ", "()", "( % )", "đ"])
+def test_a_unit_without_a_number_is_an_error_not_a_blank(text):
+    from pipeline.numbers import UnitOnlyError
+
+    with pytest.raises(UnitOnlyError, match="no number, only a unit"):
+        parse_number(text)

@@ -147,7 +147,7 @@ def test_form_of_another_commune_and_a_tampered_form(tmp_path):
 
 def test_template_command_errors(tmp_path, capsys):
     assert main(["template", "--commune", "18217", "--period", "2021-Q3", "-o", str(tmp_path / "f.csv")]) == 2
-    assert main(["template", "--commune", "99999", "--period", "2021-Q3", "-o", str(tmp_path / "f.xlsx")]) == 1
+    assert main(["template", "--commune", "99999", "--period", "2021-Q3", "-o", str(tmp_path / "f.xlsx")]) == 2
     assert "unknown commune code" in capsys.readouterr().err
     assert not (tmp_path / "f.xlsx").exists()
 

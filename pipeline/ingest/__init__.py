@@ -23,6 +23,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +33,9 @@ from ..communes import Registry, load_registry
 from ..config import DataPaths
 from ..errors import InputError
 from ..store import Store, apply_submissions
-from ..validate import coerce_values, cross_checks, issue, issues_frame
+from ..validate import (
+    coerce_values, cross_checks, duplicate_values, future_period_problem, issue, issues_frame, shrinking_submission,
+)
 from .base import Extract, decode_text, read_bytes, sha256
 from .detect import name_clue, ooxml_kind, open_ooxml
 from .docx import parse_docx
@@ -88,13 +91,18 @@ def discover(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += [p for p in path.rglob("*") if p.is_file()
+            found += [p for p in path.rglob("*") if (p.is_file() or _points_outside(p, path))
                       and not any(part.startswith(".") for part in p.relative_to(path).parts)]
         elif path.exists():
             found.append(path)
         else:
             raise InputError("no such file or directory", file=str(path), expected="an existing path")
     return sorted({p for p in found if not p.name.lower().startswith(_SKIP_NAMES)})
+
+
+def _points_outside(path: Path, root: Path) -> bool:
+    """A symbolic link (to a file or a directory) leading out of ``root``: listed, so that it is refused aloud."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root.resolve())
 
 
 def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Registry) -> tuple[Extract, bytes]:
@@ -179,37 +187,58 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
     run_at = pd.Timestamp.now(tz="UTC").floor("us")
     run_id = run_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     files = discover(paths or [data.raw])
-    files.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    files.sort(key=lambda p: (_mtime(p), str(p)))
+    roots = [p for p in (paths or [data.raw]) if p.is_dir()]
     store = Store(data)
     known = store.read("files")
     clean_before = set(zip(known.loc[known["status"] == "ok", "file"], known.loc[known["status"] == "ok", "size"],
                            known.loc[known["status"] == "ok", "mtime_ns"]))
+    stored = store.read("submissions")
+    current = {(r.commune_key, r.period): r for r in stored.loc[stored["status"] == "current"].itertuples(index=False)}
     issues: list[pd.DataFrame] = []
     values, narratives, documents, subs, seen = [], [], [], [], []
     rejected = skipped = 0
     for path in files:
         display = _display(path, data)
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            rejected += 1
+            issues.append(issues_frame([_disappeared(display)]))
+            continue
         if skip_unchanged and (display, stat.st_size, stat.st_mtime_ns) in clean_before:
             skipped += 1
             continue
         seen.append({"file": display, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "run_id": run_id,
                      "status": "rejected"})
+        # One file's reading, checking and formatting: whatever goes wrong is that file's error, never the run's.
         try:
-            extract, raw = read_file(path, display=display, catalogue=catalogue, registry=registry)
+            file_issues, parts = _one_file(path, display=display, roots=roots, catalogue=catalogue, registry=registry,
+                                           run_at=run_at, current=current)
         except InputError as exc:
             rejected += 1
             issues.append(issues_frame([issue(exc.message, file=exc.file or display, row=exc.row,
                                               indicator_code=exc.indicator or "", value=exc.value,
                                               expected=exc.expected or "")]))
             continue
-        typed, bad = _coerce(extract.values, catalogue)
-        file_issues = [issues_frame(extract.issues), bad, cross_checks(typed)]
+        except FileNotFoundError:
+            rejected += 1
+            issues.append(issues_frame([_disappeared(display)]))
+            continue
+        except OSError as exc:
+            rejected += 1
+            issues.append(issues_frame([issue(f"cannot read the file: {exc.strerror or exc}", file=display,
+                                              expected="a readable file (check its permissions)")]))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug met on one file must not cost the other files
+            rejected += 1
+            issues.append(issues_frame([issue(
+                f"unexpected error while reading this file ({type(exc).__name__}: {exc}); nothing stored from it",
+                file=display, expected="a file the ingest can read; please report this error with the file")]))
+            continue
         issues += file_issues
         seen[-1]["status"] = "ok" if not any((f["severity"] == "error").any() for f in file_issues) else "errors"
-        submitted_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("us")
-        v, n, d, s = _submissions(typed, extract, registry=registry, file_sha=sha256(raw), submitted_at=submitted_at,
-                                  run_at=run_at)
+        v, n, d, s = parts
         values.append(v); narratives.append(n); documents.append(d); subs.append(s)
     all_issues = _frames(issues, issues_frame([]))
     removed = _removed(known, store.read("submissions"), files, data=data) if _whole_raw(paths, data) else set()
@@ -242,11 +271,91 @@ def _removed(known: pd.DataFrame, subs: pd.DataFrame, found: list[Path], *, data
     return {f for f in candidates - present - outside if not Path(f).is_absolute()}
 
 
-def _display(path: Path, data: DataPaths) -> str:
+def _one_file(path: Path, *, display: str, roots: list[Path], catalogue: Catalogue, registry: Registry,
+              run_at: pd.Timestamp, current: dict) -> tuple[list[pd.DataFrame], tuple]:
+    """Read, type and check one file: ``(issues, (values, narratives, documents, submissions))``.
+
+    ``current`` maps (commune unit, period) to the current submission (stored, or read earlier in this run);
+    it is updated with this file's submissions.
+    """
+    _refuse_outside_link(path, roots, display=display)
+    extract, raw = read_file(path, display=display, catalogue=catalogue, registry=registry)
+    extract, future = _drop_future_periods(extract)
+    typed, bad = _coerce(extract.values, catalogue)
+    typed, dup = duplicate_values(typed)
+    file_issues = [issues_frame(extract.issues), future, bad, dup, cross_checks(typed)]
+    submitted_at = pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC").floor("us")
+    v, n, d, s = _submissions(typed, extract, registry=registry, file_sha=sha256(raw), submitted_at=submitted_at,
+                              run_at=run_at)
+    shrink = []
+    for sub in s.itertuples(index=False):
+        old = current.get((sub.commune_key, sub.period))
+        if old is not None and old.submission_id != sub.submission_id and sub.submitted_at >= old.submitted_at:
+            hit = shrinking_submission(commune=sub.commune_code, period=sub.period, new_file=display,
+                                       new_count=sub.n_values, old_file=old.source_file, old_count=old.n_values)
+            if hit:
+                shrink.append(hit)
+        if old is None or sub.submitted_at >= old.submitted_at:
+            current[(sub.commune_key, sub.period)] = sub
+    file_issues.append(issues_frame(shrink))
+    return file_issues, (v, n, d, s)
+
+
+def _mtime(path: Path) -> float:
     try:
-        return str(path.resolve().relative_to(data.raw.resolve()))
-    except ValueError:
-        return str(path)
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0  # gone since it was found: the loop reports it
+
+
+def _disappeared(display: str) -> dict:
+    return issue("the file disappeared while reading (deleted or moved during the ingest)", file=display,
+                 expected="the file left in place until the ingest is over; run the ingest again")
+
+
+def _refuse_outside_link(path: Path, roots: list[Path], *, display: str) -> None:
+    """A symbolic link under an input directory that points outside it is not followed."""
+    for root in roots:
+        try:
+            path.relative_to(root)
+        except ValueError:
+            continue
+        target = path.resolve()
+        if not target.is_relative_to(root.resolve()):
+            raise InputError(f"symbolic link pointing outside {root.name}/ (to {target}): not followed", file=display,
+                             expected=f"the file itself copied into {root.name}/")
+
+
+def _drop_future_periods(extract: Extract) -> tuple[Extract, pd.DataFrame]:
+    """Rows for a period that starts after today are errors and are not stored."""
+    today = _today()
+    periods = set(extract.values["period"]) | set(extract.narratives["period"]) | set(extract.documents["period"])
+    records, future = [], []
+    for period in sorted(str(p) for p in periods if p == p and p):
+        problem = future_period_problem(period, today=today)
+        if problem:
+            future.append(period)
+            rows = extract.values.loc[extract.values["period"] == period, "source_row"]
+            records.append(issue(problem, file=extract.file, row=int(rows.min()) if len(rows) else None, value=period,
+                                 expected="a period that has already begun; nothing of it is stored"))
+    if future:
+        keep = lambda f: f.loc[~f["period"].isin(future)].reset_index(drop=True)  # noqa: E731
+        extract = Extract(file=extract.file, values=keep(extract.values), narratives=keep(extract.narratives),
+                          documents=keep(extract.documents), issues=extract.issues)
+    return extract, issues_frame(records)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _display(path: Path, data: DataPaths) -> str:
+    for where, raw in ((path.absolute(), data.raw.absolute()), (path.resolve(), data.raw.resolve())):
+        try:  # the name under raw/ as listed (a link keeps its own name), else as resolved
+            return str(where.relative_to(raw))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _frames(frames: list[pd.DataFrame], empty: pd.DataFrame) -> pd.DataFrame:

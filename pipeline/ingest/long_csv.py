@@ -14,6 +14,7 @@ import io
 import pandas as pd
 
 from ..catalogue import Catalogue
+from ..cells import restore
 from ..communes import Registry
 from ..config import MAX_INPUT_ROWS
 from ..errors import CchcError, InputError
@@ -55,7 +56,7 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
         raise InputError(f"duplicated columns {dup}", file=display, row=1, expected="each column once")
     col = {name: header.index(name) for name in header if name}
     extract = Extract(file=display)
-    rows, seen, units = [], {}, {}
+    rows, units = [], {}  # a code written twice is judged after typing (validate.duplicate_values)
     for line_no, cells in enumerate(_rows(reader, display), start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -64,7 +65,7 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
                                         value=delimiter.join(cells), expected=f"{len(header)} cells"))
             continue
         cells = cells + [""] * (len(header) - len(cells))
-        get = lambda name: clean(cells[col[name]]) if name in col else ""  # noqa: E731
+        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731
         where = {"file": display, "row": line_no, "indicator_code": get("indicator_code"), "value": get("value")}
         try:
             period = Period.parse(get("period"))
@@ -87,12 +88,6 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
             extract.issues.append(issue(f"indicator code not in the catalogue valid in {period.id}",
                                         expected="a code listed by 'cchc catalogue'", **where))
             continue
-        ident = (unit.code, period.id, code)
-        if ident in seen:
-            extract.issues.append(issue(f"duplicate row for {unit.code} {period.id} {code} (first at row {seen[ident]})",
-                                        expected="one row per commune, period and indicator", **where))
-            continue
-        seen[ident] = line_no
         try:
             cumulative = parse_number(get("cumulative_value")) if get("cumulative_value") else cumulative_from_note(get("note"))
         except NumberFormatError:

@@ -40,6 +40,7 @@ from decimal import Decimal
 import pandas as pd
 
 from ..catalogue import Catalogue
+from ..cells import restore
 from ..communes import Registry
 from ..config import MAX_INPUT_CELLS
 from ..errors import InputError
@@ -230,7 +231,7 @@ def cell_text(value: object) -> str:
         return format(Decimal(f"{value:.15g}").normalize(), "f") if value == value else ""
     if isinstance(value, (dt.date, dt.time, dt.datetime, dt.timedelta)):
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return str(value)
+    return restore(str(value))  # "'=…" as the project writes a text that looks like a formula
 
 
 def value_text(value: object, *, percent: bool = False) -> str:
@@ -331,14 +332,33 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     values = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     extract.values = values if values is not None else pd.DataFrame(columns=RAW_VALUE_COLUMNS)
     if multi and len(extract.values):
-        dup = extract.values.duplicated(["commune_code", "period", "indicator_code"], keep="first")
-        for rec in extract.values.loc[dup].itertuples(index=False):
-            extract.issues.append(issue(f"duplicate row for {rec.commune_code} {rec.period} {rec.indicator_code} "
-                                        "in another sheet; kept the first", file=display, row=rec.source_row,
-                                        indicator_code=rec.indicator_code, value=rec.raw_value,
-                                        expected="each commune, period and indicator once in the workbook"))
-        extract.values = extract.values.loc[~dup].reset_index(drop=True)
+        sheets = [plan[0].name for plan, part in zip(plans, parts) for _ in range(len(part))]
+        extract.values = _across_sheets(extract.values, sheets, display=display, issues=extract.issues)
     return extract
+
+
+def _across_sheets(values: pd.DataFrame, sheets: list[str], *, display: str, issues: list[dict]) -> pd.DataFrame:
+    """One indicator in two sheets: the same text is kept once (a warning); different values are an error
+    naming both sheets, and neither is stored (no guess)."""
+    keys = ["commune_code", "period", "indicator_code"]
+    values = values.assign(_sheet=sheets)
+    drop = []
+    for (commune, period, code), group in values.loc[values.duplicated(keys, keep=False)].groupby(keys, sort=False):
+        listed = ", ".join(f"{clean(v)!r} (sheet {s!r}, row {r})"
+                           for v, s, r in zip(group["raw_value"], group["_sheet"], group["source_row"]))
+        last = group.iloc[-1]
+        where = {"file": display, "row": last["source_row"], "indicator_code": code, "value": last["raw_value"]}
+        if group["raw_value"].map(clean).nunique() == 1:
+            issues.append(issue(f"duplicate row: {commune} {period} {code} in {len(group)} sheets with the same value, "
+                                f"{listed}; stored once", severity="warning",
+                                expected="each commune, period and indicator once in the workbook", **where))
+            drop += list(group.index[1:])
+        else:
+            issues.append(issue(f"duplicate row: {commune} {period} {code} has different values in different sheets, "
+                                f"{listed}; none of them is stored",
+                                expected="each commune, period and indicator once in the workbook", **where))
+            drop += list(group.index)
+    return values.drop(index=drop, columns="_sheet").reset_index(drop=True)
 
 
 def _meta(grid: list[list[object]] | None, props: dict[str, str], prefix: str) -> list[tuple[str, Clue]]:
