@@ -24,6 +24,7 @@ from .communes import load_registry
 from .config import data_paths
 from .errors import CchcError, DataLocked, UsageError
 from .periods import Period
+from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
 _NEED_PROCESSED = ("export", "metrics", "findings", "render")
@@ -176,8 +177,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     data = data_paths(args.data_dir)
     if not data.root.is_dir():
         raise UsageError(f"--data-dir: no such directory: {data.root}")
-    if args.command in _NEED_PROCESSED and not (data.processed / "values.parquet").is_file():
-        raise UsageError(f"--data-dir: no processed data in {data.root} (no processed/values.parquet); "
+    if args.command in _NEED_PROCESSED and not Store(data).path("values").is_file():
+        raise UsageError(f"--data-dir: no processed data in {data.root} (no values table in processed/); "
                          f"run 'cchc ingest --data-dir {data.root}' first")
     if args.command == "ingest":
         missing = [str(p) for p in args.paths if not p.exists()]

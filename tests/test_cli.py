@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
+from pipeline.config import data_paths
+from pipeline.store import Store
 from tests.conftest import SEED
 
 
@@ -142,7 +144,7 @@ def test_ingest_of_a_missing_path_or_dir_is_wrong_usage(tmp_path, capsys):
 def test_a_truncated_table_is_an_error_naming_the_file(ingested, tmp_path, capsys):
     root = tmp_path / "data"
     shutil.copytree(ingested, root)
-    table = root / "processed" / "values.parquet"
+    table = Store(data_paths(root)).path("values")  # the version the pointer names
     table.write_bytes(table.read_bytes()[:300])
     for argv in (["export", "--period", "2021-Q3"], ["metrics", "--period", "2021-Q3"], ["ingest"]):
         assert main(argv + ["--data-dir", str(root)]) == 1
