@@ -20,7 +20,7 @@ from ..communes import Registry
 from ..errors import InputError, PeriodError, UnknownCommuneError
 from ..numbers import find_numbers, is_rounded_amount, unread_digits
 from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_tones
+from ..text import clean, match_key, normalise_letters
 from ..validate import issue
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .phrases import load_phrases, matching_form
@@ -290,35 +290,60 @@ def parse_report(
     return extract
 
 
+_ISSUER_LINE = re.compile(r"^(?:ủy ban nhân dân|ubnd)\b\s*(?P<rest>.*)$")
+_SUBJECT_LINES = 3  # a subject line broken over lines ("… QUÝ" / "3 NĂM 2021")
+
+
 def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dict:
+    """Issuing body, number, place and date, title and subject, recipients and signer.
+
+    Lines are matched in their normalised form (look-alike letters, curly quotes and odd spaces
+    replaced: :func:`~pipeline.text.normalise_letters`); what is stored is the text as written.
+    Lines above the issuing body (a web page's print header, "Trang 1/4") are passed over.
+    """
     facts: dict = {"doc_date": None}
     plain = [line.text for line in lines]
-    # The issuing body is the first block of lines ("ỦY BAN NHÂN DÂN" / "Xã Sơn Phú").
-    first = next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
-    head = []
-    for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
-        if not p or k.startswith("cộng hòa xã hội"):
-            break
-        head.append(p)
-    if head:
-        facts["issuing_body"] = head[0].upper()
-        facts["issuer_name"] = " ".join(head[1:]).strip()
+    # The issuing body: "ỦY BAN NHÂN DÂN" / "Xã Sơn Phú" (or "UBND XÃ SƠN PHÚ" on one line); failing
+    # that, the first block of lines.
+    at = next((i for i, k in enumerate(keys[:40]) if _ISSUER_LINE.match(k)), None)
+    if at is not None and (rest := _ISSUER_LINE.match(keys[at]).group("rest")) and rest.startswith(
+            ("xã ", "phường ", "thị trấn ")):
+        facts["issuing_body"] = "ỦY BAN NHÂN DÂN"
+        facts["issuer_name"] = re.sub(r"^(?:ủy ban nhân dân|ubnd)\s*", "", plain[at], flags=re.IGNORECASE).strip()
+    else:
+        first = at if at is not None else next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
+        head = []
+        for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
+            if not p or k.startswith("cộng hòa xã hội"):
+                break
+            head.append(p)
+        if head:
+            facts["issuing_body"] = head[0].upper()
+            facts["issuer_name"] = " ".join(head[1:]).strip()
     for i, p in enumerate(plain[:60]):
-        if m := _DOC_NUMBER.match(p):
-            facts["doc_number"] = m.group(1).strip()
-        elif (m := _DATE_LINE.match(p)) and facts["doc_date"] is None:
+        n = normalise_letters(p)
+        if m := _DOC_NUMBER.match(n):
+            facts["doc_number"] = re.sub(r"\s*([/-])\s*", r"\1", m.group(1).strip())
+        elif (m := _DATE_LINE.match(n)) and facts["doc_date"] is None:
             try:
                 facts["doc_date"] = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
             except ValueError:
                 raise InputError("impossible date in the header", file=display, row=lines[i].row, value=p,
                                  expected="a real date 'ngày DD tháng MM năm YYYY'") from None
-            facts["place"] = m.group("place").strip()
+            place = p[m.start("place"):m.end("place")] if len(n) == len(p) else m.group("place")
+            facts["place"] = place.strip()
         elif keys[i] == "báo cáo" and "_subject_at" not in facts:
             facts["title"] = "BÁO CÁO"
             j = next((j for j in range(i + 1, min(i + 6, len(plain))) if plain[j]), None)
             if j is not None:
-                facts["subject"] = plain[j]
-                facts["_subject_at"] = j + 1
+                subject = [plain[j]]
+                # a subject broken over lines goes on while it names no period yet and the lines are short
+                for k in range(j + 1, min(j + _SUBJECT_LINES, len(plain))):
+                    if _names_period(" ".join(subject)) or not plain[k] or len(plain[k]) > 80:
+                        break
+                    subject.append(plain[k])
+                facts["subject"] = " ".join(subject)
+                facts["_subject_at"] = j + len(subject)
     recipients_at = next((i for i, k in enumerate(keys) if k.startswith("nơi nhận")), None)
     if recipients_at is not None:
         entries, signer = [], []
@@ -337,6 +362,14 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
             elif rest:
                 facts["signer_name"] = rest[0]
     return facts
+
+
+def _names_period(text: str) -> bool:
+    try:
+        parse_period_phrase(text, default_year=2000)
+    except PeriodError:
+        return False
+    return True
 
 
 def _detect_period(facts: dict, appendix_title: str | None, display: str, hint: str | None, hint_source: str) -> Period:
