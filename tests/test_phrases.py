@@ -120,3 +120,23 @@ def test_an_amount_no_phrase_reads_is_marked():
 def test_digits_left_unread_are_marked_not_stored():
     assert [c for c, _, _ in budget_figures("Tổng thu ngân sách 2 590 755 75 đồng.")] == [DIGITS_LEFT]
     assert [c for c, _, _ in dossier_figures("Hồ sơ tiếp nhận 1 491 49 hồ sơ.")] == [DIGITS_LEFT]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("code: S.HS.DEN_HAN", "code: S.HS.NO_SUCH"), "S.HS.NO_SUCH is not an indicator of the catalogue"),
+        (("match: '(?<!chưa )đến hạn'", "match: '(đến hạn'"), "bad pattern"),
+        (("{after: [S.HS.DANG_GIAI_QUYET]", "{after: [S.HS.NOPE]"), "context names unknown codes"),
+    ],
+)
+def test_a_broken_phrase_file_is_refused_on_load(tmp_path, change, message):
+    from pipeline.errors import CatalogueError
+    from pipeline.ingest.phrases import PHRASES_FILE
+
+    text = PHRASES_FILE.read_text(encoding="utf-8")
+    assert change[0] in text
+    bad = tmp_path / "phrases.yaml"
+    bad.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=message):
+        load_phrases(bad)
