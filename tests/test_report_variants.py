@@ -66,6 +66,8 @@ EXPECTED = {
         "S.NS.TY_LE_DU_TOAN": 33.75}),
     "cyrillic_look_alikes_and_old_tones.md": ("18211", "2024-Q1", {
         "S.HS.NHAN_MOI": 64, "S.HS.DA_GIAI_QUYET": 64, "S.HS.DUNG_HEN": 64}),
+    "two_level_header_district_above_commune.md": ("18217", "2021-Q4", {
+        "S.HS.NHAN_MOI": 377, "S.HS.DA_GIAI_QUYET": 375, "S.HS.TRUOC_HAN": 301, "S.HS.DUNG_HAN": 74}),
     "unread_figure_sentence.md": ("18205", "2023-Q2", {"S.HS.NHAN_MOI": 120, "S.HS.DA_GIAI_QUYET": 118}),
     "digits_left_unread.md": ("18214", "2022-Q3", {"S.HS.NHAN_MOI": 83, "S.HS.DA_GIAI_QUYET": 83}),
 }
@@ -105,6 +107,12 @@ def test_q1_2025_header_read_through_chrome_and_look_alikes(tmp_path):
     assert doc["doc_number"] == "31/BC-UBND" and str(doc["doc_date"])[:10] == "2025-03-14"
     assert doc["subject"] == "Kết quả công tác cải cách hành chính Quý I n\u01cem 2025"  # as written
     assert doc["signer_name"] == "Trần Đình K\u2019Hoa"
+
+
+def test_two_level_header_names_the_commune_not_the_district(tmp_path):
+    _, store = _ingest_one(tmp_path, VARIANTS / "two_level_header_district_above_commune.md")
+    doc = store.read("documents").iloc[0]
+    assert doc["issuer_name"] == "XÃ SƠN PHÚ" and doc["commune_code"] == "18217"
 
 
 def test_rounded_amount_is_marked_in_the_note(tmp_path):

@@ -152,7 +152,7 @@ def budget_figures(text: str) -> list[tuple[str, float | None, str]]:
             before, after = low[:offset], low[offset + len(raw):]
             if after.lstrip().startswith("%"):
                 rules, where = phrases.percent, {"clause": before.rstrip(": "), "before": before.rstrip(": ")}
-            elif phrases.money_unit.search(after) or re.search(r"[^\d\s.,]", raw):
+            elif phrases.money_unit.search(after) or re.search(r"[^\W\d_]", raw):  # "đồng" or a scale word
                 rules, where = phrases.money, {"clause": re.split(r"[,;.]\s", before)[-1], "before": before}
             else:
                 continue  # a count or a bare number: not a budget figure
@@ -291,6 +291,7 @@ def parse_report(
 
 
 _ISSUER_LINE = re.compile(r"^(?:ủy ban nhân dân|ubnd)\b\s*(?P<rest>.*)$")
+_UNIT_WORDS = ("xã ", "phường ", "thị trấn ")
 _SUBJECT_LINES = 3  # a subject line broken over lines ("… QUÝ" / "3 NĂM 2021")
 
 
@@ -305,9 +306,12 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
     plain = [line.text for line in lines]
     # The issuing body: "ỦY BAN NHÂN DÂN" / "Xã Sơn Phú" (or "UBND XÃ SƠN PHÚ" on one line); failing
     # that, the first block of lines.
-    at = next((i for i, k in enumerate(keys[:40]) if _ISSUER_LINE.match(k)), None)
-    if at is not None and (rest := _ISSUER_LINE.match(keys[at]).group("rest")) and rest.startswith(
-            ("xã ", "phường ", "thị trấn ")):
+    # "UBND HUYỆN …" above "UBND XÃ …" (a two-level header): the commune's line is the issuer.
+    title_at = next((i for i, k in enumerate(keys[:60]) if k == "báo cáo"), 40)
+    issuers = [i for i, k in enumerate(keys[:title_at]) if _ISSUER_LINE.match(k) and len(k) <= 80]
+    at = next((i for i in issuers if _ISSUER_LINE.match(keys[i]).group("rest").startswith(_UNIT_WORDS)),
+              issuers[0] if issuers else None)
+    if at is not None and _ISSUER_LINE.match(keys[at]).group("rest").startswith(_UNIT_WORDS):
         facts["issuing_body"] = "ỦY BAN NHÂN DÂN"
         facts["issuer_name"] = re.sub(r"^(?:ủy ban nhân dân|ubnd)\s*", "", plain[at], flags=re.IGNORECASE).strip()
     else:
