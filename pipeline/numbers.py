@@ -37,10 +37,11 @@ _SCALED = rf"(?:{_PLAIN})\s*(?:{_SCALE_WORD})(?:\s+(?:{_PLAIN})\s*(?:{_SCALE_WOR
 # in running text, units after the last scale word count only before "đồng" ("755 nghìn 750 đồng")
 _AMOUNT = rf"{_SCALED}(?:\s+\d{{1,3}}(?=\s*(?:đồng|đ\b|vnđ|vnd)))?"
 _AMOUNT_ALONE = rf"{_SCALED}(?:\s+\d{{1,3}})?"
+_END = r"(?:(?!\w)|(?=đ(?!\w)))"  # a number ends before a non-word character or a bare "đ" ("750đ")
 _NUMBER_TOKEN = re.compile(
-    rf"(?<![\w.,])[-−]?(?:{_AMOUNT})(?!\w)"  # 2 tỷ 590 triệu 755 nghìn 750 (đồng)
-    rf"|(?<![\w.,])[-−]?\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?:,\d+)?(?![\w])"  # 2 590 755 750
-    rf"|(?<![\w.,])[-−]?\d+(?:[.,]\d+)*(?![\w])",  # 19.630, 21,1, 1.234,5, 01
+    rf"(?<![\w.,])[-−]?(?:{_AMOUNT}){_END}"  # 2 tỷ 590 triệu 755 nghìn 750 (đồng)
+    rf"|(?<![\w.,])[-−]?\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?:,\d+)?{_END}"  # 2 590 755 750
+    rf"|(?<![\w.,])[-−]?\d+(?:[.,]\d+)*{_END}",  # 19.630, 21,1, 1.234,5, 01
     re.IGNORECASE,
 )
 _AMOUNT_PART = re.compile(rf"({_PLAIN})\s*({_SCALE_WORD})?", re.IGNORECASE)

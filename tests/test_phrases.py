@@ -67,6 +67,14 @@ def test_every_stored_code_has_an_example():
         ("Số hồ sơ đến hạn 480 hồ sơ, đã giải quyết 480 hồ sơ, không có hồ sơ trả lại.",
          {"S.HS.DEN_HAN": 480, "S.HS.DA_GIAI_QUYET": 480, "S.HS.TRA_LAI": 0}),
         ("Tỷ lệ hồ sơ giải quyết đúng hạn đạt 100%.", {}),
+        ("Tỷ lệ giải quyết hồ sơ đúng hạn đạt 99,6%.", {}),  # a decimal comma does not end a clause
+        ("Hồ sơ TTHC: tiếp nhận 120; giải quyết 118; đúng hạn 118.",
+         {"S.HS.NHAN_MOI": 120, "S.HS.DA_GIAI_QUYET": 118, "S.HS.DUNG_HEN": 118}),
+        ("Số hồ sơ đã giải quyết: 1.230 hồ sơ (trước hạn: 1.000 hồ sơ; đúng hạn: 225 hồ sơ; quá hạn: 5 hồ sơ).",
+         {"S.HS.DA_GIAI_QUYET": 1230, "S.HS.TRUOC_HAN": 1000, "S.HS.DUNG_HAN": 225, "S.HS.QUA_HAN": 5}),
+        ("Số hồ sơ đang giải quyết: 15 hồ sơ (trong hạn: 15 hồ sơ; quá hạn: 0 hồ sơ).",
+         {"S.HS.DANG_GIAI_QUYET": 15, "S.HS.DANG_QUA_HAN": 0}),
+        ("Năm 2024 tiếp nhận 1.200 hồ sơ.", {"S.HS.NHAN_MOI": 1200}),
     ],
 )
 def test_dossier_variants(sentence, expected):
@@ -102,6 +110,12 @@ def test_document_numbers_dates_and_levels_are_not_figures(sentence):
         ("Tổng thu ngân sách 2\ufeff590\ufeff755\ufeff750 đồng.", {"S.NS.THU": 2590755750}),
         ("Dự toán thu ngân sách năm 2021 được giao: 1 784 881 674 đồng.", {"S.NS.DU_TOAN": 1784881674}),
         ("Tổng chi ngân sách 1 tỷ 200 triệu đồng.", {}),
+        ("Tổng chi ngân sách 1.980.000.000 đồng, đạt 48%.", {}),
+        ("Tổng thu 2 tỷ đồng, đạt 80%; tổng chi 1 tỷ đồng, đạt 48%.", {"S.NS.THU": 2000000000, "S.NS.TY_LE_DU_TOAN": 80}),
+        ("Tổng thu ngân sách xã 6 tháng đầu năm 2.156.480.000đ, đạt 65,3% kế hoạch.",
+         {"S.NS.THU": 2156480000, "S.NS.TY_LE_DU_TOAN": 65.3}),
+        ("Thu ngân sách nhà nước trên địa bàn ước đạt 845 triệu đồng, bằng 42,5% dự toán huyện giao.",
+         {"S.NS.THU": 845000000, "S.NS.TY_LE_DU_TOAN": 42.5}),
     ],
 )
 def test_budget_variants(sentence, expected):

@@ -22,6 +22,9 @@ from ..errors import CatalogueError
 from ..text import normalise_letters, normalise_tones
 
 PHRASES_FILE = CATALOGUE_DIR / "phrases.yaml"
+#: Where a budget rule looks, before the amount: the clause (since the last comma), the segment
+#: (since the last semicolon) or all the sentence before it.
+SCOPES = ("clause", "segment", "before")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Phrases:
 
     not_before: tuple[re.Pattern, ...]
     not_after: tuple[re.Pattern, ...]
+    year_before: re.Pattern
     dossier_topic: re.Pattern
     negation: re.Pattern
     count_unit: re.Pattern
@@ -71,6 +75,8 @@ class Phrases:
     def is_figure(self, text: str, offset: int, raw: str) -> bool:
         """Whether the number ``raw`` at ``offset`` of (normalised, lower-case) ``text`` can be a figure."""
         before, after = text[:offset], text[offset + len(raw):]
+        if re.fullmatch(r"(?:19|20|21)\d\d", raw) and self.year_before.search(before):
+            return False
         return not (any(p.search(before) for p in self.not_before) or any(p.search(after) for p in self.not_after))
 
 
@@ -107,8 +113,8 @@ def _rules(spec: list[dict], section: str, codes: set[str]) -> tuple[Rule, ...]:
             contexts.append(Context(c.get("code"), tuple(c.get("after", [])), tuple(c.get("with", [])),
                                     _compile(c["when"], where) if c.get("when") else None))
         scope = r.get("scope", "clause")
-        if scope not in ("clause", "before"):
-            raise CatalogueError(f"{PHRASES_FILE.name}: {where}: scope {scope!r} is not 'clause' or 'before'")
+        if scope not in SCOPES:
+            raise CatalogueError(f"{PHRASES_FILE.name}: {where}: scope {scope!r} is not one of {', '.join(SCOPES)}")
         examples = tuple((str(s), float(v)) for s, v in r.get("examples", []))
         if code is not None and not examples:
             raise CatalogueError(f"{PHRASES_FILE.name}: {where}: a rule for {code} needs an example sentence")
@@ -128,6 +134,7 @@ def load_phrases(path: Path = PHRASES_FILE) -> Phrases:
     return Phrases(
         not_before=tuple(_compile(p, "not_figures.before") for p in nf["before"]),
         not_after=tuple(_compile(p, "not_figures.after") for p in nf["after"]),
+        year_before=_compile(nf["year"], "not_figures.year"),
         dossier_topic=_compile(d["topic"], "dossier.topic"),
         negation=_compile(d["negation"], "dossier.negation"),
         count_unit=_compile(d["count_unit"], "dossier.count_unit"),

@@ -54,8 +54,9 @@ def _plain(line: str) -> str:
 #: with a figure no phrase reads (a warning) and a number read from part of what was written (an error).
 UNREAD = "?unread"
 DIGITS_LEFT = "?digits"
-_CLAUSE_SPLIT = re.compile(r"[,;]|\((?=[^)]*\d)|(?<=\d)\s*\)")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.;])\s+|\n")
+# Clauses end at a comma (not a decimal comma), a semicolon, or a bracket around figures.
+_CLAUSE_SPLIT = re.compile(r"(?<!\d),|,(?!\d)|;|\((?=[^)]*\d)|(?<=\d)\s*\)")
+_SENTENCE_SPLIT = re.compile(r"(?<=\.)\s+|\n")
 
 
 def _spans(text: str, splitter: re.Pattern) -> list[tuple[int, int]]:
@@ -151,11 +152,14 @@ def budget_figures(text: str) -> list[tuple[str, float | None, str]]:
         for value, raw, offset in _figure_numbers(low, phrases):
             before, after = low[:offset], low[offset + len(raw):]
             if after.lstrip().startswith("%"):
-                rules, where = phrases.percent, {"clause": before.rstrip(": "), "before": before.rstrip(": ")}
+                rules = phrases.percent
             elif phrases.money_unit.search(after) or re.search(r"[^\W\d_]", raw):  # "đồng" or a scale word
-                rules, where = phrases.money, {"clause": re.split(r"[,;.]\s", before)[-1], "before": before}
+                rules = phrases.money
             else:
                 continue  # a count or a bare number: not a budget figure
+            where = {"clause": re.split(r"[,;.]\s", before)[-1], "segment": before.split(";")[-1], "before": before}
+            if rules is phrases.percent:
+                where["clause"] = before.rstrip(": ")
             rule = next((r for r in rules if r.search(where[r.scope])), None)
             if rule is None:
                 found.append((UNREAD, None, sentence))
