@@ -23,11 +23,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from .text import INVISIBLE_CHARS
+
 # Any kind of space used as a thousands separator (normal, no-break, narrow no-break, thin, figure).
 _SPACES = "\u0020\u00a0\u202f\u2009\u2007\u2008\u200a"
 _SPACE_RE = re.compile(f"[{_SPACES}]")
 # Characters that take no room: removed before a number is read.
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+INVISIBLE = INVISIBLE_CHARS
 _INVISIBLE_RE = re.compile(f"[{INVISIBLE}]")
 _PLAIN = r"\d{1,3}(?:[" + _SPACES + r"]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)*"
 # Scale words, largest first; "tỷ lệ" (a rate) is not "tỷ" (a thousand million).

@@ -27,10 +27,12 @@ LOOK_ALIKES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'", "\u00b4": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-",
-    # every unusual space is a space; invisible ones go
+    # every unusual space is a space
     **{chr(c): " " for c in (0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)},
-    **{chr(c): None for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
 })
+#: Characters that take no room (zero-width space, joiners, word joiner, BOM, soft hyphen): removed.
+INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = str.maketrans({ch: None for ch in INVISIBLE_CHARS})
 # A combining caron after "a"/"A" is the same look-alike in decomposed form.
 _CARON_A = re.compile("([aA])\u030c")
 
@@ -65,12 +67,13 @@ def clean(text: object) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
-def normalise_letters(text: object) -> str:
+def normalise_letters(text: object, *, keep_invisible: bool = False) -> str:
     """Look-alike letters, curly quotes, dashes and odd spaces replaced by the characters meant.
 
     Applied before matching (never to the text kept as provenance): "nǎm" (U+01CE) → "năm",
     "K’Nớ" → "K'Nớ", Cyrillic "о" → Latin "o", a zero-width space (U+200B, as web portals use
-    for thousands) removed, no-break and thin spaces made plain.  NFC.
+    for thousands) removed (kept with ``keep_invisible``, so that offsets stay those of the
+    text), no-break and thin spaces made plain.  NFC.
 
     >>> normalise_letters("Quý I n\u01cem 2025") == "Quý I năm 2025"
     True
@@ -80,7 +83,8 @@ def normalise_letters(text: object) -> str:
     if text is None:
         return ""
     s = _CARON_A.sub(lambda m: "ă" if m.group(1) == "a" else "Ă", unicodedata.normalize("NFD", str(text)))
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", s).translate(LOOK_ALIKES))
+    s = unicodedata.normalize("NFC", s).translate(LOOK_ALIKES)
+    return unicodedata.normalize("NFC", s if keep_invisible else s.translate(_INVISIBLE))
 
 
 def normalise_tones(text: str) -> str:

@@ -85,9 +85,7 @@ def matching_form(text: str) -> str:
 
     Invisible characters are kept (numbers skip them) so that offsets match the text itself.
     """
-    kept = "".join(ch if ch in "\u200b\u200c\u200d\u2060\ufeff\u00ad" else normalise_letters(ch) or " " for ch in text)
-    out = normalise_tones(kept).lower()
-    return out if len(out) == len(text) else normalise_tones(normalise_letters(text)).lower()
+    return normalise_tones(normalise_letters(text, keep_invisible=True)).lower()
 
 
 def _compile(pattern: str, where: str) -> re.Pattern:
