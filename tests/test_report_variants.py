@@ -68,6 +68,8 @@ EXPECTED = {
         "S.HS.NHAN_MOI": 64, "S.HS.DA_GIAI_QUYET": 64, "S.HS.DUNG_HEN": 64}),
     "two_level_header_district_above_commune.md": ("18217", "2021-Q4", {
         "S.HS.NHAN_MOI": 377, "S.HS.DA_GIAI_QUYET": 375, "S.HS.TRUOC_HAN": 301, "S.HS.DUNG_HAN": 74}),
+    "header_cells_broken_over_lines.md": ("18199", "2024-Q3", {
+        "S.HS.NHAN_MOI": 92, "S.HS.DA_GIAI_QUYET": 90, "S.HS.DANG_GIAI_QUYET": 2}),
     "unread_figure_sentence.md": ("18205", "2023-Q2", {"S.HS.NHAN_MOI": 120, "S.HS.DA_GIAI_QUYET": 118}),
     "digits_left_unread.md": ("18214", "2022-Q3", {"S.HS.NHAN_MOI": 83, "S.HS.DA_GIAI_QUYET": 83}),
 }
@@ -113,6 +115,13 @@ def test_two_level_header_names_the_commune_not_the_district(tmp_path):
     _, store = _ingest_one(tmp_path, VARIANTS / "two_level_header_district_above_commune.md")
     doc = store.read("documents").iloc[0]
     assert doc["issuer_name"] == "XÃ SƠN PHÚ" and doc["commune_code"] == "18217"
+
+
+def test_header_cells_broken_over_lines_are_joined(tmp_path):
+    _, store = _ingest_one(tmp_path, VARIANTS / "header_cells_broken_over_lines.md")
+    doc = store.read("documents").iloc[0]
+    assert doc["doc_number"] == "43/BC-UBND" and str(doc["doc_date"])[:10] == "2024-09-13"
+    assert doc["place"] == "Sơn Kim 2"
 
 
 def test_rounded_amount_is_marked_in_the_note(tmp_path):

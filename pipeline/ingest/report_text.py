@@ -296,6 +296,7 @@ def parse_report(
 
 _ISSUER_LINE = re.compile(r"^(?:ủy ban nhân dân|ubnd)\b\s*(?P<rest>.*)$")
 _UNIT_WORDS = ("xã ", "phường ", "thị trấn ")
+_BROKEN_HEADER_LINE = re.compile(r"^số\s*:?\s*$|,\s*ngày\s+\d{1,2}(?:\s+tháng(?:\s+\d{1,2})?)?\s*$", re.IGNORECASE)
 _SUBJECT_LINES = 3  # a subject line broken over lines ("… QUÝ" / "3 NĂM 2021")
 
 
@@ -330,6 +331,11 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
             facts["issuer_name"] = " ".join(head[1:]).strip()
     for i, p in enumerate(plain[:60]):
         n = normalise_letters(p)
+        if i + 1 < len(plain) and _BROKEN_HEADER_LINE.search(n):
+            # a header table converted with its cell text broken over lines: "Số:" / "31/BC-UBND",
+            # "Kon Tum, ngày 25" / "tháng 01 năm 2024"
+            p = f"{p} {plain[i + 1]}"
+            n = normalise_letters(p)
         if m := _DOC_NUMBER.match(n):
             facts["doc_number"] = re.sub(r"\s*([/-])\s*", r"\1", m.group(1).strip())
         elif (m := _DATE_LINE.match(n)) and facts["doc_date"] is None:
