@@ -87,6 +87,16 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
                     "value": r["value"], "expected": f"<= {r['other_code']} = {r['other_value']:g}",
                     "message": f"Số liệu mâu thuẫn {_period(r['period'])}: {r['message_vi']}."})
 
+    # A reported total that disagrees with its reported parts (ratios.yaml, sums).
+    from .metrics import sum_mismatches
+
+    for r in sum_mismatches(values).to_dict("records"):
+        out.append({**_base(r), "metric": r["indicator_code"], "severity": MEDIUM, "finding": "parts_mismatch",
+                    "value": r["value"], "expected": f"= {r['parts']} = {format_number(r['parts_sum'])}",
+                    "message": f"Số liệu {_period(r['period'])} của chỉ tiêu {r['indicator_code']} "
+                               f"({format_number(r['value'])}) khác tổng các thành phần {r['parts']} "
+                               f"({format_number(r['parts_sum'])})."})
+
     # Reported cumulative that does not match the quarters.
     cum = m.loc[m["reported_cumulative"].notna() & m["cumulative_value"].notna()]
     tol = pd.to_numeric(cum["kind"].map(_TOLERANCE), errors="coerce").fillna(0.01)

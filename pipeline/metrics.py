@@ -9,6 +9,9 @@ Everything here is a pure function of frames.  Rules, stated once:
   A figure the commune reported for such a period itself wins; a mismatch is a finding.
 - **Cumulative (Lũy kế)** of a quarter is the same aggregation over the quarters from the start
   of the reporting year; a reported cumulative that differs is a finding.
+- **Derived totals** (``ratios.yaml``, ``sums``): a total the commune did not report but whose
+  parts it did (``S.HS.DUNG_HEN`` = ``S.HS.TRUOC_HAN`` + ``S.HS.DUNG_HAN``) is their sum, with
+  origin ``derived``; a reported total is never replaced (a mismatch is a finding).
 - **Ratios** (``ratios.yaml``) are ``100 × numerator / denominator`` with both kept; a missing or
   zero denominator gives a missing ratio with its reason, never 0 % or 100 %.
 - **Trends**: previous period (quarter before; for 6M/9M/Y the same period a year before) and
@@ -71,6 +74,84 @@ def load_ratios() -> tuple[Ratio, ...]:
             raise CatalogueError(f"{RATIOS_FILE.name}: ratio {ratio.code} uses unknown indicators {sorted(unknown)}")
         out.append(ratio)
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Sum:
+    code: str
+    parts: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def load_sums() -> tuple[Sum, ...]:
+    """The totals of ``ratios.yaml`` (section ``sums``) derived from their parts, checked against the catalogue."""
+    spec = yaml.safe_load(RATIOS_FILE.read_text(encoding="utf-8")).get("sums", [])
+    codes = set(load_catalogue().table["code"])
+    out = []
+    for r in spec:
+        total = Sum(str(r["code"]), tuple(str(p) for p in r["parts"]))
+        unknown = {total.code, *total.parts} - codes
+        if unknown or len(total.parts) < 2:
+            raise CatalogueError(f"{RATIOS_FILE.name}: sum {total.code} needs two or more known parts "
+                                 f"(unknown: {sorted(unknown)})")
+        out.append(total)
+    return tuple(out)
+
+
+def derive_sums(values: pd.DataFrame, *, sums: tuple[Sum, ...] | None = None) -> pd.DataFrame:
+    """``values`` plus each total that was not reported but all of whose parts were, with ``origin`` "derived".
+
+    ``values`` has ``commune_code, commune_key, period, indicator_code, value, synthetic``; the
+    result has an ``origin`` column as well ("reported" for the rows given).  A blank part leaves
+    the total missing (blank is not zero).
+
+    >>> v = pd.DataFrame({"commune_code": "1", "commune_key": "1", "period": "2025-Q1", "synthetic": False,
+    ...                   "indicator_code": ["S.HS.TRUOC_HAN", "S.HS.DUNG_HAN"], "value": [124907.0, 102770.0]})
+    >>> row = derive_sums(v).iloc[-1]
+    >>> row["indicator_code"], float(row["value"]), row["origin"]
+    ('S.HS.DUNG_HEN', 227677.0, 'derived')
+    """
+    sums = load_sums() if sums is None else sums
+    out = values.assign(origin=values["origin"] if "origin" in values else "reported")
+    keys = ["commune_code", "commune_key", "period"]
+    known = out.loc[out["value"].notna()]
+    wide = known.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    synth = known.groupby(keys)["synthetic"].any()
+    added = []
+    for total in sums:
+        if not set(total.parts) <= set(wide.columns):
+            continue
+        parts = wide[list(total.parts)]
+        reported = wide[total.code] if total.code in wide else pd.Series(np.nan, index=wide.index)
+        ok = parts.notna().all(axis=1) & reported.isna()
+        if ok.any():
+            frame = parts.loc[ok].sum(axis=1).rename("value").reset_index()
+            added.append(frame.assign(indicator_code=total.code, origin="derived",
+                                      synthetic=synth.reindex(parts.index[ok]).to_numpy()))
+            wide.loc[ok, total.code] = frame["value"].to_numpy()
+    if not added:
+        return out
+    return pd.concat([out, *added], ignore_index=True)
+
+
+def sum_mismatches(values: pd.DataFrame, *, sums: tuple[Sum, ...] | None = None) -> pd.DataFrame:
+    """Reported totals that differ from the sum of their reported parts: ``keys, code, value, parts_sum``."""
+    sums = load_sums() if sums is None else sums
+    keys = ["commune_code", "commune_key", "period"]
+    cols = keys + ["indicator_code", "value", "parts_sum", "parts"]
+    known = values.loc[values["value"].notna()]
+    wide = known.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    rows = []
+    for total in sums:
+        if not {total.code, *total.parts} <= set(wide.columns):
+            continue
+        both = wide[[total.code, *total.parts]].dropna()
+        parts_sum = both[list(total.parts)].sum(axis=1)
+        bad = both.loc[(both[total.code] - parts_sum).abs() > 1e-9]
+        for idx, row in bad.iterrows():
+            rows.append({**dict(zip(keys, idx)), "indicator_code": total.code, "value": row[total.code],
+                         "parts_sum": parts_sum[idx], "parts": " + ".join(total.parts)})
+    return pd.DataFrame(rows, columns=cols)
 
 
 @lru_cache(maxsize=1)
@@ -145,12 +226,12 @@ def period_values(values: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     """Values of every quarter and of every aggregated period (6M, 9M, Y), plus the cumulative frame.
 
     Returns ``(base, ytd)``.  ``base`` has ``commune_code, commune_key, period, indicator_code, value,
-    origin, computed_value, synthetic`` (origin ``reported`` or ``computed``; ``computed_value`` keeps
+    origin, computed_value, synthetic`` (origin ``reported``, ``derived`` (:func:`derive_sums`) or ``computed``; ``computed_value`` keeps
     the computed figure beside a reported one for comparison).  ``ytd`` holds the year-to-date
     figure of each quarter under the quarter's period id.
     """
-    numeric = values.loc[values["value"].notna(),
-                         ["commune_code", "commune_key", "period", "indicator_code", "value", "synthetic"]]
+    numeric = derive_sums(values.loc[values["value"].notna(),
+                                     ["commune_code", "commune_key", "period", "indicator_code", "value", "synthetic"]])
     quarters = _with_quarter_index(numeric).drop(columns=["year", "qn"])
     reported_agg = numeric.loc[~numeric.index.isin(quarters.index)]
     ytd_frames, agg_frames = [], []
@@ -165,11 +246,11 @@ def period_values(values: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     keys = ["commune_code", "commune_key", "period", "indicator_code"]
     agg = computed.merge(reported_agg.rename(columns={"synthetic": "synthetic_r"}), on=keys, how="outer")
     agg = agg.assign(
-        origin=np.where(agg["value"].notna(), "reported", "computed"),
+        origin=np.where(agg["value"].notna(), agg["origin"], "computed"),
         value=agg["value"].fillna(agg["computed_value"]),
         synthetic=agg["synthetic_r"].fillna(agg["synthetic"]).fillna(False).astype(bool),
     ).drop(columns="synthetic_r")
-    base = pd.concat([quarters.assign(origin="reported", computed_value=np.nan), agg], ignore_index=True)
+    base = pd.concat([quarters.assign(computed_value=np.nan), agg], ignore_index=True)
     return base, ytd
 
 

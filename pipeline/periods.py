@@ -166,6 +166,7 @@ _PHRASE_RE = re.compile(
     r"|(?P<year>\bnăm\b)",
     re.IGNORECASE,
 )
+_MONTH_BEFORE = re.compile(r"\btháng\s+\d{1,2}\s*$")
 _YEAR_RE = re.compile(r"(?:năm\s*|/\s*|-\s*)?((?:19|20|21)\d{2})\b", re.IGNORECASE)
 
 
@@ -182,12 +183,17 @@ def parse_period_phrase(text: str, *, default_year: int | None = None) -> Period
     '2022-6M'
     >>> parse_period_phrase("Quý 2/2020").id
     '2020-Q2'
+
+    Look-alike letters are seen through ("Quý I nǎm 2025", U+01CE); a month ("tháng 3 năm
+    2025") is not a reporting period.
     """
     key = match_key(text).replace("quí", "quý")
     for match in _PHRASE_RE.finditer(key):
         year_match = _YEAR_RE.search(key, match.end())
         year = int(year_match.group(1)) if year_match else default_year
         if match.group("year"):
+            if _MONTH_BEFORE.search(key[: match.start()]):
+                continue  # "tháng 3 năm 2025": a month, not the year
             # bare "năm 2021" only counts when the year follows directly
             direct = re.match(r"\s*((?:19|20|21)\d{2})\b", key[match.end():])
             if not direct:

@@ -162,3 +162,42 @@ def test_rollup_never_turns_missing_into_zero(fixture_run):
     assert pay.empty or pay["value"].isna().all()
     q1 = roll.loc[(roll["period"] == "2021-Q1") & (roll["metric"] == "R.HS.DUNG_HEN")].iloc[0]
     assert (q1["numerator"], q1["denominator"]) == (55, 60)  # 18133's zero-resolved quarter adds nothing
+
+
+@pytest.fixture(scope="module")
+def portal_run(tmp_path_factory):
+    """18202 gives early and on-time apart (a provincial portal's figures); 18217 gives a total that
+    disagrees with its parts (490 ≠ 300 + 180); 18196 gives early only."""
+    from pipeline.config import DataPaths
+
+    root = tmp_path_factory.mktemp("portal")
+    (root / "raw").mkdir()
+    shutil.copy(FIXTURES / "metrics" / "portal_parts_only.csv", root / "raw")
+    data = DataPaths(root)
+    assert ingest(None, data=data).ok
+    return run_metrics(data)
+
+
+def test_on_time_total_derived_from_its_parts(portal_run):
+    m = portal_run["metrics"]
+    total = one(m, "18202", "2025-Q1", "S.HS.DUNG_HEN")
+    assert total["value"] == 124907 + 102770 and total["origin"] == "derived"
+    ratio = one(m, "18202", "2025-Q1", "R.HS.DUNG_HEN")
+    assert (ratio["numerator"], ratio["denominator"]) == (227677, 257141)
+    assert round(ratio["value"], 2) == 88.54
+
+
+def test_a_reported_total_is_kept_and_a_mismatch_is_a_finding(portal_run):
+    m, findings = portal_run["metrics"], portal_run["findings"]
+    total = one(m, "18217", "2025-Q1", "S.HS.DUNG_HEN")
+    assert total["value"] == 490 and total["origin"] == "reported"
+    hit = findings.loc[(findings["finding"] == "parts_mismatch") & (findings["commune_code"] == "18217")]
+    assert len(hit) == 1 and hit.iloc[0]["metric"] == "S.HS.DUNG_HEN" and hit.iloc[0]["value"] == 490
+    assert "480" in hit.iloc[0]["expected"]
+    assert findings.loc[findings["finding"] == "parts_mismatch", "commune_code"].tolist() == ["18217"]
+
+
+def test_a_missing_part_leaves_the_total_missing(portal_run):
+    m = portal_run["metrics"]
+    assert absent(m, "18196", "2025-Q1", "S.HS.DUNG_HEN")
+    assert one(m, "18196", "2025-Q1", "R.HS.DUNG_HEN")["reason"].startswith("thiếu tử số")

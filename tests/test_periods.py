@@ -75,3 +75,31 @@ def test_phrase_without_year_uses_default_or_fails():
 def test_bad_ids(bad):
     with pytest.raises(PeriodError):
         Period.parse(bad)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("Kết quả công tác cải cách hành chính quý I năm 2025", "2025-Q1"),
+        ("Kết quả công tác cải cách hành chính Quý I năm 2025", "2025-Q1"),
+        ("KẾT QUẢ CÔNG TÁC CẢI CÁCH HÀNH CHÍNH QUÝ I NĂM 2025", "2025-Q1"),
+        ("Kết quả công tác cải cách hành chính Quý I n\u01cem 2025", "2025-Q1"),  # ǎ look-alike
+        ("Báo cáo CCHC quý 1/2025", "2025-Q1"),
+        ("TÌNH HÌNH THỰC HIỆN CÔNG TÁC CCHC QUÝ\n3 NĂM 2021", "2021-Q3"),
+        ("Kết quả CCHC 6 tháng đầu năm 2024", "2024-6M"),
+        ("Kết quả CCHC 9 tháng năm 2024", "2024-9M"),
+        ("Kết quả công tác CCHC năm 2025", "2025-Y"),
+    ],
+)
+def test_period_phrases_of_other_provinces(phrase, expected):
+    assert parse_period_phrase(phrase).id == expected
+
+
+def test_period_phrase_without_year_takes_the_default():
+    assert parse_period_phrase("Kết quả 6 tháng đầu năm", default_year=2023).id == "2023-6M"
+    assert parse_period_phrase("Kết quả 9 tháng", default_year=2023).id == "2023-9M"
+
+
+def test_a_month_is_not_a_reporting_period():
+    with pytest.raises(PeriodError):
+        parse_period_phrase("Bản tin tình hình giải quyết hồ sơ tháng 3 năm 2025")

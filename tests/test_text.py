@@ -37,3 +37,26 @@ def test_clean_keeps_text_but_drops_markup_and_extra_space():
 @pytest.mark.parametrize(("name", "slug"), [("Xã Sơn Phú", "xa-son-phu"), ("../../etc/passwd", "etc-passwd"), ("", "unnamed")])
 def test_ascii_slug_is_safe(name, slug):
     assert ascii_slug(name) == slug
+
+
+@pytest.mark.parametrize(
+    ("odd", "meant"),
+    [
+        ("Quý I n\u01cem 2025", "Quý I năm 2025"),  # ǎ (caron) for ă
+        ("Quý I na\u030cm 2025", "Quý I năm 2025"),  # the same, decomposed
+        ("\u00d0ưng K\u2019Nớ", "Đưng K'Nớ"),  # eth for Đ, curly apostrophe
+        ("Th\u0430nh H\u043e\u0430", "Thanh Hoa"),  # Cyrillic а, о
+        ("\u201cđúng hạn\u201d", '"đúng hạn"'),
+        ("Số:\u00a031\u2009/BC\u2011UBND", "Số: 31 /BC-UBND"),
+        ("4\u200b91\ufeff", "491"),
+    ],
+)
+def test_normalise_letters(odd, meant):
+    from pipeline.text import normalise_letters
+
+    assert normalise_letters(odd) == meant
+
+
+def test_match_key_sees_through_look_alikes():
+    assert match_key("Kết quả CCHC Quý I n\u01cem 2025") == match_key("kết quả cchc quý i năm 2025")
+    assert match_key("Đưng K\u2019Nớ") == match_key("Đưng K'Nớ")

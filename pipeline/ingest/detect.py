@@ -28,7 +28,7 @@ from ..communes import Commune, Registry
 from ..config import MAX_INPUT_BYTES
 from ..errors import CchcError, InputError, PeriodError, UnknownCommuneError
 from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_tones
+from ..text import clean, match_key, normalise_letters, normalise_tones
 
 #: Inflated size allowed for all members of one Office file together.
 MAX_UNCOMPRESSED_BYTES = 10 * MAX_INPUT_BYTES
@@ -261,7 +261,7 @@ def header_clues(lines: list[str], registry: Registry, *, source: str = "header"
     clues: list[Clue] = []
     seen_periods: set[str] = set()
     for line in lines:
-        text = clean(line)
+        text = clean(normalise_letters(line))  # "nǎm" (U+01CE) and other look-alikes read as meant
         if not text or _DATE_LINE.search(text) or "hàng quý" in match_key(text):
             continue
         try:
@@ -290,7 +290,7 @@ def _commune_words(text: str, registry: Registry) -> str | None:
     that name, so that the caller can say so.  Elsewhere in a line ("… QUÝ
     III XÃ SƠN PHÚ") only a name of the registry counts.
     """
-    flat = normalise_tones(text)
+    flat = normalise_tones(normalise_letters(text))
     strong = _STRONG.match(flat)
     match = strong or _WEAK.search(flat)
     if not match:

@@ -18,11 +18,12 @@ import pandas as pd
 from ..catalogue import Catalogue
 from ..communes import Registry
 from ..errors import InputError, PeriodError, UnknownCommuneError
-from ..numbers import find_numbers
+from ..numbers import find_numbers, is_rounded_amount, unread_digits
 from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_tones
+from ..text import clean, match_key, normalise_letters
 from ..validate import issue
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .phrases import load_phrases, matching_form
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
 _DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
@@ -41,23 +42,6 @@ AREA_KEYWORDS = [
     ("8", ("thu ngân sách", "ngân sách")),
 ]
 
-# Dossier-flow clauses: first matching pattern wins (order matters).
-_DOSSIER_PATTERNS = [
-    ("S.HS.DANG_QUA_HAN", r"đang (?:giải quyết|xử lý)[^\d]*quá hạn"),
-    ("S.HS.DUNG_HAN", r"đúng hạn \(không kể trước hạn\)|đúng hạn không kể trước hạn"),
-    ("S.HS.DUNG_HEN", r"trước hạn và đúng hạn|trước và đúng hạn|đúng hạn và trước hạn|đúng hẹn|đúng hạn"),
-    ("S.HS.TRUOC_HAN", r"trước hạn"),
-    ("S.HS.QUA_HAN", r"quá hạn|trễ hạn|chậm"),
-    ("S.HS.KY_TRUOC", r"kỳ trước|chuyển qua|chuyển sang|tồn"),
-    ("S.HS.TRA_LAI", r"trả lại|rút"),
-    ("S.HS.DANG_GIAI_QUYET", r"đang (?:giải quyết|xử lý)"),
-    ("S.HS.DEN_HAN", r"đến hạn"),
-    ("S.HS.NHAN_MOI", r"tiếp nhận"),
-    ("S.HS.DA_GIAI_QUYET", r"giải quyết|xử lý"),
-]
-_NEGATION = re.compile(r"\bkhông (?:có|phát sinh)\b")
-
-
 def _plain(line: str) -> str:
     """A Markdown line without heading marks, emphasis or trailing hard-break spaces."""
     s = re.sub(r"^\s*#+\s*", "", line)
@@ -66,62 +50,134 @@ def _plain(line: str) -> str:
     return clean(s)
 
 
-def dossier_figures(text: str) -> list[tuple[str, float, str]]:
+#: Codes of the markers the figure readers return beside figures (value ``None``): a clause
+#: with a figure no phrase reads (a warning) and a number read from part of what was written (an error).
+UNREAD = "?unread"
+DIGITS_LEFT = "?digits"
+# Clauses end at a comma (not a decimal comma), a semicolon, or a bracket around figures.
+_CLAUSE_SPLIT = re.compile(r"(?<!\d),|,(?!\d)|;|\((?=[^)]*\d)|(?<=\d)\s*\)")
+_SENTENCE_SPLIT = re.compile(r"(?<=\.)\s+|\n")
+
+
+def _spans(text: str, splitter: re.Pattern) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in splitter.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _original(text: str, low: str, a: int, b: int) -> str:
+    """The words of ``text`` at ``low[a:b]`` (the same offsets when normalising kept the length)."""
+    return (text[a:b] if len(text) == len(low) else low[a:b]).strip()
+
+
+def _figure_numbers(low: str, phrases) -> list[tuple[float, str, int]]:
+    return [n for n in find_numbers(low) if phrases.is_figure(low, n[2], n[1])]
+
+
+def dossier_figures(text: str) -> list[tuple[str, float | None, str]]:
     """Dossier-flow figures stated in a sentence: ``(code, value, clause)``.
+
+    The phrases are those of ``catalogue/phrases.yaml`` (section ``dossier``).  Beside figures,
+    ``(UNREAD, None, clause)`` marks a clause holding a dossier count no phrase reads and
+    ``(DIGITS_LEFT, None, clause)`` a count read from only part of the digits written.
 
     >>> [(c, v) for c, v, _ in dossier_figures("số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
     [('S.HS.NHAN_MOI', 491.0), ('S.HS.DA_GIAI_QUYET', 490.0), ('S.HS.QUA_HAN', 0.0)]
     """
-    found: list[tuple[str, float, str]] = []
-    for sentence in re.split(r"(?<=[.;])\s+|\n", text):
-        if "hồ sơ" not in sentence.lower():
+    phrases = load_phrases()
+    found: list[tuple[str, float | None, str]] = []
+    low_text = matching_form(text)
+    for sa, sb in _spans(low_text, _SENTENCE_SPLIT):
+        sentence = low_text[sa:sb]
+        if not phrases.dossier_topic.search(sentence):
             continue
-        in_sentence: set[str] = set()
-        for clause in re.split(r"[,;]", sentence):
-            low = normalise_tones(clause).lower()
-            if "hồ sơ" not in low and not _NEGATION.search(low):
+        clauses = []  # (rule, clause, figure number or None, negated)
+        for ca, cb in _spans(sentence, _CLAUSE_SPLIT):
+            clause = sentence[ca:cb]
+            original = _original(text, low_text, sa + ca, sa + cb)
+            counts = [n for n in _figure_numbers(clause, phrases)
+                      if phrases.count_unit.search(clause[n[2] + len(n[1]):])]
+            rule = next((r for r in phrases.dossier if r.search(clause)), None)
+            negated = bool(phrases.negation.search(clause)) and not counts
+            if rule is None:
+                if counts:
+                    found.append((UNREAD, None, original))
                 continue
-            code = next((c for c, pattern in _DOSSIER_PATTERNS if re.search(pattern, low)), None)
+            if counts or negated:
+                clauses.append((rule, clause, counts[0] if counts else None, original))
+        codes = [_in_context(rule, clause, clauses, i) for i, (rule, clause, _, _) in enumerate(clauses)]
+        for code, (_, clause, number, original) in zip(codes, clauses):
             if code is None:
                 continue
-            if code == "S.HS.DUNG_HEN" and {"S.HS.DUNG_HEN", "S.HS.TRUOC_HAN"} <= in_sentence:
-                code = "S.HS.DUNG_HAN"  # "... trước hạn và đúng hạn N, trong đó trước hạn X, đúng hạn Y"
-            in_sentence.add(code)
-            numbers = [n for n in find_numbers(clause) if not re.search(r"mức độ\s*$", clause[: n[2]])]
-            if numbers:
-                found.append((code, numbers[0][0], clause.strip()))
-            elif _NEGATION.search(low):
-                found.append((code, 0.0, clause.strip()))
+            if number is None:
+                found.append((code, 0.0, original))
+            elif unread_digits(clause, number[2], number[1]):
+                found.append((DIGITS_LEFT, None, original))
+            else:
+                found.append((code, number[0], original))
     return found
 
 
-def budget_figures(text: str) -> list[tuple[str, float, str]]:
+def _in_context(rule, clause: str, clauses: list, i: int) -> str | None:
+    """The code of clause ``i`` once the rest of its sentence is known (``phrases.yaml``'s ``context``)."""
+    plain = [r.code for r, *_ in clauses]
+    previous = next((c for c in reversed(plain[:i]) if c is not None), None)
+    others = set(plain[:i] + plain[i + 1:])
+    for ctx in rule.context:
+        if ctx.when is not None and not ctx.when.search(clause):
+            continue
+        if (ctx.after and previous in ctx.after) or (ctx.with_ and others & set(ctx.with_)):
+            return ctx.code
+    return rule.code
+
+
+def budget_figures(text: str) -> list[tuple[str, float | None, str]]:
     """Budget revenue figures stated in area 8: total, % of plan, plan, collected at the commune.
+
+    The phrases are those of ``catalogue/phrases.yaml`` (section ``budget``); amounts may be
+    written in scale words ("2 tỷ 590 triệu 755 nghìn 750 đồng").  Markers as in :func:`dossier_figures`.
 
     >>> [(c, v) for c, v, _ in budget_figures("Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
     [('S.NS.THU', 2590755750.0), ('S.NS.TY_LE_DU_TOAN', 145.15), ('S.NS.THU_TAI_XA', 218600750.0)]
     """
-    found: list[tuple[str, float, str]] = []
-    for sentence in re.split(r"(?<=\.)\s+|\n", text):
-        low = normalise_tones(sentence).lower()
-        for value, raw, offset in find_numbers(sentence):
-            after = low[offset + len(raw): offset + len(raw) + 8]
-            before = low[:offset]
+    phrases = load_phrases()
+    found: list[tuple[str, float | None, str]] = []
+    low_text = matching_form(text)
+    for sa, sb in _spans(low_text, re.compile(r"(?<=\.)\s+|\n")):
+        low = low_text[sa:sb]
+        sentence = _original(text, low_text, sa, sb)
+        for value, raw, offset in _figure_numbers(low, phrases):
+            before, after = low[:offset], low[offset + len(raw):]
             if after.lstrip().startswith("%"):
-                if re.search(r"đạt\s*$|bằng\s*$|so với dự toán\s*$", before.rstrip(": ")) or "dự toán" in before[-40:] or "đạt" in before[-12:]:
-                    found.append(("S.NS.TY_LE_DU_TOAN", value, sentence.strip()))
-            elif after.lstrip().startswith(("đồng", "đ ", "đ.", "đ,", "vnđ")):
-                clause = re.split(r"[,;.]\s", before)[-1]
-                if "dự toán" in clause:
-                    code = "S.NS.DU_TOAN"
-                elif "tại xã" in before:
-                    code = "S.NS.THU_TAI_XA"
-                elif "thu" in before:
-                    code = "S.NS.THU"
-                else:
-                    continue
-                found.append((code, value, sentence.strip()))
+                rules = phrases.percent
+            elif phrases.money_unit.search(after) or re.search(r"[^\W\d_]", raw):  # "đồng" or a scale word
+                rules = phrases.money
+            else:
+                continue  # a count or a bare number: not a budget figure
+            where = {"clause": re.split(r"[,;.]\s", before)[-1], "segment": before.split(";")[-1], "before": before}
+            if rules is phrases.percent:
+                where["clause"] = before.rstrip(": ")
+            rule = next((r for r in rules if r.search(where[r.scope])), None)
+            if rule is None:
+                found.append((UNREAD, None, sentence))
+            elif rule.code is None:
+                continue
+            elif unread_digits(low, offset, raw):
+                found.append((DIGITS_LEFT, None, sentence))
+            else:
+                found.append((rule.code, value, sentence))
     return found
+
+
+def figure_note(value: float, clause: str) -> str:
+    """The note stored with a narrative figure: says when the figure was written rounded ("2,59 tỷ đồng")."""
+    for v, raw, _ in find_numbers(matching_form(clause)):
+        if v == value and is_rounded_amount(raw):
+            return f"số làm tròn: {raw} đồng"
+    return ""
 
 
 def _area_of(heading: str) -> str:
@@ -210,7 +266,7 @@ def parse_report(
     rows = [
         {
             "commune_code": commune.code, "period": period.id, "indicator_code": code,
-            "raw_value": f"{value:.15g}".replace(".", ","), "cumulative_value": None, "note": "",
+            "raw_value": f"{value:.15g}".replace(".", ","), "cumulative_value": None, "note": figure_note(value, clause),
             "source_file": display, "source_row": line_no, "raw_text": clause, "synthetic": synthetic,
         }
         for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
@@ -238,35 +294,70 @@ def parse_report(
     return extract
 
 
+_ISSUER_LINE = re.compile(r"^(?:ủy ban nhân dân|ubnd)\b\s*(?P<rest>.*)$")
+_UNIT_WORDS = ("xã ", "phường ", "thị trấn ")
+_BROKEN_HEADER_LINE = re.compile(r"^số\s*:?\s*$|,\s*ngày\s+\d{1,2}(?:\s+tháng(?:\s+\d{1,2})?)?\s*$", re.IGNORECASE)
+_SUBJECT_LINES = 3  # a subject line broken over lines ("… QUÝ" / "3 NĂM 2021")
+
+
 def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dict:
+    """Issuing body, number, place and date, title and subject, recipients and signer.
+
+    Lines are matched in their normalised form (look-alike letters, curly quotes and odd spaces
+    replaced: :func:`~pipeline.text.normalise_letters`); what is stored is the text as written.
+    Lines above the issuing body (a web page's print header, "Trang 1/4") are passed over.
+    """
     facts: dict = {"doc_date": None}
     plain = [line.text for line in lines]
-    # The issuing body is the first block of lines ("ỦY BAN NHÂN DÂN" / "Xã Sơn Phú").
-    first = next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
-    head = []
-    for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
-        if not p or k.startswith("cộng hòa xã hội"):
-            break
-        head.append(p)
-    if head:
-        facts["issuing_body"] = head[0].upper()
-        facts["issuer_name"] = " ".join(head[1:]).strip()
+    # The issuing body: "ỦY BAN NHÂN DÂN" / "Xã Sơn Phú" (or "UBND XÃ SƠN PHÚ" on one line); failing
+    # that, the first block of lines.
+    # "UBND HUYỆN …" above "UBND XÃ …" (a two-level header): the commune's line is the issuer.
+    title_at = next((i for i, k in enumerate(keys[:60]) if k == "báo cáo"), 40)
+    issuers = [i for i, k in enumerate(keys[:title_at]) if _ISSUER_LINE.match(k) and len(k) <= 80]
+    at = next((i for i in issuers if _ISSUER_LINE.match(keys[i]).group("rest").startswith(_UNIT_WORDS)),
+              issuers[0] if issuers else None)
+    if at is not None and _ISSUER_LINE.match(keys[at]).group("rest").startswith(_UNIT_WORDS):
+        facts["issuing_body"] = "ỦY BAN NHÂN DÂN"
+        facts["issuer_name"] = re.sub(r"^(?:ủy ban nhân dân|ubnd)\s*", "", plain[at], flags=re.IGNORECASE).strip()
+    else:
+        first = at if at is not None else next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
+        head = []
+        for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
+            if not p or k.startswith("cộng hòa xã hội"):
+                break
+            head.append(p)
+        if head:
+            facts["issuing_body"] = head[0].upper()
+            facts["issuer_name"] = " ".join(head[1:]).strip()
     for i, p in enumerate(plain[:60]):
-        if m := _DOC_NUMBER.match(p):
-            facts["doc_number"] = m.group(1).strip()
-        elif (m := _DATE_LINE.match(p)) and facts["doc_date"] is None:
+        n = normalise_letters(p)
+        if i + 1 < len(plain) and _BROKEN_HEADER_LINE.search(n):
+            # a header table converted with its cell text broken over lines: "Số:" / "31/BC-UBND",
+            # "Kon Tum, ngày 25" / "tháng 01 năm 2024"
+            p = f"{p} {plain[i + 1]}"
+            n = normalise_letters(p)
+        if m := _DOC_NUMBER.match(n):
+            facts["doc_number"] = re.sub(r"\s*([/-])\s*", r"\1", m.group(1).strip())
+        elif (m := _DATE_LINE.match(n)) and facts["doc_date"] is None:
             try:
                 facts["doc_date"] = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
             except ValueError:
                 raise InputError("impossible date in the header", file=display, row=lines[i].row, value=p,
                                  expected="a real date 'ngày DD tháng MM năm YYYY'") from None
-            facts["place"] = m.group("place").strip()
+            place = p[m.start("place"):m.end("place")] if len(n) == len(p) else m.group("place")
+            facts["place"] = place.strip()
         elif keys[i] == "báo cáo" and "_subject_at" not in facts:
             facts["title"] = "BÁO CÁO"
             j = next((j for j in range(i + 1, min(i + 6, len(plain))) if plain[j]), None)
             if j is not None:
-                facts["subject"] = plain[j]
-                facts["_subject_at"] = j + 1
+                subject = [plain[j]]
+                # a subject broken over lines goes on while it names no period yet and the lines are short
+                for k in range(j + 1, min(j + _SUBJECT_LINES, len(plain))):
+                    if _names_period(" ".join(subject)) or not plain[k] or len(plain[k]) > 80:
+                        break
+                    subject.append(plain[k])
+                facts["subject"] = " ".join(subject)
+                facts["_subject_at"] = j + len(subject)
     recipients_at = next((i for i, k in enumerate(keys) if k.startswith("nơi nhận")), None)
     if recipients_at is not None:
         entries, signer = [], []
@@ -285,6 +376,14 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
             elif rest:
                 facts["signer_name"] = rest[0]
     return facts
+
+
+def _names_period(text: str) -> bool:
+    try:
+        parse_period_phrase(text, default_year=2000)
+    except PeriodError:
+        return False
+    return True
 
 
 def _detect_period(facts: dict, appendix_title: str | None, display: str, hint: str | None, hint_source: str) -> Period:
@@ -384,10 +483,24 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
 
 
 def _dedupe_figures(figures, display, issues):
-    """One figure per code; a second, different figure for the same code is reported."""
+    """One figure per code; a second, different figure for the same code is reported.
+
+    The readers' markers become issues here: a clause with a figure no phrase reads is a
+    warning ("câu có số liệu chưa đọc được"), a number read from part of its digits an error.
+    """
     seen: dict[str, tuple] = {}
     for fig in figures:
         code, value = fig[0], fig[1]
+        if code == UNREAD:
+            issues.append(issue(f"câu có số liệu chưa đọc được: {fig[2]}", file=display, row=fig[3], severity="warning",
+                                value=fig[2], expected="a phrase of catalogue/phrases.yaml (add one if the sentence "
+                                                       "states a figure of the catalogue)"))
+            continue
+        if code == DIGITS_LEFT:
+            issues.append(issue(f"a number in this sentence holds more digits than could be read: {fig[2]}",
+                                file=display, row=fig[3], value=fig[2],
+                                expected="digits grouped by threes ('2 590 755 750') or a scale word ('2 tỷ 590 triệu')"))
+            continue
         if code in seen:
             if seen[code][1] != value:
                 issues.append(issue(f"the narrative states two figures for {code}; kept the first ({seen[code][1]:g})",
