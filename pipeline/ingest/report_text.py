@@ -22,7 +22,9 @@ from ..numbers import find_numbers
 from ..periods import Period, parse_period_phrase
 from ..text import clean, match_key, normalise_tones
 from ..validate import issue
+from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .tables import FORMS, TableRow
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
 _DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
@@ -63,7 +65,7 @@ def _plain(line: str) -> str:
     s = re.sub(r"^\s*#+\s*", "", line)
     s = s.replace("**", "").replace("__", "")
     s = re.sub(r"(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)", "", s)
-    return clean(s)
+    return clean(tables.md_text(s))
 
 
 def dossier_figures(text: str) -> list[tuple[str, float, str]]:
@@ -146,37 +148,153 @@ class ReportLine:
     row: int = 0
 
 
-@dataclass(frozen=True)
-class TableRow:
-    """One row of the appendix table: cells in the order STT, label, unit, value, note (extra cells after)."""
-
-    cells: tuple[str, ...]
-    row: int
-    raw: str
-
-
 def parse_report_text(
     text: str, *, display: str, catalogue: Catalogue, registry: Registry,
     commune_hint: str | None = None, period_hint: str | None = None, hint_source: str = "file name or column",
 ) -> Extract:
-    """Parse one report in text form; file-level problems raise :class:`InputError`."""
+    """Parse one report in text form; file-level problems raise :class:`InputError`.
+
+    The body is read as Markdown paragraphs (lines wrapped inside a paragraph are joined; tables before
+    the appendix, such as the header block pandoc writes as HTML, give their cells as lines); the
+    appendix table may be in any form :mod:`.tables` splits.
+    """
     raw_lines = text.split("\n")
-    lines = [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1) for i, line in enumerate(raw_lines)]
-    appendix_at = find_appendix(lines)
+    raw_at = next((i for i, line in enumerate(raw_lines) if match_key(_plain(line)).startswith("phụ lục")), None)
+    lines = body_lines(raw_lines[:raw_at] if raw_at is not None else raw_lines)
     table: list[TableRow] = []
     title = None
-    if appendix_at is not None:
-        table = [TableRow(tuple(line.split("\t")), i + 1, line.rstrip("\r\n"))
-                 for i, line in enumerate(raw_lines[appendix_at:], start=appendix_at) if "\t" in line]
-        title = " ".join(line.text for line in lines[appendix_at: appendix_at + 3])
-    return parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
-                        catalogue=catalogue, registry=registry, commune_hint=commune_hint,
-                        period_hint=period_hint, hint_source=hint_source)
+    problems: list[dict] = []
+    appendix_at = None
+    if raw_at is not None:
+        appendix_at = len(lines)
+        appendix = read_appendix(raw_lines, raw_at)
+        lines += [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1)
+                  for i, line in enumerate(raw_lines[raw_at:], start=raw_at)]
+        table, title = appendix.rows, appendix.title
+        problems = appendix.problems(display)
+    extract = parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
+                           catalogue=catalogue, registry=registry, commune_hint=commune_hint,
+                           period_hint=period_hint, hint_source=hint_source)
+    extract.issues[:0] = problems
+    return extract
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||<|\+[-=])")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>.+)\1\s*:?\s*$")
+
+
+def body_lines(raw: list[str]) -> list[ReportLine]:
+    """The report before its appendix as lines: Markdown paragraphs joined, tables given cell by cell.
+
+    A line wrapped inside a paragraph (pandoc wraps at 72 characters) is joined to the line above when the
+    text separates its paragraphs by blank lines; a hard break (two trailing spaces, ``\\``), a list item,
+    a heading or a table ends a line.  A table (HTML, grid or pipe) gives the lines of each cell, then a
+    blank line, as a Word table does.  ``row`` is the line's number in the file (its first line).
+    """
+    nonblank = sum(1 for r in raw if r.strip())
+    wrapped = nonblank and sum(1 for r in raw if not r.strip()) * 3 >= nonblank
+    out: list[ReportLine] = []
+    joinable = False
+    i = 0
+    while i < len(raw):
+        line = raw[i]
+        form = tables.form_of(line)
+        if form in ("html", "grid") or (form == "pipe" and line.count("|") >= 2 and i + 1 < len(raw)
+                                        and tables.form_of(raw[i + 1]) == "pipe"):
+            if form == "html":
+                rows, end = tables.html_rows(raw, i)
+                cells = [(cell, a) for row, a, _ in rows for cell in row]
+            else:
+                block = tables.read_block(raw, i)
+                end = block.end
+                cells = [([x for x in [tables.clean_line(c)] if x], r.row) for r in block.rows for c in r.cells]
+            for cell, row in cells:
+                out += [ReportLine(_plain(x), False, row) for x in cell]
+                out.append(ReportLine("", False, row))
+            i, joinable = end, False
+            continue
+        heading = line.lstrip().startswith("#")
+        text = _plain(line)
+        if (wrapped and joinable and text and not heading and not _LIST_ITEM.match(line)
+                and "\t" not in line and out and out[-1].text):
+            prev = out[-1]
+            out[-1] = ReportLine(f"{prev.text} {text}", prev.heading, prev.row)
+        else:
+            bold = bool(_BOLD_LINE.match(line)) and bool(_HEADING_NUMBER.match(text)) and len(text) <= 200
+            out.append(ReportLine(text, heading or bold, i + 1))
+        joinable = bool(text) and not heading and not line.endswith(("  ", "\\")) and "\t" not in line
+        i += 1
+    return out
+
+
+@dataclass
+class Appendix:
+    """What follows the "Phụ lục" heading: its title, its table rows, and lines no table form splits."""
+
+    heading: str
+    at: int  # line number of the heading
+    title: str
+    rows: list[TableRow]
+    forms: list[str]
+    unsplit: list[tuple[int, str]]  # (line number, text) of lines that look like rows but are in no table
+
+    def problems(self, display: str) -> list[dict]:
+        """An error for a table the reader cannot split, or an empty one."""
+        name = self.heading
+        if self.unsplit:
+            first_row, first = self.unsplit[0]
+            what = ("no table found after it" if not self.rows else
+                    f"{len(self.unsplit)} lines after the table are not split into columns")
+            return [issue(f"{name} at line {self.at}: table not readable ({what}; "
+                          f"{len(self.unsplit)} lines from line {first_row} have no column separators)",
+                          file=display, row=first_row, value=first, expected=f"a table in one of the forms read: {FORMS}")]
+        if not any(_data_row(r.cells) for r in self.rows):
+            what = "a header without rows" if self.rows else "no table found after it"
+            return [issue(f"{name} at line {self.at}: table empty ({what})", file=display, row=self.at,
+                          expected=f"the rows of the table, in one of the forms read: {FORMS}")]
+        return []
+
+
+_ROW_START = re.compile(r"^\s*(?:\*\*)?\s*(?:\d+(?:\.\d+)*\.?|stt|trong đó)(?:\s|\*|$)", re.IGNORECASE)
+
+
+def read_appendix(raw: list[str], at: int) -> Appendix:
+    """The appendix opening at ``raw[at]``: every table after it, in whatever form, and the lines left over."""
+    heading = _plain(raw[at])
+    words = re.match(r"(phụ lục\s*\S*)", match_key(heading))
+    name = heading[: len(words.group(1))] if words else "Phụ lục"
+    title_parts, rows, forms, unsplit = [heading], [], [], []
+    i = at + 1
+    while i < len(raw):
+        block = tables.read_block(raw, i)
+        if block is not None and block.rows:
+            rows += block.rows
+            forms.append(block.form)
+            i = block.end
+            continue
+        text = _plain(raw[i])
+        if text and _ROW_START.match(tables.md_text(raw[i])):
+            unsplit.append((i + 1, raw[i].strip()))
+        elif text and not rows and not unsplit and len(title_parts) < 4:
+            title_parts.append(text)
+        i += 1
+    return Appendix(name, at + 1, " ".join(title_parts), rows, forms, unsplit)
 
 
 def find_appendix(lines: list[ReportLine]) -> int | None:
     """Index of the line that opens the appendix ("Phụ lục 2B"), if any."""
     return next((i for i, line in enumerate(lines) if match_key(line.text).startswith("phụ lục")), None)
+
+
+def _is_header(cells) -> bool:
+    """A header row of Phụ lục 2B (repeated at each page break)."""
+    stt = clean(cells[0]) if cells else ""
+    unit = clean(cells[2]) if len(cells) > 2 else ""
+    return match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính")
+
+
+def _data_row(cells) -> bool:
+    return not _is_header(cells) and any(clean(c) for c in cells)
 
 
 def parse_report(
@@ -335,12 +453,61 @@ def _detect_commune(facts: dict, registry: Registry, period: Period, display: st
     return unit
 
 
+_NUMBERED = re.compile(r"^\s*(?P<num>[IVX]+|\d+(?:\.\d+)*|[a-zđ])\s*(?:\.\)|[.:)/])\s*(?P<title>\S.*)$")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+#: Words of the titles of parts I–III and of the subsections of part II.
+_PART_WORDS = ("kết quả", "đánh giá", "nhiệm vụ", "phương hướng", "giải pháp", "kiến nghị", "đề xuất", "tồn tại")
+_ASSESSMENT_WORDS = ("ưu điểm", "tồn tại", "hạn chế", "khó khăn", "nguyên nhân", "bài học", "kết quả đạt được")
+
+
+def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None:
+    """``(number, title)`` when a plain paragraph is a section heading by its numbering and title.
+
+    Headings are told from numbered paragraphs of the body by the numbering hierarchy and the known
+    titles: a Roman numeral above the current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I
+    a number not below the current area's with a reform area's title ("3. Cải cách thủ tục hành
+    chính", "3/ …"), or a sub-number of the current area ("3.3. Về giải quyết …"), or a letter
+    ("a) …"); in part II a number with an assessment title ("2. Tồn tại, hạn chế").  Numbered
+    paragraphs of part III (the tasks) are never headings.
+
+    >>> content_heading("3.3. Về giải quyết thủ tục hành chính.", part="I", top=3)
+    ('3.3', 'Về giải quyết thủ tục hành chính.')
+    >>> content_heading("1. Tiếp nhận hồ sơ TTHC đúng quy định.", part="I", top=3) is None
+    True
+    """
+    m = _NUMBERED.match(text)
+    if m is None or len(text) > 200:
+        return None
+    num, title = m.group("num"), m.group("title")
+    key = match_key(title)
+    if re.fullmatch(r"[IVX]+", num):
+        above = _ROMAN.get(num, 0) > _ROMAN.get(part, 0)
+        return (num, title) if above and (title.isupper() or any(w in key for w in _PART_WORDS)) else None
+    if re.fullmatch(r"[a-zđ]", num):
+        return (num, title) if part in ("", "I") and top and len(text) <= 120 and not text.endswith((";", ",")) else None
+    if part == "II":
+        return (num, title) if "." not in num and any(w in key for w in _ASSESSMENT_WORDS) else None
+    if part not in ("", "I"):
+        return None
+    first = int(num.split(".")[0])
+    if "." not in num:
+        return (num, title) if first >= top and _area_of(title) else None
+    return (num, title) if first == top and len(text) <= 160 else None
+
+
 def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
-    """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them."""
+    """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them.
+
+    A section starts at a heading: a heading line (Markdown ``#``, a Word heading style or bold
+    numbered line) or a plain paragraph that :func:`content_heading` recognises.  Dossier figures are
+    read in area 3 and budget figures in area 8 (of part I, or of a report without parts); a report
+    with no such area has them read wherever they are stated in part I.
+    """
     sections: list[dict] = []
-    figures: list[tuple[str, float, str, int]] = []
+    paragraphs_by_area: list[tuple[str, str, str, int]] = []
     first_row = lines[start].row if start < len(lines) else (lines[-1].row + 1 if lines else 1)
     part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", first_row, []
+    top = 0
     seq = 0
 
     def flush():
@@ -359,15 +526,21 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             flush()
             part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", line.row, [p]
             continue
+        found = None
         if line.heading and p:
             m = _HEADING_NUMBER.match(p)
-            num, title = (m.group(1), m.group(2)) if m else ("", p)
+            found = (m.group(1), m.group(2)) if m else ("", p)
+        elif p:
+            found = content_heading(p, part=part, top=top)
+        if found:
+            num, title = found
             flush()
             paragraphs = []
             if re.fullmatch(r"[IVX]+", num):
-                part, area = num, {"I": "", "II": "danh_gia", "III": "nhiem_vu"}.get(num, "")
-            elif part == "I" and num and "." not in num:
+                part, area, top = num, {"I": "", "II": "danh_gia", "III": "nhiem_vu"}.get(num, ""), 0
+            elif part in ("I", "") and num and "." not in num and num.isdigit():
                 area = _area_of(title) or area
+                top = max(top, int(num))
             elif part == "II" and num:
                 tkey = match_key(title)
                 area = "ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey) else ("uu_diem" if "ưu điểm" in tkey else area)
@@ -375,12 +548,21 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             continue
         if p:
             paragraphs.append(p)
-            if part == "I" and area == "3":
-                figures += [(c, v, clause, line.row) for c, v, clause in dossier_figures(p)]
-            elif part == "I" and area == "8":
-                figures += [(c, v, clause, line.row) for c, v, clause in budget_figures(p)]
+            paragraphs_by_area.append((part, area, p, line.row))
     flush()
-    return sections, figures
+    return sections, _narrative_figures(paragraphs_by_area)
+
+
+def _narrative_figures(paragraphs: list[tuple[str, str, str, int]]) -> list[tuple[str, float, str, int]]:
+    """Figures stated in the narrative: dossier flows (area 3), budget (area 8); without such an area, anywhere in part I."""
+    figures: list[tuple[str, float, str, int]] = []
+    areas = {area for part, area, _, _ in paragraphs if part in ("I", "")}
+    for wanted, read in (("3", dossier_figures), ("8", budget_figures)):
+        for part, area, p, row in paragraphs:
+            if part not in ("I", "") or (wanted in areas and area != wanted):
+                continue
+            figures += [(c, v, clause, row) for c, v, clause in read(p)]
+    return figures
 
 
 def _dedupe_figures(figures, display, issues):
