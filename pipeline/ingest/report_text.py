@@ -24,6 +24,7 @@ from ..text import clean, match_key, normalise_tones
 from ..validate import issue
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .detect import ROLES, locate_columns
 from .tables import FORMS, TableRow
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
@@ -170,7 +171,7 @@ def parse_report_text(
         appendix = read_appendix(raw_lines, raw_at)
         lines += [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1)
                   for i, line in enumerate(raw_lines[raw_at:], start=raw_at)]
-        table, title = appendix.rows, appendix.title
+        table, title = columns_in_order(appendix.rows), appendix.title
         problems = appendix.problems(display)
     extract = parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
                            catalogue=catalogue, registry=registry, commune_hint=commune_hint,
@@ -191,8 +192,8 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
     a heading or a table ends a line.  A table (HTML, grid or pipe) gives the lines of each cell, then a
     blank line, as a Word table does.  ``row`` is the line's number in the file (its first line).
     """
-    nonblank = sum(1 for r in raw if r.strip())
-    wrapped = nonblank and sum(1 for r in raw if not r.strip()) * 3 >= nonblank
+    prose = sum(1 for r in raw if r.strip() and not r.lstrip().startswith("<") and tables.form_of(r) is None)
+    wrapped = prose and sum(1 for r in raw if not r.strip()) * 3 >= prose
     out: list[ReportLine] = []
     joinable = False
     i = 0
@@ -207,7 +208,8 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
             else:
                 block = tables.read_block(raw, i)
                 end = block.end
-                cells = [([x for x in [tables.clean_line(c)] if x], r.row) for r in block.rows for c in r.cells]
+                cells = [([x for x in map(tables.clean_line, c.split("\n")) if x], r.row)
+                         for r in block.rows for c in r.cells]
             for cell, row in cells:
                 out += [ReportLine(_plain(x), False, row) for x in cell]
                 out.append(ReportLine("", False, row))
@@ -279,6 +281,22 @@ def read_appendix(raw: list[str], at: int) -> Appendix:
             title_parts.append(text)
         i += 1
     return Appendix(name, at + 1, " ".join(title_parts), rows, forms, unsplit)
+
+
+def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
+    """Rows with their cells in the order STT, label, unit, value, note, as the table's header places them.
+
+    The header (over one to three rows) is found as in a Word or Excel table; a table without one is
+    taken as it comes.  Cells outside the known columns are kept after the five.
+    """
+    cmap = locate_columns([list(r.cells) for r in rows], search=6)
+    if cmap is None or [cmap.columns[r] for r in ROLES] == list(range(5)):
+        return rows
+    out = []
+    for r in rows:
+        extra = tuple(r.cells[i] for i in cmap.extra(list(r.cells)))
+        out.append(TableRow(cmap.pick(list(r.cells)) + extra, r.row, r.raw))
+    return out
 
 
 def find_appendix(lines: list[ReportLine]) -> int | None:

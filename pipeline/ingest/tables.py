@@ -152,7 +152,7 @@ def _grid(lines: list[str], i: int, offset: int) -> Block:
 
     def close() -> None:
         if parts is not None and raw:
-            cells = tuple(md_text(" ".join(x for x in col if x)).strip() for col in parts)
+            cells = tuple(md_text(_paragraphs(col)) for col in parts)
             block.rows.append(TableRow(cells, offset + first + 1, "\n".join(raw)))
 
     for k in range(i, j):
@@ -170,6 +170,11 @@ def _grid(lines: list[str], i: int, offset: int) -> Block:
             parts[col].append(text)
     close()
     return block
+
+
+def _paragraphs(fragments: list[str]) -> str:
+    """A grid cell's lines as text: lines of a paragraph joined by spaces, paragraphs (a blank line) by newlines."""
+    return "\n".join(" ".join(p.split("\n")) for p in "\n".join(fragments).strip("\n").split("\n\n") if p.strip())
 
 
 def _grid_cells(line: str, bounds: list[int]) -> list[tuple[int, str]]:
@@ -267,7 +272,7 @@ def _html(lines: list[str], i: int, offset: int) -> Block:
     rows, j = html_rows(lines, i)
     block = Block("html", i, j)
     for cells, a, b in rows:
-        block.rows.append(TableRow(tuple(" ".join(c) for c in cells), offset + a, "\n".join(lines[a - 1: b])))
+        block.rows.append(TableRow(tuple("\n".join(c) for c in cells), offset + a, "\n".join(lines[a - 1: b])))
     return block
 
 
