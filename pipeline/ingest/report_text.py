@@ -180,6 +180,8 @@ def parse_report_text(
     return extract
 
 
+#: A line shorter than this is not taken for a wrapped one (pandoc wraps at 72 characters): "ỦY BAN NHÂN DÂN".
+_WRAPPED_AT = 50
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||<|\+[-=])")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>.+)\1\s*:?\s*$")
 
@@ -188,7 +190,7 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
     """The report before its appendix as lines: Markdown paragraphs joined, tables given cell by cell.
 
     A line wrapped inside a paragraph (pandoc wraps at 72 characters) is joined to the line above when the
-    text separates its paragraphs by blank lines; a hard break (two trailing spaces, ``\\``), a list item,
+    text separates its paragraphs by blank lines and the line above is long; a hard break (two trailing spaces, ``\\``), a list item,
     a heading or a table ends a line.  A table (HTML, grid or pipe) gives the lines of each cell, then a
     blank line, as a Word table does.  ``row`` is the line's number in the file (its first line).
     """
@@ -224,7 +226,8 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
         else:
             bold = bool(_BOLD_LINE.match(line)) and bool(_HEADING_NUMBER.match(text)) and len(text) <= 200
             out.append(ReportLine(text, heading or bold, i + 1))
-        joinable = bool(text) and not heading and not line.endswith(("  ", "\\")) and "\t" not in line
+        joinable = (bool(text) and not heading and not line.endswith(("  ", "\\")) and "\t" not in line
+                    and len(line.strip()) >= _WRAPPED_AT)
         i += 1
     return out
 
@@ -605,7 +608,8 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
     joined to the row above; each logical row is a dict with ``stt``,
     ``label``, ``unit``, ``value``, ``note``, ``row``, ``raw_text`` and
     ``index`` (the position in ``table`` of its first row).  Rows that match
-    nothing, and matches that are not exact, are reported in ``issues``.
+    nothing, and matches that are not exact, are reported in ``issues``; so is a table of which fewer
+    than half the rows matched (a warning naming the count: columns split wrongly, or another table).
     """
     logical: list[dict] = []
     for index, trow in enumerate(table):
@@ -615,7 +619,7 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         if any(clean(c) for c in parts[5:]):
             issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no, severity="warning",
                                 value=trow.raw.strip(), expected="5 columns: STT, label, unit, value, note"))
-        if match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính"):
+        if _is_header(cells):
             continue  # the table header, repeated at each page break
         if not any((stt, label, unit, value, note)):
             continue
@@ -648,4 +652,9 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         if r["code_printed"]:
             context = match.code
         matched.append((match.code, r))
+    if len(logical) >= 4 and len(matched) * 2 < len(logical):
+        issues.append(issue(f"only {len(matched)} of {len(logical)} appendix rows matched the catalogue: the table may "
+                            "be split into the wrong columns", file=display, row=logical[0]["row"], severity="warning",
+                            value=f"{len(matched)}/{len(logical)}",
+                            expected="the columns STT, label, unit, value, note of Phụ lục 2B"))
     return matched

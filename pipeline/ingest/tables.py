@@ -329,13 +329,13 @@ def _spaces(lines: list[str], i: int, offset: int) -> Block:
 
 
 def _aligned_starts(text: list[str]) -> list[int]:
-    """Where columns start: after a gap of 2+ spaces in some line, with no line's text running across."""
+    """Where columns start: after a gap of 2+ spaces in some line, with no line's word running across."""
     candidates = {0}
     for t in text:
         candidates |= {m.end() for m in re.finditer(r"(?<=\S) {2,}(?=\S)", t)}
         if t.startswith("  ") and t.strip():
             candidates.add(len(t) - len(t.lstrip(" ")))
-    kept = [p for p in sorted(candidates) if p == 0 or all(p >= len(t) or t[p - 1] == " " for t in text)]
+    kept = [p for p in sorted(candidates) if p == 0 or not any(p < len(t) and t[p - 1] != " " != t[p] for t in text)]
     return kept or [0]
 
 
