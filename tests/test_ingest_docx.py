@@ -222,3 +222,16 @@ def test_tracked_deletions_and_fallback_text_are_not_read(word, tmp_path):
     path = tmp_path / "tracked.docx"
     path.write_bytes(out.getvalue())
     assert values_of(read(path)) == pytest.approx(ALL)
+
+
+def test_an_appendix_table_with_only_its_header_is_an_error(word, tmp_path):
+    def header_only(doc):
+        table = doc.tables[2]
+        for row in list(table.rows)[2:]:
+            row._tr.getparent().remove(row._tr)
+
+    extract = read(_rewrite(word, tmp_path / "empty.docx", header_only))
+    errors = [i for i in extract.issues if i["severity"] == "error"]
+    assert [e["message"] for e in errors] == [f"Phụ lục 2B at line {errors[0]['row']}: table empty (a header without rows)"]
+    assert "Word table" in errors[0]["expected"]
+    assert values_of(extract) == pytest.approx(SEED_NARRATIVE)  # the narrative figures are still read

@@ -251,3 +251,18 @@ def test_the_seed_converted_by_pandoc_stores_every_seed_value(name):
 ])
 def test_headings_from_numbering_and_titles(paragraph, part, top, expected):
     assert content_heading(paragraph, part=part, top=top) == expected
+
+
+def test_a_figure_in_a_numbered_line_taken_for_a_heading_is_still_read(tmp_path):
+    """"3. Cải cách TTHC: tiếp nhận 120 hồ sơ" opens area 3 and its figures are stored."""
+    text = (FORMS / "report_html_table.md").read_text(encoding="utf-8")
+    text = text.replace("3. Cải cách thủ tục hành chính\n\nTrong Quý III, số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải "
+                        "quyết 490 hồ sơ, không có hồ sơ quá hạn.",
+                        "3. Cải cách thủ tục hành chính: số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ")
+    assert "3. Cải cách thủ tục hành chính: số hồ sơ" in text
+    path = tmp_path / "figures_in_heading.md"
+    path.write_text(text, encoding="utf-8")
+    extract, typed = _read(path)
+    got = typed.set_index("indicator_code")["value"].to_dict()
+    assert got["S.HS.NHAN_MOI"] == 491 and got["S.HS.DA_GIAI_QUYET"] == 490 and "S.HS.QUA_HAN" not in got
+    assert extract.narratives.set_index("number").at["3", "area"] == "3"

@@ -173,11 +173,9 @@ def parse_report_text(
                   for i, line in enumerate(raw_lines[raw_at:], start=raw_at)]
         table, title = columns_in_order(appendix.rows), appendix.title
         problems = appendix.problems(display)
-    extract = parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
-                           catalogue=catalogue, registry=registry, commune_hint=commune_hint,
-                           period_hint=period_hint, hint_source=hint_source)
-    extract.issues[:0] = problems
-    return extract
+    return parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
+                        catalogue=catalogue, registry=registry, commune_hint=commune_hint,
+                        period_hint=period_hint, hint_source=hint_source, appendix_issues=problems)
 
 
 #: A line shorter than this is not taken for a wrapped one (pandoc wraps at 72 characters): "ỦY BAN NHÂN DÂN".
@@ -236,7 +234,7 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
 class Appendix:
     """What follows the "Phụ lục" heading: its title, its table rows, and lines no table form splits."""
 
-    heading: str
+    name: str  # "Phụ lục 2B"
     at: int  # line number of the heading
     title: str
     rows: list[TableRow]
@@ -244,46 +242,51 @@ class Appendix:
     unsplit: list[tuple[int, str]]  # (line number, text) of lines that look like rows but are in no table
 
     def problems(self, display: str) -> list[dict]:
-        """An error for a table the reader cannot split, or an empty one."""
-        name = self.heading
-        if self.unsplit:
-            first_row, first = self.unsplit[0]
-            what = ("no table found after it" if not self.rows else
-                    f"{len(self.unsplit)} lines after the table are not split into columns")
-            return [issue(f"{name} at line {self.at}: table not readable ({what}; "
-                          f"{len(self.unsplit)} lines from line {first_row} have no column separators)",
-                          file=display, row=first_row, value=first, expected=f"a table in one of the forms read: {FORMS}")]
-        if not any(_data_row(r.cells) for r in self.rows):
-            what = "a header without rows" if self.rows else "no table found after it"
-            return [issue(f"{name} at line {self.at}: table empty ({what})", file=display, row=self.at,
-                          expected=f"the rows of the table, in one of the forms read: {FORMS}")]
-        return []
+        """An error for lines that look like appendix rows but that no table form splits."""
+        if not self.unsplit:
+            return []
+        first_row, first = self.unsplit[0]
+        n = len(self.unsplit)
+        what = (f"no table found after it; {n} lines from line {first_row} have no column separators" if not self.rows
+                else f"{n} lines from line {first_row} are not split into columns")
+        return [issue(f"{self.name} at line {self.at}: table not readable ({what})", file=display, row=first_row,
+                      value=first, expected=f"a table in one of the forms read: {FORMS}")]
 
 
-_ROW_START = re.compile(r"^\s*(?:\*\*)?\s*(?:\d+(?:\.\d+)*\.?|stt|trong đó)(?:\s|\*|$)", re.IGNORECASE)
+_ROW_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|stt|trong đó)(?:\s|$)", re.IGNORECASE)
+_CODE_START = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s")
+
+
+def appendix_name(text: str) -> str:
+    """ "Phụ lục 2B" from the appendix heading (just "Phụ lục" when it has no number)."""
+    m = re.match(r"\s*(phụ\s+lục(?:\s+[\w.]*\d[\w.]*)?)", clean(text), re.IGNORECASE)
+    return m.group(1).rstrip(".") if m else "Phụ lục"
 
 
 def read_appendix(raw: list[str], at: int) -> Appendix:
-    """The appendix opening at ``raw[at]``: every table after it, in whatever form, and the lines left over."""
+    """The appendix opening at ``raw[at]``: every table after it, in whatever form, and the lines left over.
+
+    Lines after the heading that are in no table make its title until a table starts; a line that looks
+    like a row of the table (a code, "STT", "Trong đó") but is in no table is kept as not split (after a
+    table, only lines opening with a code such as "1.1.1.", so that a numbered footnote is not one).
+    """
     heading = _plain(raw[at])
-    words = re.match(r"(phụ lục\s*\S*)", match_key(heading))
-    name = heading[: len(words.group(1))] if words else "Phụ lục"
     title_parts, rows, forms, unsplit = [heading], [], [], []
     i = at + 1
     while i < len(raw):
         block = tables.read_block(raw, i)
-        if block is not None and block.rows:
+        if block is not None and (len(block.rows) >= 2 or (block.rows and block.form != "spaces")):
             rows += block.rows
             forms.append(block.form)
             i = block.end
             continue
         text = _plain(raw[i])
-        if text and _ROW_START.match(tables.md_text(raw[i])):
+        if text and (_CODE_START.match(text) if rows else _ROW_START.match(text)):
             unsplit.append((i + 1, raw[i].strip()))
         elif text and not rows and not unsplit and len(title_parts) < 4:
             title_parts.append(text)
         i += 1
-    return Appendix(name, at + 1, " ".join(title_parts), rows, forms, unsplit)
+    return Appendix(appendix_name(heading), at + 1, " ".join(title_parts), rows, forms, unsplit)
 
 
 def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
@@ -321,14 +324,16 @@ def _data_row(cells) -> bool:
 def parse_report(
     lines: list[ReportLine], *, appendix_at: int | None, appendix_title: str | None, table: list[TableRow],
     display: str, catalogue: Catalogue, registry: Registry, commune_hint: str | None = None,
-    period_hint: str | None = None, hint_source: str = "file name or column",
+    period_hint: str | None = None, hint_source: str = "file name or column", appendix_issues: list[dict] | None = None,
 ) -> Extract:
     """Parse a report already split into lines (and its appendix into table rows), whatever its format.
 
     ``lines`` is the whole document in reading order; ``appendix_at`` the
     index of the line opening the appendix (``None``: no appendix);
     ``appendix_title`` its title text (checked against the subject line);
-    ``table`` the appendix rows.  Text and Word reports both end here.
+    ``table`` the appendix rows; ``appendix_issues`` what the reader found wrong with the appendix (a
+    table it cannot split).  An appendix without a single row is an error.  Text and Word reports both
+    end here.
     """
     plain = [line.text for line in lines]
     keys = [match_key(p) for p in plain]
@@ -355,6 +360,14 @@ def parse_report(
         for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
     ]
     if appendix_at is not None:
+        extract.issues += appendix_issues or []
+        if not appendix_issues and not any(_data_row(r.cells) for r in table):
+            at = lines[appendix_at].row if appendix_at < len(lines) else len(lines)
+            what = "a header without rows" if table else "no table after it"
+            extract.issues.append(issue(
+                f"{appendix_name(lines[appendix_at].text) if appendix_at < len(lines) else 'Phụ lục'} at line {at}: "
+                f"table empty ({what})", file=display, row=at,
+                expected=f"the rows of Phụ lục 2B, as a Word table or in one of the text forms read: {FORMS}"))
         rows += [
             {
                 "indicator_code": code, "raw_value": r["value"], "cumulative_value": cumulative_from_note(r["note"]),
@@ -484,8 +497,8 @@ _ASSESSMENT_WORDS = ("ưu điểm", "tồn tại", "hạn chế", "khó khăn", 
 def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None:
     """``(number, title)`` when a plain paragraph is a section heading by its numbering and title.
 
-    Headings are told from numbered paragraphs of the body by the numbering hierarchy and the known
-    titles: a Roman numeral above the current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I
+    Headings are told from numbered paragraphs of the body (lists; a line ending with ";" or "," is
+    never a heading) by the numbering hierarchy and the known titles: a Roman numeral above the current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I
     a number not below the current area's with a reform area's title ("3. Cải cách thủ tục hành
     chính", "3/ …"), or a sub-number of the current area ("3.3. Về giải quyết …"), or a letter
     ("a) …"); in part II a number with an assessment title ("2. Tồn tại, hạn chế").  Numbered
@@ -497,7 +510,7 @@ def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None
     True
     """
     m = _NUMBERED.match(text)
-    if m is None or len(text) > 200:
+    if m is None or len(text) > 200 or text.endswith((";", ",")):
         return None
     num, title = m.group("num"), m.group("title")
     key = match_key(title)
@@ -553,6 +566,10 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             found = (m.group(1), m.group(2)) if m else ("", p)
         elif p:
             found = content_heading(p, part=part, top=top)
+            if found and not re.fullmatch(r"[IVX]+", found[0]):
+                # a figure stated in a line taken for a heading is still read
+                paragraphs_by_area.append((part, area if "." in found[0] or not found[0].isdigit() else
+                                           (_area_of(found[1]) or area), p, line.row))
         if found:
             num, title = found
             flush()
