@@ -188,9 +188,10 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
     """The report before its appendix as lines: Markdown paragraphs joined, tables given cell by cell.
 
     A line wrapped inside a paragraph (pandoc wraps at 72 characters) is joined to the line above when the
-    text separates its paragraphs by blank lines and the line above is long; a hard break (two trailing spaces, ``\\``), a list item,
-    a heading or a table ends a line.  A table (HTML, grid or pipe) gives the lines of each cell, then a
-    blank line, as a Word table does.  ``row`` is the line's number in the file (its first line).
+    text separates its paragraphs by blank lines and the line above is long; a hard break (two trailing
+    spaces, ``\\``), a list item, a heading or a table ends a line.  A table (HTML, grid or pipe) gives
+    the lines of each cell, then a blank line, as a Word table does.  ``row`` is the line's number in the
+    file (its first line).  A bold numbered line (``**3. Cải cách thủ tục hành chính**``) is a heading.
     """
     prose = sum(1 for r in raw if r.strip() and not r.lstrip().startswith("<") and tables.form_of(r) is None)
     wrapped = prose and sum(1 for r in raw if not r.strip()) * 3 >= prose
@@ -362,11 +363,10 @@ def parse_report(
     if appendix_at is not None:
         extract.issues += appendix_issues or []
         if not appendix_issues and not any(_data_row(r.cells) for r in table):
-            at = lines[appendix_at].row if appendix_at < len(lines) else len(lines)
+            head = lines[appendix_at] if appendix_at < len(lines) else ReportLine("", False, len(lines))
             what = "a header without rows" if table else "no table after it"
             extract.issues.append(issue(
-                f"{appendix_name(lines[appendix_at].text) if appendix_at < len(lines) else 'Phụ lục'} at line {at}: "
-                f"table empty ({what})", file=display, row=at,
+                f"{appendix_name(head.text)} at line {head.row}: table empty ({what})", file=display, row=head.row,
                 expected=f"the rows of Phụ lục 2B, as a Word table or in one of the text forms read: {FORMS}"))
         rows += [
             {
@@ -518,7 +518,7 @@ def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None
         above = _ROMAN.get(num, 0) > _ROMAN.get(part, 0)
         return (num, title) if above and (title.isupper() or any(w in key for w in _PART_WORDS)) else None
     if re.fullmatch(r"[a-zđ]", num):
-        return (num, title) if part in ("", "I") and top and len(text) <= 120 and not text.endswith((";", ",")) else None
+        return (num, title) if part in ("", "I") and top and len(text) <= 120 else None
     if part == "II":
         return (num, title) if "." not in num and any(w in key for w in _ASSESSMENT_WORDS) else None
     if part not in ("", "I"):
@@ -592,7 +592,10 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
 
 
 def _narrative_figures(paragraphs: list[tuple[str, str, str, int]]) -> list[tuple[str, float, str, int]]:
-    """Figures stated in the narrative: dossier flows (area 3), budget (area 8); without such an area, anywhere in part I."""
+    """Figures stated in the narrative: dossier flows in area 3, budget in area 8.
+
+    A report without such an area has them read wherever part I (or a report without parts) states them.
+    """
     figures: list[tuple[str, float, str, int]] = []
     areas = {area for part, area, _, _ in paragraphs if part in ("I", "")}
     for wanted, read in (("3", dossier_figures), ("8", budget_figures)):
