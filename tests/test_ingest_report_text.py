@@ -266,3 +266,20 @@ def test_a_figure_in_a_numbered_line_taken_for_a_heading_is_still_read(tmp_path)
     got = typed.set_index("indicator_code")["value"].to_dict()
     assert got["S.HS.NHAN_MOI"] == 491 and got["S.HS.DA_GIAI_QUYET"] == 490 and "S.HS.QUA_HAN" not in got
     assert extract.narratives.set_index("number").at["3", "area"] == "3"
+
+
+def test_figures_stated_outside_their_area_are_read_and_the_section_noted(tmp_path):
+    """A report without the area headings (3 and 8): the figures are read in part I, a warning names the section."""
+    text = (FORMS / "report_html_table.md").read_text(encoding="utf-8")
+    text = text.replace("3. Cải cách thủ tục hành chính\n\n", "").replace("8. Thực hiện thu ngân sách\n\n", "")
+    path = tmp_path / "no_area_headings.md"
+    path.write_text(text, encoding="utf-8")
+    extract, typed = _read(path)
+    assert typed.set_index("indicator_code")["value"].to_dict() == pytest.approx(FORM_VALUES)
+    notes = sorted((i["message"], i["severity"], i["value"]) for i in extract.issues)
+    assert notes == [
+        ("budget figures read in section 'I. KẾT QUẢ ĐẠT ĐƯỢC': the report has no section on area 8 (thu ngân sách)",
+         "warning", "S.NS.THU, S.NS.TY_LE_DU_TOAN"),
+        ("dossier figures read in section 'I. KẾT QUẢ ĐẠT ĐƯỢC': the report has no section on area 3 "
+         "(thủ tục hành chính)", "warning", "S.HS.NHAN_MOI, S.HS.DA_GIAI_QUYET, S.HS.QUA_HAN"),
+    ]

@@ -347,7 +347,8 @@ def parse_report(
     cat = catalogue.for_period(period)
 
     extract = Extract(file=display)
-    narratives, figures = _sections(lines, keys, facts.get("_subject_at", 0), body_end)
+    narratives, figures, notes = _sections(lines, keys, facts.get("_subject_at", 0), body_end)
+    extract.issues += [{**note, "file": display} for note in notes]
     extract.narratives = pd.DataFrame(
         [{**n, "commune_code": commune.code, "period": period.id, "source_file": display} for n in narratives],
         columns=NARRATIVE_COLUMNS,
@@ -535,10 +536,11 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
     A section starts at a heading: a heading line (Markdown ``#``, a Word heading style or bold
     numbered line) or a plain paragraph that :func:`content_heading` recognises.  Dossier figures are
     read in area 3 and budget figures in area 8 (of part I, or of a report without parts); a report
-    with no such area has them read wherever they are stated in part I.
+    with no such area has them read wherever they are stated in part I, with a warning noting the
+    section.  Returns ``(sections, figures, issues)``.
     """
     sections: list[dict] = []
-    paragraphs_by_area: list[tuple[str, str, str, int]] = []
+    paragraphs_by_area: list[tuple[str, str, str, str, int]] = []  # part, area, section, text, row
     first_row = lines[start].row if start < len(lines) else (lines[-1].row + 1 if lines else 1)
     part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", first_row, []
     top = 0
@@ -568,8 +570,8 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             found = content_heading(p, part=part, top=top)
             if found and not re.fullmatch(r"[IVX]+", found[0]):
                 # a figure stated in a line taken for a heading is still read
-                paragraphs_by_area.append((part, area if "." in found[0] or not found[0].isdigit() else
-                                           (_area_of(found[1]) or area), p, line.row))
+                own = area if "." in found[0] or not found[0].isdigit() else (_area_of(found[1]) or area)
+                paragraphs_by_area.append((part, own, f"{found[0]}. {found[1]}", p, line.row))
         if found:
             num, title = found
             flush()
@@ -586,24 +588,38 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             continue
         if p:
             paragraphs.append(p)
-            paragraphs_by_area.append((part, area, p, line.row))
+            paragraphs_by_area.append((part, area, f"{number}. {heading}" if number else heading, p, line.row))
     flush()
-    return sections, _narrative_figures(paragraphs_by_area)
+    figures, notes = _narrative_figures(paragraphs_by_area)
+    return sections, figures, notes
 
 
-def _narrative_figures(paragraphs: list[tuple[str, str, str, int]]) -> list[tuple[str, float, str, int]]:
-    """Figures stated in the narrative: dossier flows in area 3, budget in area 8.
+_FIGURE_AREAS = (("3", "dossier", "thủ tục hành chính"), ("8", "budget", "thu ngân sách"))
 
-    A report without such an area has them read wherever part I (or a report without parts) states them.
+
+def _narrative_figures(paragraphs: list[tuple[str, str, str, str, int]]):
+    """Figures stated in the narrative: dossier flows in area 3, budget in area 8; and what to say about them.
+
+    A report without such an area has them read wherever part I (or a report without parts) states
+    them, and a warning notes the section each came from: ``(figures, issues)``, issues without a file.
     """
     figures: list[tuple[str, float, str, int]] = []
-    areas = {area for part, area, _, _ in paragraphs if part in ("I", "")}
-    for wanted, read in (("3", dossier_figures), ("8", budget_figures)):
-        for part, area, p, row in paragraphs:
+    notes: list[dict] = []
+    areas = {area for part, area, _, _, _ in paragraphs if part in ("I", "")}
+    for (wanted, kind, title), read in zip(_FIGURE_AREAS, (dossier_figures, budget_figures)):
+        noted: set[str] = set()
+        for part, area, section, p, row in paragraphs:
             if part not in ("I", "") or (wanted in areas and area != wanted):
                 continue
-            figures += [(c, v, clause, row) for c, v, clause in read(p)]
-    return figures
+            found = [(c, v, clause, row) for c, v, clause in read(p)]
+            figures += found
+            if found and wanted not in areas and section not in noted:
+                noted.add(section)
+                notes.append(issue(f"{kind} figures read in section '{section}': the report has no section on area "
+                                   f"{wanted} ({title})", row=row, severity="warning",
+                                   value=", ".join(c for c, *_ in found),
+                                   expected=f"the {kind} figures under a heading of area {wanted}"))
+    return figures, notes
 
 
 def _dedupe_figures(figures, display, issues):
