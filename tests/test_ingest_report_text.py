@@ -283,3 +283,27 @@ def test_figures_stated_outside_their_area_are_read_and_the_section_noted(tmp_pa
         ("dossier figures read in section 'I. KẾT QUẢ ĐẠT ĐƯỢC': the report has no section on area 3 "
          "(thủ tục hành chính)", "warning", "S.HS.NHAN_MOI, S.HS.DA_GIAI_QUYET, S.HS.QUA_HAN"),
     ]
+
+
+@pytest.mark.parametrize("style", ["bold", "plain"])
+def test_markdown_headings_as_bold_or_plain_paragraphs(tmp_path, style):
+    """The seed with its '#' headings typed as bold or as plain paragraphs: the same values and sections."""
+    import re
+
+    def unmark(line):
+        if not line.startswith("#") or line.lstrip("# ").upper().startswith("BÁO CÁO"):
+            return line  # the title "BÁO CÁO" stays a heading
+        text = line.lstrip("# ").strip().strip("*")
+        return f"**{text}**" if style == "bold" else text
+
+    variant = "\n".join(unmark(line) for line in SEED.read_text(encoding="utf-8").split("\n"))
+    assert not re.search(r"^#+ +\**[\dIV]", variant, re.MULTILINE)
+    path = tmp_path / "variant.md"
+    path.write_text(variant, encoding="utf-8")
+    extract, typed = _read(path)
+    seed_extract, seed_typed = _read(SEED)
+    assert extract.issues == []
+    cols = ["indicator_code", "value"]
+    pd.testing.assert_frame_equal(typed[cols], seed_typed[cols])
+    sections = ["seq", "part", "number", "area", "text"]
+    pd.testing.assert_frame_equal(extract.narratives[sections], seed_extract.narratives[sections])
