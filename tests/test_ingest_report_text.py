@@ -307,3 +307,15 @@ def test_markdown_headings_as_bold_or_plain_paragraphs(tmp_path, style):
     pd.testing.assert_frame_equal(typed[cols], seed_typed[cols])
     sections = ["seq", "part", "number", "area", "text"]
     pd.testing.assert_frame_equal(extract.narratives[sections], seed_extract.narratives[sections])
+
+
+def test_appendix_found_by_its_table_without_a_phu_luc_heading(tmp_path):
+    """As in Word: without the 'Phụ lục' heading, the first table with the Phụ lục 2B header is the appendix."""
+    text = (FORMS / "report_grid_table.md").read_text(encoding="utf-8")
+    text = text.replace("**Phụ lục 2B**  \n**THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CCHC QUÝ III XÃ SƠN PHÚ**\n", "")
+    assert "Phụ lục" not in text
+    path = tmp_path / "no_heading.md"
+    path.write_text(text, encoding="utf-8")
+    extract, typed = _read(path)
+    assert extract.issues == []
+    assert typed.set_index("indicator_code")["value"].to_dict() == pytest.approx(FORM_VALUES)

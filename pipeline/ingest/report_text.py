@@ -157,10 +157,13 @@ def parse_report_text(
 
     The body is read as Markdown paragraphs (lines wrapped inside a paragraph are joined; tables before
     the appendix, such as the header block pandoc writes as HTML, give their cells as lines); the
-    appendix table may be in any form :mod:`.tables` splits.
+    appendix opens at its "Phụ lục" heading or, without one, at the first table with the header of
+    Phụ lục 2B, and its table may be in any form :mod:`.tables` splits.
     """
     raw_lines = text.split("\n")
     raw_at = next((i for i, line in enumerate(raw_lines) if match_key(_plain(line)).startswith("phụ lục")), None)
+    if raw_at is None:
+        raw_at = find_appendix_table(raw_lines)
     lines = body_lines(raw_lines[:raw_at] if raw_at is not None else raw_lines)
     table: list[TableRow] = []
     title = None
@@ -264,16 +267,33 @@ def appendix_name(text: str) -> str:
     return m.group(1).rstrip(".") if m else "Phụ lục"
 
 
+def find_appendix_table(raw: list[str]) -> int | None:
+    """The first line of the first table whose header is that of Phụ lục 2B (a report without its heading)."""
+    i = 0
+    while i < len(raw):
+        block = tables.read_block(raw, i) if tables.form_of(raw[i]) else None
+        if block is None:
+            i += 1
+            continue
+        if locate_columns([list(r.cells) for r in block.rows], search=6) is not None:
+            return i
+        i = max(block.end, i + 1)
+    return None
+
+
 def read_appendix(raw: list[str], at: int) -> Appendix:
     """The appendix opening at ``raw[at]``: every table after it, in whatever form, and the lines left over.
+
+    ``raw[at]`` is the "Phụ lục" heading, or the first line of the appendix table when there is none.
 
     Lines after the heading that are in no table make its title until a table starts; a line that looks
     like a row of the table (a code, "STT", "Trong đó") but is in no table is kept as not split (after a
     table, only lines opening with a code such as "1.1.1.", so that a numbered footnote is not one).
     """
     heading = _plain(raw[at])
-    title_parts, rows, forms, unsplit = [heading], [], [], []
-    i = at + 1
+    titled = match_key(heading).startswith("phụ lục")
+    title_parts, rows, forms, unsplit = [heading] if titled else [], [], [], []
+    i = at + 1 if titled else at
     while i < len(raw):
         block = tables.read_block(raw, i)
         if block is not None and (len(block.rows) >= 2 or (block.rows and block.form != "spaces")):
