@@ -173,8 +173,19 @@ def _grid(lines: list[str], i: int, offset: int) -> Block:
 
 
 def _paragraphs(fragments: list[str]) -> str:
-    """A grid cell's lines as text: lines of a paragraph joined by spaces, paragraphs (a blank line) by newlines."""
-    return "\n".join(" ".join(p.split("\n")) for p in "\n".join(fragments).strip("\n").split("\n\n") if p.strip())
+    """A grid cell's lines as text: lines of a paragraph joined by spaces, paragraphs (a blank line) by newlines.
+
+    pandoc also breaks a cell's line after a slash ("19/" then "2014/QĐ-TTg"): that is joined without a space.
+    """
+    out = []
+    for paragraph in "\n".join(fragments).strip("\n").split("\n\n"):
+        text = ""
+        for line in (x.strip() for x in paragraph.split("\n")):
+            if line:
+                text = line if not text else text + ("" if re.search(r"\S/$", text) else " ") + line
+        if text:
+            out.append(text)
+    return "\n".join(out)
 
 
 def _grid_cells(line: str, bounds: list[int]) -> list[tuple[int, str]]:
