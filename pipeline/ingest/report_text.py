@@ -242,7 +242,6 @@ class Appendix:
     at: int  # line number of the heading
     title: str
     rows: list[TableRow]
-    forms: list[str]
     unsplit: list[tuple[int, str]]  # (line number, text) of lines that look like rows but are in no table
 
     def problems(self, display: str) -> list[dict]:
@@ -292,13 +291,12 @@ def read_appendix(raw: list[str], at: int) -> Appendix:
     """
     heading = _plain(raw[at])
     titled = match_key(heading).startswith("phụ lục")
-    title_parts, rows, forms, unsplit = [heading] if titled else [], [], [], []
+    title_parts, rows, unsplit = [heading] if titled else [], [], []
     i = at + 1 if titled else at
     while i < len(raw):
         block = tables.read_block(raw, i)
         if block is not None and (len(block.rows) >= 2 or (block.rows and block.form != "spaces")):
             rows += block.rows
-            forms.append(block.form)
             i = block.end
             continue
         text = _plain(raw[i])
@@ -307,7 +305,7 @@ def read_appendix(raw: list[str], at: int) -> Appendix:
         elif text and not rows and not unsplit and len(title_parts) < 4:
             title_parts.append(text)
         i += 1
-    return Appendix(appendix_name(heading), at + 1, " ".join(title_parts), rows, forms, unsplit)
+    return Appendix(appendix_name(heading), at + 1, " ".join(title_parts), rows, unsplit)
 
 
 def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
@@ -519,10 +517,11 @@ def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None
     """``(number, title)`` when a plain paragraph is a section heading by its numbering and title.
 
     Headings are told from numbered paragraphs of the body (lists; a line ending with ";" or "," is
-    never a heading) by the numbering hierarchy and the known titles: a Roman numeral above the current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I
-    a number not below the current area's with a reform area's title ("3. Cải cách thủ tục hành
-    chính", "3/ …"), or a sub-number of the current area ("3.3. Về giải quyết …"), or a letter
-    ("a) …"); in part II a number with an assessment title ("2. Tồn tại, hạn chế").  Numbered
+    never a heading) by the numbering hierarchy and the known titles: a Roman numeral above the
+    current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I (or a report without parts) a
+    number not below the current area's with a reform area's title (``AREA_KEYWORDS``: "3. Cải cách
+    thủ tục hành chính", "3/ …"), a sub-number of the current area ("3.3. Về giải quyết …"), or a
+    letter ("a) …"); in part II a number with an assessment title ("2. Tồn tại, hạn chế").  Numbered
     paragraphs of part III (the tasks) are never headings.
 
     >>> content_heading("3.3. Về giải quyết thủ tục hành chính.", part="I", top=3)
