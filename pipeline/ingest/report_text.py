@@ -181,8 +181,6 @@ def parse_report_text(
                         period_hint=period_hint, hint_source=hint_source, appendix_issues=problems)
 
 
-#: A line shorter than this is not taken for a wrapped one (pandoc wraps at 72 characters): "ỦY BAN NHÂN DÂN".
-_WRAPPED_AT = 50
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||<|\+[-=])")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>.+)\1\s*:?\s*$")
 
@@ -191,13 +189,18 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
     """The report before its appendix as lines: Markdown paragraphs joined, tables given cell by cell.
 
     A line wrapped inside a paragraph (pandoc wraps at 72 characters) is joined to the line above when the
-    text separates its paragraphs by blank lines and the line above is long; a hard break (two trailing
+    text separates its paragraphs by blank lines and the line above comes near the width the text is
+    wrapped at (60 % of the length of its longer lines); a hard break (two trailing
     spaces, ``\\``), a list item, a heading or a table ends a line.  A table (HTML, grid or pipe) gives
     the lines of each cell, then a blank line, as a Word table does.  ``row`` is the line's number in the
     file (its first line).  A bold numbered line (``**3. Cải cách thủ tục hành chính**``) is a heading.
     """
-    prose = sum(1 for r in raw if r.strip() and not r.lstrip().startswith("<") and tables.form_of(r) is None)
-    wrapped = prose and sum(1 for r in raw if not r.strip()) * 3 >= prose
+    prose = sorted(len(r.strip()) for r in raw if r.strip() and not r.lstrip().startswith(("<", "#"))
+                   and tables.form_of(r) is None)
+    wrapped = prose and sum(1 for r in raw if not r.strip()) * 6 >= len(prose)  # paragraphs apart by blank lines
+    # the width the text is wrapped at (pandoc: 72), from its longer lines; a line well short of it ends
+    # where its paragraph ends ("ỦY BAN NHÂN DÂN"), a line near it was wrapped
+    wrapped_at = 0.6 * prose[int(0.9 * (len(prose) - 1))] if prose else 0
     out: list[ReportLine] = []
     joinable = False
     i = 0
@@ -229,7 +232,7 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
             bold = bool(_BOLD_LINE.match(line)) and bool(_HEADING_NUMBER.match(text)) and len(text) <= 200
             out.append(ReportLine(text, heading or bold, i + 1))
         joinable = (bool(text) and not heading and not line.endswith(("  ", "\\")) and "\t" not in line
-                    and len(line.strip()) >= _WRAPPED_AT)
+                    and len(line.strip()) >= wrapped_at)
         i += 1
     return out
 
