@@ -181,7 +181,7 @@ def parse_report_text(
                         period_hint=period_hint, hint_source=hint_source, appendix_issues=problems)
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|\||<|\+[-=])")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+(?:\.\d+)*\.?[.)/]\s|[IVX]+[.)/]\s|[a-zđ]\)\s|#|\||<|\+[-=])")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>.+)\1\s*:?\s*$")
 
 
@@ -260,7 +260,7 @@ class Appendix:
 
 
 _ROW_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|stt|trong đó)(?:\s|$)", re.IGNORECASE)
-_CODE_START = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s")
+_CODE_START = re.compile(r"^\s*\d+(?:\.\d+)+\.?(?:\s|$)")
 
 
 def appendix_name(text: str) -> str:
@@ -576,7 +576,10 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             sections.append({"seq": seq, "part": part, "number": number, "area": area, "heading": heading,
                              "text": body, "source_row": heading_row})
 
+    skip = -1
     for i in range(start, end):
+        if i == skip:
+            continue
         line, p, k = lines[i], lines[i].text, keys[i]
         if k.startswith("nơi nhận"):
             break
@@ -590,6 +593,12 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             found = (m.group(1), m.group(2)) if m else ("", p)
         elif p:
             found = content_heading(p, part=part, top=top)
+            nxt = lines[i + 1].text if i + 1 < end else ""
+            if _NUMBERED.match(p) and nxt and len(nxt) < 40 and not _NUMBERED.match(nxt) and (
+                    found is None or nxt[:1].islower()):  # a heading wrapped onto a second line
+                joined = content_heading(f"{p} {nxt}", part=part, top=top)
+                if joined:
+                    found, p, skip = joined, f"{p} {nxt}", i + 1
             if found and not re.fullmatch(r"[IVX]+", found[0]):
                 # a figure stated in a line taken for a heading is still read
                 own = area if "." in found[0] or not found[0].isdigit() else (_area_of(found[1]) or area)

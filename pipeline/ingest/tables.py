@@ -40,6 +40,7 @@ _GRID_BORDER = re.compile(r"^\+[-=:+]+\+$")
 _DASHES = re.compile(r"^-{3,}(?: +-{3,})+$")
 _RULE = re.compile(r"^-{10,}$")
 _GAP = re.compile(r"\S {2,}\S")
+_CODE_ONLY = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s*$")
 _MD_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: any ASCII punctuation may be escaped
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -172,20 +173,22 @@ def _grid(lines: list[str], i: int, offset: int) -> Block:
     return block
 
 
+def _join_wrapped(fragments: list[str]) -> str:
+    """The lines of a cell joined by spaces; a line broken after a slash ("19/" then "2014/QĐ-TTg") without one."""
+    text = ""
+    for line in (x.strip() for x in fragments):
+        if line:
+            text = line if not text else text + ("" if re.search(r"\S/$", text) else " ") + line
+    return text
+
+
 def _paragraphs(fragments: list[str]) -> str:
     """A grid cell's lines as text: lines of a paragraph joined by spaces, paragraphs (a blank line) by newlines.
 
     pandoc also breaks a cell's line after a slash ("19/" then "2014/QĐ-TTg"): that is joined without a space.
     """
-    out = []
-    for paragraph in "\n".join(fragments).strip("\n").split("\n\n"):
-        text = ""
-        for line in (x.strip() for x in paragraph.split("\n")):
-            if line:
-                text = line if not text else text + ("" if re.search(r"\S/$", text) else " ") + line
-        if text:
-            out.append(text)
-    return "\n".join(out)
+    paragraphs = (_join_wrapped(p.split("\n")) for p in "\n".join(fragments).strip("\n").split("\n\n"))
+    return "\n".join(p for p in paragraphs if p)
 
 
 def _grid_cells(line: str, bounds: list[int]) -> list[tuple[int, str]]:
@@ -294,6 +297,8 @@ def _spaces(lines: list[str], i: int, offset: int) -> Block:
         s = lines[j]
         if form_of(s) == "spaces" or (s.strip() and len(s) - len(s.lstrip(" ")) >= 2 and j > i):
             j += 1
+        elif j > i and _CODE_ONLY.match(s.replace("\f", "")) and _next_is(lines, j + 1, "spaces"):
+            j += 1  # a row's code alone at the foot of a page, its label on the next
         elif not s.strip() and _next_is(lines, j, "spaces"):
             j += 1
         elif not s.strip() and j + 1 < len(lines) and lines[j + 1].startswith("  ") and lines[j + 1].strip():
@@ -301,7 +306,17 @@ def _spaces(lines: list[str], i: int, offset: int) -> Block:
         else:
             break
     block = Block("spaces", i, j)
-    text = [unicodedata.normalize("NFC", lines[k].rstrip()) for k in range(i, j)]
+    text = [unicodedata.normalize("NFC", lines[k].replace("\f", "").rstrip()) for k in range(i, j)]
+    if _RULE.match(text[0].strip()) or any(_DASHES.match(t.strip()) for t in text):
+        _pandoc_spaces(block, lines, text, offset)
+    else:
+        _aligned_rows(block, lines, text, offset)
+    return block
+
+
+def _pandoc_spaces(block: Block, lines: list[str], text: list[str], offset: int) -> None:
+    """pandoc's simple and multiline tables: columns from the dashed line; a multiline table's rows apart by blanks."""
+    i = block.start
     multiline = bool(_RULE.match(text[0].strip()))
     dashed = next((t for t in text if _DASHES.match(t.strip())), None)
     starts = ([m.start() for m in re.finditer(r"-+", dashed)] if dashed is not None
@@ -318,14 +333,9 @@ def _spaces(lines: list[str], i: int, offset: int) -> Block:
         if any(cells):
             block.rows.append(TableRow(cells, offset + ks[0] + 1, "\n".join(lines[k].rstrip("\r\n") for k in ks)))
 
-    for k in range(i, j):
+    for k in range(i, block.end):
         t = text[k - i].strip()
-        if _RULE.match(t) or _DASHES.match(t):
-            if group:
-                emit(group)
-                group = []
-            continue
-        if not t:
+        if not t or _RULE.match(t) or _DASHES.match(t):
             if group:
                 emit(group)
                 group = []
@@ -336,7 +346,82 @@ def _spaces(lines: list[str], i: int, offset: int) -> Block:
             emit([k])
     if group:
         emit(group)
-    return block
+
+
+def _starts_row(text: str) -> bool:
+    """Whether a cell's text opens with a capitalised word ("Số", "Tỷ lệ"), not "ĐVSNCL", "6 tháng", "(Sử"."""
+    word = text.split(" ", 1)[0]
+    return word[:1].isupper() and any(ch.islower() for ch in word)
+
+
+
+
+def _aligned_rows(block: Block, lines: list[str], text: list[str], offset: int) -> None:
+    """Columns aligned by spaces (a copy from a PDF): columns found page by page, wrapped cells joined.
+
+    A page starts at a form feed or at the header repeated ("STT …"); its columns start where every
+    line of the page has a gap.  A line with a blank first cell continues the row above (a label or
+    unit wrapped in its cell: "Số nhiệm vụ đề ra" / "trong kế hoạch", "Số" / "ĐVSNCL thuộc …") unless
+    it starts with a capitalised word, as a label does (the rows under "Trong đó": "Số TTHC cấp xã").
+    A row cut by a page break goes on under the repeated header: what the header on the first page
+    does not have belongs to the last row before the break (capitalised too, when that row has no
+    label yet: its code or its unit and value were at the foot of the page).
+    """
+    i = block.start
+    pages: list[list[int]] = []
+    for k in range(i, block.end):
+        t = text[k - i].strip()
+        if not pages or "\f" in lines[k] or (re.match(r"(?i)stt\b", t) and pages[-1]):
+            pages.append([])
+        if t:
+            pages[-1].append(k)
+    parts: list[list[list[str]]] = []  # per row of the block, the texts of each cell
+    first_header: dict[str, int] = {}  # kind of header row ("stt", "sub") -> its row on the first page
+    last_data: int | None = None  # the last row that is not a header
+
+    def extend(r: int, cells: list[str], k: int) -> None:
+        while len(parts[r]) < len(cells):
+            parts[r].append([])
+        for n, cell in enumerate(cells):
+            if cell:
+                parts[r][n].append(cell)
+        row = block.rows[r]
+        block.rows[r] = TableRow(tuple(md_text(_join_wrapped(c)) for c in parts[r]), row.row,
+                                 row.raw + "\n" + lines[k].rstrip("\r\n"))
+
+    for page in pages:
+        starts = _aligned_starts([text[k - i] for k in page])
+        for k in page:
+            cells = _cut(text[k - i], starts)
+            first = next((c for c in cells if c), "")
+            if block.rows and not cells[0]:
+                r = len(block.rows) - 1
+                kind = _header_kind(block.rows[r])
+                if kind and first_header.get(kind, r) != r and last_data is not None:
+                    known = [" ".join(c.split()) for c in block.rows[first_header[kind]].cells]
+                    merged = {n: " ".join([*parts[r][n], c]) if n < len(parts[r]) else c for n, c in enumerate(cells) if c}
+                    if any(not (n < len(known) and known[n].startswith(m)) for n, m in merged.items()):
+                        r = last_data  # not part of the header: the rest of the row cut by the page break
+                if not _starts_row(first) or (r == last_data and not "".join(block.rows[r].cells[1:2])):
+                    extend(r, cells, k)  # a wrapped cell; or the label of a row that has none yet
+                    continue
+            parts.append([[c] if c else [] for c in cells])
+            block.rows.append(TableRow(tuple(md_text(c) for c in cells), offset + k + 1, lines[k].rstrip("\r\n")))
+            kind = _header_kind(block.rows[-1])
+            if kind:
+                first_header.setdefault(kind, len(block.rows) - 1)
+            elif first_header:
+                last_data = len(block.rows) - 1
+
+
+def _header_kind(row: TableRow) -> str | None:
+    """``"stt"`` for the header row ("STT | Chỉ tiêu …"), ``"sub"`` for the row under it ("Đơn vị tính | Số liệu")."""
+    cells = [" ".join(c.split()).lower() for c in row.cells]
+    if cells and cells[0] == "stt":
+        return "stt"
+    if cells and not cells[0] and any(c.startswith(("đơn vị", "số liệu")) for c in cells[1:]):
+        return "sub"
+    return None
 
 
 def _aligned_starts(text: list[str]) -> list[int]:
