@@ -319,3 +319,21 @@ def test_appendix_found_by_its_table_without_a_phu_luc_heading(tmp_path):
     extract, typed = _read(path)
     assert extract.issues == []
     assert typed.set_index("indicator_code")["value"].to_dict() == pytest.approx(FORM_VALUES)
+
+
+def test_the_seed_copied_from_a_pdf_stores_every_seed_value():
+    """pdftotext -layout: columns aligned by spaces, cells wrapped over several lines, rows cut by page
+    breaks under a repeated header, headings wrapped onto two lines.  What cannot be split is named."""
+    seed_extract, seed_typed = _read(SEED)
+    extract, typed = _read(FORMS / "seed_pdf_copy_18217_2021-Q3.txt")
+    cols = ["indicator_code", "value"]
+    got = typed.dropna(subset=["value"])[cols].reset_index(drop=True)
+    want = seed_typed.dropna(subset=["value"])[cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want)
+    areas = extract.narratives.set_index("number")["area"]
+    assert areas["3"] == "3" and areas["3.3"] == "3" and areas["8"] == "8"  # "3. Cải cách thủ tục hành" / "chính"
+    errors = [i for i in extract.issues if i["severity"] == "error"]
+    # two blank rows (1.4.1, and 7.1.1 whose label has a capital mid-cell: "Chất lượng" / "Công thông tin")
+    assert [e["message"] for e in errors] == ["appendix row not recognised"] * 3
+    lines = (FORMS / "seed_pdf_copy_18217_2021-Q3.txt").read_text(encoding="utf-8").split("\n")
+    assert [lines[e["row"] - 1].split()[0] for e in errors] == ["1.4.1.", "7.1.1", "Công"]
