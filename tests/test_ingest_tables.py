@@ -105,3 +105,31 @@ def test_pandoc_multiline_table_rows_over_several_lines():
 ])
 def test_form_of_a_line(line, form):
     assert form_of(line) == form
+
+
+def test_a_pdf_copy_cells_wrapped_and_a_row_cut_by_a_page_break():
+    """pdftotext -layout: a label wrapped in its cell, a sub-row of its own, a row continued on the next page."""
+    lines = [
+        "STT      Chỉ tiêu         ĐVT        Số liệu",
+        "         thống kê",
+        "1.1.1.   Số nhiệm vụ      Nhiệm vụ   6",
+        "         đề ra trong",  # lower case: the label goes on
+        "         Số TTHC cấp      Thủ tục    175",  # a capital: a row of its own (under "Trong đó")
+        "         xã:",
+        "1.3.2.   Số nhiệm vụ      Nhiệm vụ   01",
+        "         đã hoàn",
+        "\fSTT    Chỉ tiêu        ĐVT       Số liệu",  # the next page: the header repeated, other widths
+        "       thống kê",
+        "       thành đúng hạn",  # not in the header of the first page: the rest of 1.3.2
+        "4.2.2. Tổng số         Người     19",
+    ]
+    got, rows, _ = cells(lines)
+    assert got == [
+        ("STT", "Chỉ tiêu thống kê", "ĐVT", "Số liệu"),
+        ("1.1.1.", "Số nhiệm vụ đề ra trong", "Nhiệm vụ", "6"),
+        ("", "Số TTHC cấp xã:", "Thủ tục", "175"),
+        ("1.3.2.", "Số nhiệm vụ đã hoàn thành đúng hạn", "Nhiệm vụ", "01"),
+        ("STT", "Chỉ tiêu thống kê", "ĐVT", "Số liệu"),
+        ("4.2.2.", "Tổng số", "Người", "19"),
+    ]
+    assert rows == [1, 3, 5, 7, 9, 12]
