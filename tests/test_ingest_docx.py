@@ -12,6 +12,7 @@ from pipeline.catalogue import load_catalogue
 from pipeline.communes import load_registry
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest, read_file
+from pipeline.ingest.report_text import _HEADING_NUMBER
 from pipeline.store import Store
 from tests.conftest import SEED
 from tests.test_ingest_report_text import SEED_APPENDIX, SEED_NARRATIVE
@@ -123,6 +124,29 @@ def test_bold_numbered_paragraphs_count_as_headings(word, tmp_path, text_extract
     assert got["3"] == want["3"] and got["8"] == want["8"]
 
 
+def test_plain_paragraph_headings(word, tmp_path, text_extract):
+    """Headings typed as plain paragraphs (no heading style, no bold: the most common way offices type them)
+    are told by their numbering and titles: every value of the seed, and the same sections."""
+    def plain(doc):
+        for p in doc.paragraphs:
+            if p.style.name.startswith(("Heading", "Title")):
+                p.style = doc.styles["Normal"]
+                for run in p.runs:
+                    run.bold = False
+
+    path = _rewrite(word, tmp_path / "plain.docx", plain)
+    assert not any(p.style.name.startswith("Heading") or any(r.bold for r in p.runs)
+                   for p in docx.Document(path).paragraphs if _HEADING_NUMBER.match(p.text))
+    extract = read(path)
+    assert extract.issues == []
+    cols = ["indicator_code", "raw_value"]
+    pd.testing.assert_frame_equal(extract.values[cols], text_extract.values[cols])
+    assert values_of(extract) == pytest.approx(ALL)  # the 9 narrative figures among them
+    got = extract.narratives.set_index("seq")[["part", "number", "area"]]
+    want = text_extract.narratives.set_index("seq")[["part", "number", "area"]]
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_appendix_found_by_its_table_without_a_phu_luc_line(word, tmp_path):
     def drop_title(doc):
         for p in doc.paragraphs:
@@ -198,3 +222,16 @@ def test_tracked_deletions_and_fallback_text_are_not_read(word, tmp_path):
     path = tmp_path / "tracked.docx"
     path.write_bytes(out.getvalue())
     assert values_of(read(path)) == pytest.approx(ALL)
+
+
+def test_an_appendix_table_with_only_its_header_is_an_error(word, tmp_path):
+    def header_only(doc):
+        table = doc.tables[2]
+        for row in list(table.rows)[2:]:
+            row._tr.getparent().remove(row._tr)
+
+    extract = read(_rewrite(word, tmp_path / "empty.docx", header_only))
+    errors = [i for i in extract.issues if i["severity"] == "error"]
+    assert [e["message"] for e in errors] == [f"Phụ lục 2B at line {errors[0]['row']}: table empty (a header without rows)"]
+    assert "Word table" in errors[0]["expected"]
+    assert values_of(extract) == pytest.approx(SEED_NARRATIVE)  # the narrative figures are still read

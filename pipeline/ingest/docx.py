@@ -7,7 +7,10 @@ same values whether it arrives as Word or as text:
 
 - paragraphs in reading order; a paragraph is a heading when its style is a
   heading style ("Heading 1", "Title", an outline level) or when it is a
-  bold numbered line ("2. Công tác Cải cách thể chế"); line breaks and tabs
+  bold numbered line ("2. Công tác Cải cách thể chế"); a plain numbered
+  paragraph (no style, no bold) is told to be a heading or not by the section
+  reader, from its numbering and title
+  (:func:`~pipeline.ingest.report_text.content_heading`); line breaks and tabs
   inside a paragraph start new lines;
 - tables before the appendix (the header block "ỦY BAN NHÂN DÂN / XÃ SƠN PHÚ"
   beside "CỘNG HÒA …", the "Nơi nhận" / signature block) are read cell by

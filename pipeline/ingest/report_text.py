@@ -22,8 +22,11 @@ from ..numbers import find_numbers, is_rounded_amount, unread_digits
 from ..periods import Period, parse_period_phrase
 from ..text import clean, match_key, normalise_letters
 from ..validate import issue
+from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .phrases import load_phrases, matching_form
+from .detect import ROLES, locate_columns
+from .tables import FORMS, TableRow
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
 _DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
@@ -47,7 +50,7 @@ def _plain(line: str) -> str:
     s = re.sub(r"^\s*#+\s*", "", line)
     s = s.replace("**", "").replace("__", "")
     s = re.sub(r"(?<!\w)\*(?!\s)|(?<!\s)\*(?!\w)", "", s)
-    return clean(s)
+    return clean(tables.md_text(s))
 
 
 #: Codes of the markers the figure readers return beside figures (value ``None``): a clause
@@ -202,32 +205,182 @@ class ReportLine:
     row: int = 0
 
 
-@dataclass(frozen=True)
-class TableRow:
-    """One row of the appendix table: cells in the order STT, label, unit, value, note (extra cells after)."""
-
-    cells: tuple[str, ...]
-    row: int
-    raw: str
-
-
 def parse_report_text(
     text: str, *, display: str, catalogue: Catalogue, registry: Registry,
     commune_hint: str | None = None, period_hint: str | None = None, hint_source: str = "file name or column",
 ) -> Extract:
-    """Parse one report in text form; file-level problems raise :class:`InputError`."""
+    """Parse one report in text form; file-level problems raise :class:`InputError`.
+
+    The body is read as Markdown paragraphs (lines wrapped inside a paragraph are joined; tables before
+    the appendix, such as the header block pandoc writes as HTML, give their cells as lines); the
+    appendix opens at its "Phụ lục" heading or, without one, at the first table with the header of
+    Phụ lục 2B, and its table may be in any form :mod:`.tables` splits.
+    """
     raw_lines = text.split("\n")
-    lines = [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1) for i, line in enumerate(raw_lines)]
-    appendix_at = find_appendix(lines)
+    raw_at = next((i for i, line in enumerate(raw_lines) if match_key(_plain(line)).startswith("phụ lục")), None)
+    if raw_at is None:
+        raw_at = find_appendix_table(raw_lines)
+    lines = body_lines(raw_lines[:raw_at] if raw_at is not None else raw_lines)
     table: list[TableRow] = []
     title = None
-    if appendix_at is not None:
-        table = [TableRow(tuple(line.split("\t")), i + 1, line.rstrip("\r\n"))
-                 for i, line in enumerate(raw_lines[appendix_at:], start=appendix_at) if "\t" in line]
-        title = " ".join(line.text for line in lines[appendix_at: appendix_at + 3])
+    problems: list[dict] = []
+    appendix_at = None
+    if raw_at is not None:
+        appendix_at = len(lines)
+        appendix = read_appendix(raw_lines, raw_at)
+        lines += [ReportLine(_plain(line), line.lstrip().startswith("#"), i + 1)
+                  for i, line in enumerate(raw_lines[raw_at:], start=raw_at)]
+        table, title = columns_in_order(appendix.rows), appendix.title
+        problems = appendix.problems(display)
     return parse_report(lines, appendix_at=appendix_at, appendix_title=title, table=table, display=display,
                         catalogue=catalogue, registry=registry, commune_hint=commune_hint,
-                        period_hint=period_hint, hint_source=hint_source)
+                        period_hint=period_hint, hint_source=hint_source, appendix_issues=problems)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+(?:\.\d+)*\.?[.)/]\s|[IVX]+[.)/]\s|[a-zđ]\)\s|#|\||<|\+[-=])")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?P<inner>.+)\1\s*:?\s*$")
+
+
+def body_lines(raw: list[str]) -> list[ReportLine]:
+    """The report before its appendix as lines: Markdown paragraphs joined, tables given cell by cell.
+
+    A line wrapped inside a paragraph (pandoc wraps at 72 characters) is joined to the line above when the
+    text separates its paragraphs by blank lines and the line above comes near the width the text is
+    wrapped at (60 % of the length of its longer lines); a hard break (two trailing
+    spaces, ``\\``), a list item, a heading or a table ends a line.  A table (HTML, grid or pipe) gives
+    the lines of each cell, then a blank line, as a Word table does.  ``row`` is the line's number in the
+    file (its first line).  A bold numbered line (``**3. Cải cách thủ tục hành chính**``) is a heading.
+    """
+    prose = sorted(len(r.strip()) for r in raw if r.strip() and not r.lstrip().startswith(("<", "#"))
+                   and tables.form_of(r) is None)
+    wrapped = prose and sum(1 for r in raw if not r.strip()) * 6 >= len(prose)  # paragraphs apart by blank lines
+    # the width the text is wrapped at (pandoc: 72), from its longer lines; a line well short of it ends
+    # where its paragraph ends ("ỦY BAN NHÂN DÂN"), a line near it was wrapped
+    wrapped_at = 0.6 * prose[int(0.9 * (len(prose) - 1))] if prose else 0
+    out: list[ReportLine] = []
+    joinable = False
+    i = 0
+    while i < len(raw):
+        line = raw[i]
+        form = tables.form_of(line)
+        if form in ("html", "grid") or (form == "pipe" and line.count("|") >= 2 and i + 1 < len(raw)
+                                        and tables.form_of(raw[i + 1]) == "pipe"):
+            if form == "html":
+                rows, end = tables.html_rows(raw, i)
+                cells = [(cell, a) for row, a, _ in rows for cell in row]
+            else:
+                block = tables.read_block(raw, i)
+                end = block.end
+                cells = [([x for x in map(tables.clean_line, c.split("\n")) if x], r.row)
+                         for r in block.rows for c in r.cells]
+            for cell, row in cells:
+                out += [ReportLine(_plain(x), False, row) for x in cell]
+                out.append(ReportLine("", False, row))
+            i, joinable = end, False
+            continue
+        heading = line.lstrip().startswith("#")
+        text = _plain(line)
+        if (wrapped and joinable and text and not heading and not _LIST_ITEM.match(line)
+                and "\t" not in line and out and out[-1].text):
+            prev = out[-1]
+            out[-1] = ReportLine(f"{prev.text} {text}", prev.heading, prev.row)
+        else:
+            bold = bool(_BOLD_LINE.match(line)) and bool(_HEADING_NUMBER.match(text)) and len(text) <= 200
+            out.append(ReportLine(text, heading or bold, i + 1))
+        joinable = (bool(text) and not heading and not line.endswith(("  ", "\\")) and "\t" not in line
+                    and len(line.strip()) >= wrapped_at)
+        i += 1
+    return out
+
+
+@dataclass
+class Appendix:
+    """What follows the "Phụ lục" heading: its title, its table rows, and lines no table form splits."""
+
+    name: str  # "Phụ lục 2B"
+    at: int  # line number of the heading
+    title: str
+    rows: list[TableRow]
+    unsplit: list[tuple[int, str]]  # (line number, text) of lines that look like rows but are in no table
+
+    def problems(self, display: str) -> list[dict]:
+        """An error for lines that look like appendix rows but that no table form splits."""
+        if not self.unsplit:
+            return []
+        first_row, first = self.unsplit[0]
+        n = len(self.unsplit)
+        what = (f"no table found after it; {n} lines from line {first_row} have no column separators" if not self.rows
+                else f"{n} lines from line {first_row} are not split into columns")
+        return [issue(f"{self.name} at line {self.at}: table not readable ({what})", file=display, row=first_row,
+                      value=first, expected=f"a table in one of the forms read: {FORMS}")]
+
+
+_ROW_START = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|stt|trong đó)(?:\s|$)", re.IGNORECASE)
+_CODE_START = re.compile(r"^\s*\d+(?:\.\d+)+\.?(?:\s|$)")
+
+
+def appendix_name(text: str) -> str:
+    """ "Phụ lục 2B" from the appendix heading (just "Phụ lục" when it has no number)."""
+    m = re.match(r"\s*(phụ\s+lục(?:\s+[\w.]*\d[\w.]*)?)", clean(text), re.IGNORECASE)
+    return m.group(1).rstrip(".") if m else "Phụ lục"
+
+
+def find_appendix_table(raw: list[str]) -> int | None:
+    """The first line of the first table whose header is that of Phụ lục 2B (a report without its heading)."""
+    i = 0
+    while i < len(raw):
+        block = tables.read_block(raw, i) if tables.form_of(raw[i]) else None
+        if block is None:
+            i += 1
+            continue
+        if locate_columns([list(r.cells) for r in block.rows], search=6) is not None:
+            return i
+        i = max(block.end, i + 1)
+    return None
+
+
+def read_appendix(raw: list[str], at: int) -> Appendix:
+    """The appendix opening at ``raw[at]``: every table after it, in whatever form, and the lines left over.
+
+    ``raw[at]`` is the "Phụ lục" heading, or the first line of the appendix table when there is none.
+
+    Lines after the heading that are in no table make its title until a table starts; a line that looks
+    like a row of the table (a code, "STT", "Trong đó") but is in no table is kept as not split (after a
+    table, only lines opening with a code such as "1.1.1.", so that a numbered footnote is not one).
+    """
+    heading = _plain(raw[at])
+    titled = match_key(heading).startswith("phụ lục")
+    title_parts, rows, unsplit = [heading] if titled else [], [], []
+    i = at + 1 if titled else at
+    while i < len(raw):
+        block = tables.read_block(raw, i)
+        if block is not None and (len(block.rows) >= 2 or (block.rows and block.form != "spaces")):
+            rows += block.rows
+            i = block.end
+            continue
+        text = _plain(raw[i])
+        if text and (_CODE_START.match(text) if rows else _ROW_START.match(text)):
+            unsplit.append((i + 1, raw[i].strip()))
+        elif text and not rows and not unsplit and len(title_parts) < 4:
+            title_parts.append(text)
+        i += 1
+    return Appendix(appendix_name(heading), at + 1, " ".join(title_parts), rows, unsplit)
+
+
+def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
+    """Rows with their cells in the order STT, label, unit, value, note, as the table's header places them.
+
+    The header (over one to three rows) is found as in a Word or Excel table; a table without one is
+    taken as it comes.  Cells outside the known columns are kept after the five.
+    """
+    cmap = locate_columns([list(r.cells) for r in rows], search=6)
+    if cmap is None or [cmap.columns[r] for r in ROLES] == list(range(5)):
+        return rows
+    out = []
+    for r in rows:
+        extra = tuple(r.cells[i] for i in cmap.extra(list(r.cells)))
+        out.append(TableRow(cmap.pick(list(r.cells)) + extra, r.row, r.raw))
+    return out
 
 
 def find_appendix(lines: list[ReportLine]) -> int | None:
@@ -235,17 +388,30 @@ def find_appendix(lines: list[ReportLine]) -> int | None:
     return next((i for i, line in enumerate(lines) if match_key(line.text).startswith("phụ lục")), None)
 
 
+def _is_header(cells) -> bool:
+    """A header row of Phụ lục 2B (repeated at each page break)."""
+    stt = clean(cells[0]) if cells else ""
+    unit = clean(cells[2]) if len(cells) > 2 else ""
+    return match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính")
+
+
+def _data_row(cells) -> bool:
+    return not _is_header(cells) and any(clean(c) for c in cells)
+
+
 def parse_report(
     lines: list[ReportLine], *, appendix_at: int | None, appendix_title: str | None, table: list[TableRow],
     display: str, catalogue: Catalogue, registry: Registry, commune_hint: str | None = None,
-    period_hint: str | None = None, hint_source: str = "file name or column",
+    period_hint: str | None = None, hint_source: str = "file name or column", appendix_issues: list[dict] | None = None,
 ) -> Extract:
     """Parse a report already split into lines (and its appendix into table rows), whatever its format.
 
     ``lines`` is the whole document in reading order; ``appendix_at`` the
     index of the line opening the appendix (``None``: no appendix);
     ``appendix_title`` its title text (checked against the subject line);
-    ``table`` the appendix rows.  Text and Word reports both end here.
+    ``table`` the appendix rows; ``appendix_issues`` what the reader found wrong with the appendix (a
+    table it cannot split).  An appendix without a single row is an error.  Text and Word reports both
+    end here.
     """
     plain = [line.text for line in lines]
     keys = [match_key(p) for p in plain]
@@ -258,7 +424,8 @@ def parse_report(
     cat = catalogue.for_period(period)
 
     extract = Extract(file=display)
-    narratives, figures = _sections(lines, keys, facts.get("_subject_at", 0), body_end)
+    narratives, figures, notes = _sections(lines, keys, facts.get("_subject_at", 0), body_end)
+    extract.issues += [{**note, "file": display} for note in notes]
     extract.narratives = pd.DataFrame(
         [{**n, "commune_code": commune.code, "period": period.id, "source_file": display} for n in narratives],
         columns=NARRATIVE_COLUMNS,
@@ -272,6 +439,13 @@ def parse_report(
         for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
     ]
     if appendix_at is not None:
+        extract.issues += appendix_issues or []
+        if not appendix_issues and not any(_data_row(r.cells) for r in table):
+            head = lines[appendix_at] if appendix_at < len(lines) else ReportLine("", False, len(lines))
+            what = "a header without rows" if table else "no table after it"
+            extract.issues.append(issue(
+                f"{appendix_name(head.text)} at line {head.row}: table empty ({what})", file=display, row=head.row,
+                expected=f"the rows of Phụ lục 2B, as a Word table or in one of the text forms read: {FORMS}"))
         rows += [
             {
                 "indicator_code": code, "raw_value": r["value"], "cumulative_value": cumulative_from_note(r["note"]),
@@ -434,12 +608,63 @@ def _detect_commune(facts: dict, registry: Registry, period: Period, display: st
     return unit
 
 
+_NUMBERED = re.compile(r"^\s*(?P<num>[IVX]+|\d+(?:\.\d+)*|[a-zđ])\s*(?:\.\)|[.:)/])\s*(?P<title>\S.*)$")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+#: Words of the titles of parts I–III and of the subsections of part II.
+_PART_WORDS = ("kết quả", "đánh giá", "nhiệm vụ", "phương hướng", "giải pháp", "kiến nghị", "đề xuất", "tồn tại")
+_ASSESSMENT_WORDS = ("ưu điểm", "tồn tại", "hạn chế", "khó khăn", "nguyên nhân", "bài học", "kết quả đạt được")
+
+
+def content_heading(text: str, *, part: str, top: int) -> tuple[str, str] | None:
+    """``(number, title)`` when a plain paragraph is a section heading by its numbering and title.
+
+    Headings are told from numbered paragraphs of the body (lists; a line ending with ";" or "," is
+    never a heading) by the numbering hierarchy and the known titles: a Roman numeral above the
+    current part with a part title ("II. ĐÁNH GIÁ CHUNG"); in part I (or a report without parts) a
+    number not below the current area's with a reform area's title (``AREA_KEYWORDS``: "3. Cải cách
+    thủ tục hành chính", "3/ …"), a sub-number of the current area ("3.3. Về giải quyết …"), or a
+    letter ("a) …"); in part II a number with an assessment title ("2. Tồn tại, hạn chế").  Numbered
+    paragraphs of part III (the tasks) are never headings.
+
+    >>> content_heading("3.3. Về giải quyết thủ tục hành chính.", part="I", top=3)
+    ('3.3', 'Về giải quyết thủ tục hành chính.')
+    >>> content_heading("1. Tiếp nhận hồ sơ TTHC đúng quy định.", part="I", top=3) is None
+    True
+    """
+    m = _NUMBERED.match(text)
+    if m is None or len(text) > 200 or text.endswith((";", ",")):
+        return None
+    num, title = m.group("num"), m.group("title")
+    key = match_key(title)
+    if re.fullmatch(r"[IVX]+", num):
+        above = _ROMAN.get(num, 0) > _ROMAN.get(part, 0)
+        return (num, title) if above and (title.isupper() or any(w in key for w in _PART_WORDS)) else None
+    if re.fullmatch(r"[a-zđ]", num):
+        return (num, title) if part in ("", "I") and top and len(text) <= 120 else None
+    if part == "II":
+        return (num, title) if "." not in num and any(w in key for w in _ASSESSMENT_WORDS) else None
+    if part not in ("", "I"):
+        return None
+    first = int(num.split(".")[0])
+    if "." not in num:
+        return (num, title) if first >= top and _area_of(title) else None
+    return (num, title) if first == top and len(text) <= 160 else None
+
+
 def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
-    """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them."""
+    """Narrative sections (part I areas, II assessment, III tasks) and the figures stated in them.
+
+    A section starts at a heading: a heading line (Markdown ``#``, a Word heading style or bold
+    numbered line) or a plain paragraph that :func:`content_heading` recognises.  Dossier figures are
+    read in area 3 and budget figures in area 8 (of part I, or of a report without parts); a report
+    with no such area has them read wherever they are stated in part I, with a warning noting the
+    section.  Returns ``(sections, figures, issues)``.
+    """
     sections: list[dict] = []
-    figures: list[tuple[str, float, str, int]] = []
+    paragraphs_by_area: list[tuple[str, str, str, str, int]] = []  # part, area, section, text, row
     first_row = lines[start].row if start < len(lines) else (lines[-1].row + 1 if lines else 1)
     part, area, number, heading, heading_row, paragraphs = "", "mo_dau", "", "Mở đầu", first_row, []
+    top = 0
     seq = 0
 
     def flush():
@@ -450,7 +675,10 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             sections.append({"seq": seq, "part": part, "number": number, "area": area, "heading": heading,
                              "text": body, "source_row": heading_row})
 
+    skip = -1
     for i in range(start, end):
+        if i == skip:
+            continue
         line, p, k = lines[i], lines[i].text, keys[i]
         if k.startswith("nơi nhận"):
             break
@@ -458,15 +686,31 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             flush()
             part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", line.row, [p]
             continue
+        found = None
         if line.heading and p:
             m = _HEADING_NUMBER.match(p)
-            num, title = (m.group(1), m.group(2)) if m else ("", p)
+            found = (m.group(1), m.group(2)) if m else ("", p)
+        elif p:
+            found = content_heading(p, part=part, top=top)
+            nxt = lines[i + 1].text if i + 1 < end else ""
+            if _NUMBERED.match(p) and nxt and len(nxt) < 40 and not _NUMBERED.match(nxt) and (
+                    found is None or nxt[:1].islower()):  # a heading wrapped onto a second line
+                joined = content_heading(f"{p} {nxt}", part=part, top=top)
+                if joined:
+                    found, p, skip = joined, f"{p} {nxt}", i + 1
+            if found and not re.fullmatch(r"[IVX]+", found[0]):
+                # a figure stated in a line taken for a heading is still read
+                own = area if "." in found[0] or not found[0].isdigit() else (_area_of(found[1]) or area)
+                paragraphs_by_area.append((part, own, f"{found[0]}. {found[1]}", p, line.row))
+        if found:
+            num, title = found
             flush()
             paragraphs = []
             if re.fullmatch(r"[IVX]+", num):
-                part, area = num, {"I": "", "II": "danh_gia", "III": "nhiem_vu"}.get(num, "")
-            elif part == "I" and num and "." not in num:
+                part, area, top = num, {"I": "", "II": "danh_gia", "III": "nhiem_vu"}.get(num, ""), 0
+            elif part in ("I", "") and num and "." not in num and num.isdigit():
                 area = _area_of(title) or area
+                top = max(top, int(num))
             elif part == "II" and num:
                 tkey = match_key(title)
                 area = "ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey) else ("uu_diem" if "ưu điểm" in tkey else area)
@@ -474,12 +718,38 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
             continue
         if p:
             paragraphs.append(p)
-            if part == "I" and area == "3":
-                figures += [(c, v, clause, line.row) for c, v, clause in dossier_figures(p)]
-            elif part == "I" and area == "8":
-                figures += [(c, v, clause, line.row) for c, v, clause in budget_figures(p)]
+            paragraphs_by_area.append((part, area, f"{number}. {heading}" if number else heading, p, line.row))
     flush()
-    return sections, figures
+    figures, notes = _narrative_figures(paragraphs_by_area)
+    return sections, figures, notes
+
+
+_FIGURE_AREAS = (("3", "dossier", "thủ tục hành chính"), ("8", "budget", "thu ngân sách"))
+
+
+def _narrative_figures(paragraphs: list[tuple[str, str, str, str, int]]):
+    """Figures stated in the narrative: dossier flows in area 3, budget in area 8; and what to say about them.
+
+    A report without such an area has them read wherever part I (or a report without parts) states
+    them, and a warning notes the section each came from: ``(figures, issues)``, issues without a file.
+    """
+    figures: list[tuple[str, float, str, int]] = []
+    notes: list[dict] = []
+    areas = {area for part, area, _, _, _ in paragraphs if part in ("I", "")}
+    for (wanted, kind, title), read in zip(_FIGURE_AREAS, (dossier_figures, budget_figures)):
+        noted: set[str] = set()
+        for part, area, section, p, row in paragraphs:
+            if part not in ("I", "") or (wanted in areas and area != wanted):
+                continue
+            found = [(c, v, clause, row) for c, v, clause in read(p)]
+            figures += found
+            if found and wanted not in areas and section not in noted:
+                noted.add(section)
+                notes.append(issue(f"{kind} figures read in section '{section}': the report has no section on area "
+                                   f"{wanted} ({title})", row=row, severity="warning",
+                                   value=", ".join(c for c, *_ in found),
+                                   expected=f"the {kind} figures under a heading of area {wanted}"))
+    return figures, notes
 
 
 def _dedupe_figures(figures, display, issues):
@@ -518,7 +788,8 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
     joined to the row above; each logical row is a dict with ``stt``,
     ``label``, ``unit``, ``value``, ``note``, ``row``, ``raw_text`` and
     ``index`` (the position in ``table`` of its first row).  Rows that match
-    nothing, and matches that are not exact, are reported in ``issues``.
+    nothing, and matches that are not exact, are reported in ``issues``; so is a table of which fewer
+    than half the rows matched (a warning naming the count: columns split wrongly, or another table).
     """
     logical: list[dict] = []
     for index, trow in enumerate(table):
@@ -528,7 +799,7 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         if any(clean(c) for c in parts[5:]):
             issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no, severity="warning",
                                 value=trow.raw.strip(), expected="5 columns: STT, label, unit, value, note"))
-        if match_key(stt) == "stt" or (not stt and match_key(unit) == "đơn vị tính"):
+        if _is_header(cells):
             continue  # the table header, repeated at each page break
         if not any((stt, label, unit, value, note)):
             continue
@@ -561,4 +832,9 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         if r["code_printed"]:
             context = match.code
         matched.append((match.code, r))
+    if len(logical) >= 4 and len(matched) * 2 < len(logical):
+        issues.append(issue(f"only {len(matched)} of {len(logical)} appendix rows matched the catalogue: the table may "
+                            "be split into the wrong columns", file=display, row=logical[0]["row"], severity="warning",
+                            value=f"{len(matched)}/{len(logical)}",
+                            expected="the columns STT, label, unit, value, note of Phụ lục 2B"))
     return matched
