@@ -725,6 +725,9 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
 
 
 _FIGURE_AREAS = (("3", "dossier", "thủ tục hành chính"), ("8", "budget", "thu ngân sách"))
+#: Outside its own area, a sentence must name its subject for its figures to be read ("đạt 100%" of
+#: dossiers resolved is not the budget's % of plan).
+_SUBJECT = {"3": re.compile(r"hồ sơ"), "8": re.compile(r"ngân sách|dự toán")}
 
 
 def _narrative_figures(paragraphs: list[tuple[str, str, str, str, int]]):
@@ -742,6 +745,8 @@ def _narrative_figures(paragraphs: list[tuple[str, str, str, str, int]]):
             if part not in ("I", "") or (wanted in areas and area != wanted):
                 continue
             found = [(c, v, clause, row) for c, v, clause in read(p)]
+            if wanted not in areas:
+                found = [f for f in found if _SUBJECT[wanted].search(matching_form(f[2]))]
             figures += found
             if found and wanted not in areas and section not in noted:
                 noted.add(section)
