@@ -243,6 +243,13 @@ def _none_left(tmp_path, within: float = 5.0) -> list[psutil.Process]:
     return left
 
 
+@pytest.fixture(autouse=True)
+def _kill_what_a_failed_test_left(tmp_path):
+    yield
+    for proc in _ours(tmp_path):
+        proc.kill()
+
+
 def _index_rows(outputs) -> dict[str, tuple[str, str]]:
     index = (outputs / "index.html").read_text(encoding="utf-8")
     rows = re.findall(r'<tr data-status="(\w+)">\s*<td>[^<]*</td><td>(\d+)</td>(.*?)</tr>', index, flags=re.S)
@@ -253,7 +260,7 @@ def _finish(proc, timeout: float = 300) -> tuple[int, str, str]:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill()
         raise
     return proc.returncode, out, err
 
@@ -279,7 +286,7 @@ def test_a_worker_that_dies_is_replaced_and_its_report_tried_once_more(district,
     assert not _none_left(tmp_path)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
 def test_a_stopped_batch_leaves_no_worker_kernel_or_half_built_report(district, tmp_path, signum):
     # 18133's report hangs after its notebook ran (a half-built directory exists) while the batch is stopped
     data, outputs = district
