@@ -553,8 +553,12 @@ def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None,
 
             with Client(scheduler) as client:
                 futures = client.map(render_job, todo, pure=False)
+                job_of = dict(zip(futures, todo))
                 for future in dask_completed(futures):
-                    outcome = future.result()
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: this report failed, not the batch
+                        outcome = _failed_outcome(job_of[future], Failure(f"{type(exc).__name__}: {exc}", 1, 0.0, 0, None))
                     bar(outcome)
                     yield outcome
         elif pool is None:
