@@ -113,6 +113,7 @@ class WorkerPool:
         task is tried again), e.g. to remove what it left half-made.
         """
         queue = deque((task, 1) for task in tasks)
+        watched = self.limits.seconds or self.limits.memory_mb
         while queue or any(w.task is not None for w in self._workers):
             self._replace_missing(queue)
             if not self._workers:  # no worker could start: fail what is left
@@ -121,39 +122,44 @@ class WorkerPool:
                     task, attempt = queue.popleft()
                     yield task, Failure(reason, attempt - 1, 0.0, 0, None)
                 return
-            for w in self._workers:
-                if w.ready and w.task is None and queue:
-                    w.task, w.attempt = queue.popleft()
-                    w.started, w.peak_mb, w.seen = time.monotonic(), 0.0, {}
-                    try:
-                        w.conn.send((fn, w.task, w.attempt))
-                    except OSError:  # it just died: its sentinel says so below
-                        pass
-            watched = self.limits.seconds or self.limits.memory_mb
+            self._dispatch(queue, fn)
             busy = any(w.task is not None for w in self._workers)
             ready = set(wait([w.conn for w in self._workers] + [w.process.sentinel for w in self._workers],
                              timeout=TICK if (watched and busy) else None))
+            finished = []
             for w in list(self._workers):
                 if w.conn in ready:
                     try:
                         message = w.conn.recv()
                     except (EOFError, OSError):
-                        yield from self._lost(w, death_reason(self._exitcode(w)), queue, on_lost, retry=True)
+                        finished += self._lost(w, death_reason(self._exitcode(w)), queue, on_lost, retry=True)
                         continue
                     if message == "ready":
                         w.ready = True
                     else:
                         kind, value = message
-                        task, w.task = w.task, None
-                        yield task, (value if kind == "done" else Failure(value, w.attempt, self._elapsed(w),
-                                                                           w.process.pid, None))
+                        if kind != "done":
+                            value = Failure(value, w.attempt, self._elapsed(w), w.process.pid, None)
+                        finished.append((w.task, value))
+                        w.task = None
                 elif w.process.sentinel in ready:
-                    yield from self._lost(w, death_reason(self._exitcode(w)), queue, on_lost, retry=True)
+                    finished += self._lost(w, death_reason(self._exitcode(w)), queue, on_lost, retry=True)
             for w in list(self._workers):
-                if w.task is not None:
-                    reason = self._over_limits(w)
-                    if reason:
-                        yield from self._lost(w, reason, queue, on_lost, retry=False)
+                if w.task is not None and (reason := self._over_limits(w)):
+                    finished += self._lost(w, reason, queue, on_lost, retry=False)
+            self._dispatch(queue, fn)  # the next tasks first: workers do not wait while the results are recorded
+            yield from finished
+
+    def _dispatch(self, queue: deque, fn: Callable[[Any, int], Any]) -> None:
+        """Give a queued task to each ready worker that has none."""
+        for w in self._workers:
+            if w.ready and w.task is None and queue:
+                w.task, w.attempt = queue.popleft()
+                w.started, w.peak_mb, w.seen = time.monotonic(), 0.0, {}
+                try:
+                    w.conn.send((fn, w.task, w.attempt))
+                except OSError:  # it just died: its sentinel says so
+                    pass
 
     def _over_limits(self, w: _Worker) -> str | None:
         if self.limits.seconds and self._elapsed(w) > self.limits.seconds:
@@ -165,20 +171,20 @@ class WorkerPool:
                 return f"used more than {self.limits.memory_mb:g} MB"
         return None
 
-    def _lost(self, w: _Worker, reason: str, queue: deque, on_lost, *, retry: bool):
-        """``w`` died or must die: kill it with its children, then retry or fail its task."""
+    def _lost(self, w: _Worker, reason: str, queue: deque, on_lost, *, retry: bool) -> list[tuple[Any, Failure]]:
+        """``w`` died or must die: kill it with its children, then queue its task again or fail it."""
         self._kill(w)
         self._workers.remove(w)
         if not w.ready:
             self._failed_starts += 1
         if w.task is None:
-            return
+            return []
         if on_lost is not None:
             on_lost(w.task)
         if retry and w.attempt <= self.retries:
             queue.appendleft((w.task, w.attempt + 1))
-        else:
-            yield w.task, Failure(reason, w.attempt, self._elapsed(w), w.process.pid, round(w.peak_mb, 1) or None)
+            return []
+        return [(w.task, Failure(reason, w.attempt, self._elapsed(w), w.process.pid, round(w.peak_mb, 1) or None))]
 
     def _replace_missing(self, queue: deque) -> None:
         """Start workers in place of those lost, while there is work for them."""

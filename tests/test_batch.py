@@ -163,11 +163,14 @@ def test_killed_batch_run_again_completes(district):
                for e in manifest.values())
 
 
-def _kernel_pids() -> set[int]:
+def _kernel_pids(scratch: Path) -> set[int]:
+    """Kernels whose connection file is in ``scratch`` (the workers' TMPDIR): this test's, not those of
+    other test runs on the same machine."""
     pids = set()
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and b"ipykernel_launcher" in (proc / "cmdline").read_bytes():
+            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+            if b"ipykernel_launcher" in cmdline and str(scratch).encode() in cmdline:
                 pids.add(int(proc.name))
         except OSError:
             continue
@@ -179,13 +182,12 @@ def test_process_pool_renders_and_leaves_no_kernel_behind(district, tmp_path, mo
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))  # the workers' temporary files go here
-    before = _kernel_pids()
     result = _batch(data, outputs, jobs=2, formats=("html", "pdf"))
     assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
     assert os.getpid() not in {r["pid"] for r in result.rendered}  # rendered in the pool's workers
     assert all((outputs / r["files"]["html"]).exists() for r in result.rendered)
     # each worker stopped and reaped its kernel before exiting (not left to notice its parent is gone)
-    assert not _kernel_pids() - before
+    assert not _kernel_pids(scratch)
     assert not list(scratch.glob("weasyprint-*"))  # each worker removed its copy of the fonts
 
 
