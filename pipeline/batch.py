@@ -558,7 +558,8 @@ def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None,
                     try:
                         outcome = future.result()
                     except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: this report failed, not the batch
-                        outcome = _failed_outcome(job_of[future], Failure(f"{type(exc).__name__}: {exc}", 1, 0.0, 0, None))
+                        failure = Failure(f"{type(exc).__name__}: {exc}", 1, 0.0, 0, None)
+                        outcome = _failed_outcome(job_of[future], failure)
                     bar(outcome)
                     yield outcome
         elif pool is None:

@@ -52,7 +52,8 @@ def kernel_env() -> dict[str, str]:
     kernel's path.  The kernel starts in ``notebooks/`` and would otherwise import whichever ``pipeline``
     is installed, which need not be the one running (a second checkout, a git worktree)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR.parent)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR.parent), *path])
     return env
 
 

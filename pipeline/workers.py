@@ -189,7 +189,8 @@ class WorkerPool:
     def _replace_missing(self, queue: deque) -> None:
         """Start workers in place of those lost, while there is work for them."""
         busy = sum(w.task is not None for w in self._workers)
-        while queue and len(self._workers) < min(self.size, busy + len(queue)) and self._failed_starts < MAX_FAILED_STARTS:
+        wanted = min(self.size, busy + len(queue))
+        while queue and len(self._workers) < wanted and self._failed_starts < MAX_FAILED_STARTS:
             self._workers.append(self._spawn())
 
     @staticmethod

@@ -99,7 +99,8 @@ def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
     assert '<tr data-status="failed">' in (outputs / "index.html").read_text(encoding="utf-8")
     assert "deliberate failure" in (outputs / "logs" / "2021-Q3" / "18136.log").read_text(encoding="utf-8")
     # the message names the kept notebook where it is, relative to the outputs directory; no server path is shown
-    assert re.search(r"executed notebook kept in 2021-Q3/18136-[a-z-]+\.failed/report\.ipynb", result.failed[0]["error"])
+    kept = r"executed notebook kept in 2021-Q3/18136-[a-z-]+\.failed/report\.ipynb"
+    assert re.search(kept, result.failed[0]["error"])
     for shared in ("index.html", "manifest.json"):
         assert str(tmp_path) not in (outputs / shared).read_text(encoding="utf-8")
 
