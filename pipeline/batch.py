@@ -272,10 +272,14 @@ def _relative(path: Path, outputs_dir: Path) -> str:
 
 
 def _shareable(text: str | None, job: Job) -> str | None:
-    """``text`` without the server's absolute paths: outputs relative to the outputs directory, data as DATA_DIR."""
+    """``text`` without the server's absolute paths (the outputs directory, with its logs, may be served on the
+    web): outputs relative to the outputs directory, data as DATA_DIR/, source files (in a traceback) relative
+    to the project or to Python's installation."""
     if not text:
         return text
-    for root, shown in ((job.outputs_dir, ""), (job.data_root, "DATA_DIR/")):
+    roots = ((job.outputs_dir, ""), (job.data_root, "DATA_DIR/"), (sys.prefix, "<python>/"),
+             (sys.base_prefix, "<python>/"), (str(PACKAGE_DIR.parent), ""))
+    for root, shown in roots:
         for form in {str(Path(root)), str(Path(root).resolve())}:
             text = text.replace(form.rstrip(os.sep) + os.sep, shown)
     return text

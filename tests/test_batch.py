@@ -335,3 +335,17 @@ def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(di
     assert list((outputs / "2021-Q3").glob("18133-*.failed/report.ipynb"))
     assert not list((outputs / "2021-Q3").glob(".*"))
     assert not _none_left(tmp_path)
+
+
+def test_messages_name_no_server_path(tmp_path):
+    from pipeline.batch import Job, _shareable
+    from pipeline.config import PACKAGE_DIR
+
+    job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
+    text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
+            f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+            f'  File "{PACKAGE_DIR}/render.py", line 7')
+    assert _shareable(text, job) == (
+        "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
+        '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+        '  File "pipeline/render.py", line 7')
