@@ -34,9 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, config
 from .communes import Commune, load_registry
-from . import config
 from .config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
 from .errors import CchcError
 from .periods import Period

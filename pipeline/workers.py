@@ -101,9 +101,6 @@ class WorkerPool:
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(kill=exc_type is not None)
 
-    def pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers]
-
     # ------------------------------------------------------------------ running tasks
     def run(self, tasks: list, fn: Callable[[Any, int], Any], *,
             on_lost: Callable[[Any], None] | None = None) -> Iterator[tuple[Any, Any]]:
