@@ -6,7 +6,13 @@ its slice of the processed tables (the commune's values, narrative and header of
 metrics over all periods, its findings, and the district's values of the ranking metric), the
 code that makes it (the package, the notebook, the templates, the fonts) and its parameters.
 The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
-rewritten (atomically) after every report, so a killed batch resumes where it stopped.
+rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
+manifest, the messages and the index are relative to the outputs directory.
+
+Local workers are watched (:mod:`pipeline.workers`): a worker that dies is replaced and its report
+tried once more; a report over its time or memory bound is stopped and marked failed; SIGINT and
+SIGTERM stop the workers and their kernels, remove half-built report directories and end the batch
+with :class:`BatchStopped`.
 """
 
 from __future__ import annotations
@@ -16,22 +22,24 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, config
 from .communes import Commune, load_registry
-from .config import NOTEBOOKS_DIR, PACKAGE_DIR, DataPaths
+from .config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
 from .errors import CchcError
 from .periods import Period
+from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
 LOCK = ".cchc-batch.lock"
@@ -42,6 +50,22 @@ RANKING_METRIC = "R.DVC.MUC_3_4"
 
 class BatchLocked(CchcError):
     """Another batch run holds the lock."""
+
+
+class BatchStopped(KeyboardInterrupt):
+    """The batch was stopped by a signal (SIGINT, SIGTERM); its workers are gone, its lock released."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
 @dataclass
@@ -208,14 +232,14 @@ def render_job(job: Job) -> dict:
     from .render import RenderError, render_report
 
     started = time.time()
-    attempt, error, result = 0, None, None
+    attempt, error, detail, result = 0, None, None, None
     while attempt < 2:
         attempt += 1
         try:
             result = render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
                                    outputs_dir=Path(job.outputs_dir), formats=job.formats,
                                    engine_name=engine.ENGINE_NAME, timeout=job.timeout)
-            error = None
+            error = detail = None
             break
         except RenderError as exc:
             error = str(exc)
@@ -227,16 +251,83 @@ def render_job(job: Job) -> dict:
             if "Dead" in type(exc).__name__ and attempt < 2:
                 engine.shutdown()
                 continue
-            error += "\n" + traceback.format_exc(limit=3)
+            detail = traceback.format_exc(limit=3)  # for the log
             break
+    outputs = Path(job.outputs_dir)
     return {
         "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
-        "status": "ok" if error is None else "failed", "error": error, "attempts": attempt,
+        "status": "ok" if error is None else "failed", "error": _shareable(error, job),
+        "detail": _shareable(detail, job), "attempts": attempt,
         "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
         "kernel_peak_rss_mb": engine.kernel_peak_rss_mb(),
-        "directory": str(result.directory) if result else None,
-        "files": {k: str(v) for k, v in result.files.items()} if result else {},
+        "directory": _relative(result.directory, outputs) if result else None,
+        "files": {k: _relative(v, outputs) for k, v in result.files.items()} if result else {},
     }
+
+
+def _relative(path: Path, outputs_dir: Path) -> str:
+    """``path`` relative to the outputs directory, as the manifest and the index keep it."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(outputs_dir).resolve())).as_posix()
+
+
+def _shareable(text: str | None, job: Job) -> str | None:
+    """``text`` without the server's absolute paths (the outputs directory, with its logs, may be served on the
+    web): outputs relative to the outputs directory, data as DATA_DIR/, source files (in a traceback) relative
+    to the project or to Python's installation."""
+    if not text:
+        return text
+    roots = ((job.outputs_dir, ""), (job.data_root, "DATA_DIR/"), (sys.prefix, "<python>/"),
+             (sys.base_prefix, "<python>/"), (str(PACKAGE_DIR.parent), ""))
+    for root, shown in roots:
+        for form in {str(Path(root)), str(Path(root).resolve())}:
+            text = text.replace(form.rstrip(os.sep) + os.sep, shown)
+    return text
+
+
+def render_in_worker(job: Job, attempt: int) -> dict:
+    """The task of a local batch worker: ``render_job``, after the test hook (``CCHC_TEST_FAULTS``) if set.
+
+    ``attempt`` is 2 when the worker that had this report first died.
+    """
+    inject_fault(job, attempt)
+    outcome = render_job(job)
+    outcome["attempts"] += attempt - 1
+    return outcome
+
+
+#: Python the kernel runs for the ``hog`` fault: take 16 MB at a time (up to 4 GB, a safety stop).
+_HOG = ("import time\nhoard = []\nwhile len(hoard) < 256:\n    hoard.append(b'x' * (16 << 20))\n"
+        "    time.sleep(0.02)\ntime.sleep(3600)")
+
+
+def inject_fault(job: Job, attempt: int) -> None:
+    """Test hook, in batch workers only: ``CCHC_TEST_FAULTS="18133=kill-once,18136=slow"`` makes the worker
+    that renders a listed commune misbehave, so that the tests can watch the batch survive it.
+
+    ``kill-once``: the worker kills itself (SIGKILL, as the out-of-memory killer does) on the first
+    attempt; ``kill``: on every attempt; ``slow``: the report's HTML conversion never ends (the
+    notebook has run, so a half-built report directory exists); ``hog``: the kernel takes memory
+    until it is stopped.
+    """
+    faults = dict(item.split("=", 1) for item in config.TEST_FAULTS.split(",") if "=" in item)
+    fault = faults.get(job.commune)
+    if fault is None:
+        return
+    if fault == "kill" or (fault == "kill-once" and attempt == 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif fault == "slow":
+        from . import render
+
+        def stalled(*args, **kwargs):
+            while True:
+                time.sleep(1)
+
+        render.notebook_to_html = stalled
+    elif fault == "hog":
+        from . import kernel
+
+        kernel.warm_kernel()
+        kernel.execute(_HOG, timeout=None)
 
 
 def _kernel_died(exc: BaseException) -> bool:
@@ -251,7 +342,8 @@ def _peak_rss_mb() -> float:
 
 
 def _worker_init() -> None:
-    """Launch the kernel first, and while it boots, load and warm up the rendering side."""
+    """Launch the kernel first, and while it boots, load and warm up the rendering side; return once
+    the kernel has warmed up too (a report's time bound then counts the report, not the worker's start)."""
     from . import kernel
 
     kernel.warm_kernel(wait=False)
@@ -263,6 +355,7 @@ def _worker_init() -> None:
 
     warm_up()
     kernel.settle()
+    kernel.execute("pass", 120)  # answered once the kernel's warm-up has run
     atexit.register(_worker_exit)  # registered last, so it runs first
 
 
@@ -286,8 +379,15 @@ def _worker_exit() -> None:
 def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list[str] | None = None,
               district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
+              report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
               progress: bool | None = None) -> BatchResult:
-    """Run the whole pipeline for one period; see the module docstring."""
+    """Run the whole pipeline for one period; see the module docstring.
+
+    ``jobs`` local worker processes render the reports, each report bounded by ``report_timeout``
+    seconds and ``max_memory_mb`` (worker and kernel; ``None``: unbounded).  ``jobs=0`` renders in
+    this process, without those bounds (for debugging and tests).  SIGINT or SIGTERM (in the main
+    thread) stops the batch with :class:`BatchStopped`.
+    """
     from .index import write_index
     from .ingest import ingest
     from .metrics import ensure_metrics
@@ -298,34 +398,48 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
     units = _select(p, communes=communes, district=district)
-    # Start the workers at once when some report has never been made (they warm up meanwhile);
-    # otherwise only once the input hashes say there is work.
-    unmade = force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)
-    with batch_lock(outputs_dir), Store(data).lock(), _worker_pool(jobs if (not scheduler and unmade) else 1) as early:
-        _clean_leftovers(outputs_dir / p.id)
-        ingested = ingest(None, data=data, skip_unchanged=not force)
-        result.ingest_errors = ingested.errors
-        metrics_out = ensure_metrics(data, force=force)
-        hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
-        manifest = read_manifest(outputs_dir)
-        todo = []
-        for unit in units:
-            key = f"{p.id}/{unit.code}"
-            entry = manifest.get(key, {})
-            done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
-                    and all(Path(f).exists() for f in entry.get("files", {}).values()))
-            if done and not force:
-                result.skipped.append(key)
-                continue
-            todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
-        figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
-        names = {u.code: u.full_name for u in units}
-        late = _worker_pool(jobs if (not scheduler and not unmade and todo) else 1)
-        with late as pool:
-            for _ in _drain(todo, pool=early or pool, scheduler=scheduler, progress=progress, manifest=manifest,
+    local = not scheduler and jobs >= 1
+    limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
+    with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
+        pool = None
+        try:
+            # Start the workers at once when some report has never been made (they warm up meanwhile);
+            # otherwise only once the input hashes say there is work.
+            if local and (force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)):
+                pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
+            _clean_leftovers(outputs_dir / p.id)
+            ingested = ingest(None, data=data, skip_unchanged=not force)
+            result.ingest_errors = ingested.errors
+            metrics_out = ensure_metrics(data, force=force)
+            hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
+            manifest = read_manifest(outputs_dir)
+            todo = []
+            for unit in units:
+                key = f"{p.id}/{unit.code}"
+                entry = manifest.get(key, {})
+                done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
+                        and all((outputs_dir / f).exists() for f in entry.get("files", {}).values()))
+                if done and not force:
+                    result.skipped.append(key)
+                    continue
+                todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+            figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
+            names = {u.code: u.full_name for u in units}
+            if local and todo and pool is None:
+                pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
+            for _ in _drain(todo, pool=pool, scheduler=scheduler, progress=progress, manifest=manifest,
                             outputs_dir=outputs_dir, names=names, figures=figures, metrics=metrics_out["metrics"],
                             period=p, result=result):
                 pass
+            if pool is not None:
+                pool.close()  # each worker stops its kernel as it exits
+                pool = None
+        except BaseException:
+            # Stopped (a signal) or broken: no worker or kernel may outlive the batch, nor go on writing.
+            if pool is not None:
+                pool.close(kill=True)
+            _clean_leftovers(outputs_dir / p.id)
+            raise
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key.split("/")[1]]
         write_manifest(outputs_dir, manifest)
@@ -334,9 +448,32 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     return result
 
 
+@contextmanager
+def stop_on_signals():
+    """Turn SIGINT and SIGTERM into :class:`BatchStopped` (once: a second signal during the clean-up is
+    ignored, so that the clean-up ends).  Only the main thread receives signals; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping: list[int] = []
+
+    def stop(signum, frame):
+        if not stopping:
+            stopping.append(signum)
+            raise BatchStopped(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, period, result):
     """Record each outcome as it arrives: log, manifest (atomically), result."""
-    for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress):
+    for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress,
+                            on_lost=partial(_discard_partial, outputs_dir)):
         unit_code = outcome["commune"]
         outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
                     "figures": figures[unit_code], "synthetic": _synthetic(metrics, unit_code, period)}
@@ -346,7 +483,7 @@ def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, fig
         else:
             result.failed.append(outcome)
             outcome["hash"] = None  # a failed report is tried again next time
-        manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k != "key"}
+        manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k not in ("key", "detail")}
         write_manifest(outputs_dir, manifest)
         yield outcome
 
@@ -359,6 +496,30 @@ def _clean_leftovers(period_dir: Path) -> None:
         for path in period_dir.iterdir():
             if path.name.startswith(".") and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _discard_partial(outputs_dir: Path, job: Job) -> None:
+    """What a killed worker left of ``job``'s report: an executed notebook is kept in ``{name}.failed/``
+    (as for any failed report), anything else is removed.  The lock is ours and the report no one else's."""
+    import shutil
+
+    period_dir = outputs_dir / job.period
+    for path in period_dir.glob(f".{job.commune}-*"):
+        name, _, suffix = path.name[1:].rpartition(".")
+        if not suffix.startswith("old-") and (path / "report.ipynb").is_file():
+            failed = period_dir / f"{name}.failed"
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(path, failed)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _failed_outcome(job: Job, failure: Failure) -> dict:
+    """The outcome of a report whose worker died or was stopped."""
+    return {"key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash, "status": "failed",
+            "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
+            "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
+            "files": {}}
 
 
 def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
@@ -382,28 +543,13 @@ def _write_log(outputs_dir: Path, outcome: dict) -> None:
     with log.open("a", encoding="utf-8") as fh:
         fh.write(f"{outcome['made_at']} {outcome['status']} {outcome['seconds']:.2f}s pid={outcome['pid']} "
                  f"attempts={outcome['attempts']} peak_rss={outcome['peak_rss_mb']}MB\n")
-        if outcome["error"]:
-            fh.write(outcome["error"].rstrip() + "\n")
+        for text in (outcome["error"], outcome.get("detail")):
+            if text:
+                fh.write(text.rstrip() + "\n")
 
 
-@contextmanager
-def _worker_pool(jobs: int):
-    """A pool of ``jobs`` worker processes, started at once so that their kernels warm up while the
-    main process checks the inputs (``None`` for one job: it runs in this process)."""
-    if jobs <= 1:
-        yield None
-        return
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init)
-    try:
-        for _ in range(jobs):
-            pool.submit(os.getpid)  # spawns the workers now
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # each worker stops its kernel as it exits
-
-
-def _execute(todo: list[Job], *, pool, scheduler: str | None, progress: bool | None):
-    """Yield each job's outcome as it completes: in process, in the process pool, or on Dask."""
+def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None, progress: bool | None, on_lost):
+    """Yield each job's outcome as it completes: in process, in the local workers, or on Dask."""
     if not todo:
         return
     bar = _progress(len(todo), progress)
@@ -413,8 +559,13 @@ def _execute(todo: list[Job], *, pool, scheduler: str | None, progress: bool | N
 
             with Client(scheduler) as client:
                 futures = client.map(render_job, todo, pure=False)
+                job_of = dict(zip(futures, todo))
                 for future in dask_completed(futures):
-                    outcome = future.result()
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: this report failed, not the batch
+                        failure = Failure(f"{type(exc).__name__}: {exc}", 1, 0.0, 0, None)
+                        outcome = _failed_outcome(job_of[future], failure)
                     bar(outcome)
                     yield outcome
         elif pool is None:
@@ -423,9 +574,8 @@ def _execute(todo: list[Job], *, pool, scheduler: str | None, progress: bool | N
                 bar(outcome)
                 yield outcome
         else:
-            futures = [pool.submit(render_job, job) for job in todo]
-            for future in as_completed(futures):
-                outcome = future.result()
+            for job, value in pool.run(todo, render_in_worker, on_lost=on_lost):
+                outcome = _failed_outcome(job, value) if isinstance(value, Failure) else value
                 bar(outcome)
                 yield outcome
     finally:

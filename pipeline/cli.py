@@ -21,7 +21,7 @@ from . import __version__
 from .catalogue import load_catalogue
 from .cells import neutralise_frame
 from .communes import load_registry
-from .config import data_paths
+from .config import MAX_MEMORY_MB, REPORT_TIMEOUT, data_paths
 from .errors import CchcError, DataLocked, UsageError
 from .periods import Period
 from .store import Store
@@ -92,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="render every report even if its inputs did not change")
     p.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--timeout", type=int, default=300, help="seconds allowed per notebook cell (default 300)")
+    p.add_argument("--report-timeout", type=float, default=REPORT_TIMEOUT, metavar="SECONDS",
+                   help=f"seconds allowed per report, notebook, HTML and PDF together; 0: no bound "
+                        f"(default {REPORT_TIMEOUT:g}, or $CCHC_REPORT_TIMEOUT)")
+    p.add_argument("--max-memory", type=float, default=MAX_MEMORY_MB, metavar="MB",
+                   help=f"resident memory allowed per worker with its kernel, in MB; 0: no bound "
+                        f"(default {MAX_MEMORY_MB:g}, or $CCHC_MAX_MEMORY_MB)")
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
@@ -325,18 +331,25 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import BatchLocked, run_batch
+    from .batch import BatchLocked, BatchStopped, run_batch
     from .config import DEFAULT_OUTPUTS_DIR
     from .render import parse_formats
 
+    if args.report_timeout < 0 or args.max_memory < 0:
+        raise UsageError("--report-timeout and --max-memory take a number >= 0 (0: no bound)")
     try:
         result = run_batch(args.period, data=data_paths(args.data_dir), outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
                            communes=args.communes.split(",") if args.communes else None, district=args.district,
                            jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
-                           scheduler=args.scheduler, timeout=args.timeout)
+                           scheduler=args.scheduler, timeout=args.timeout, report_timeout=args.report_timeout,
+                           max_memory_mb=args.max_memory)
     except BatchLocked as exc:
         print(f"cchc: {exc}", file=sys.stderr)
         return 3
+    except BatchStopped as exc:
+        print(f"cchc: batch stopped by {exc.signal_name}: the reports made so far are kept, half-made ones removed; "
+              "run it again to make the rest", file=sys.stderr)
+        return exc.exit_code
     print(result.summary())
     return result.exit_code
 

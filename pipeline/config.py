@@ -26,6 +26,14 @@ MAX_INPUT_ROWS = int(os.environ.get("CCHC_MAX_INPUT_ROWS", 2_000_000))
 #: Cells of a workbook (sum over sheets of each used range) or of a Word document's tables.
 MAX_INPUT_CELLS = int(os.environ.get("CCHC_MAX_INPUT_CELLS", 2_000_000))
 
+#: Bounds on one report in a batch worker (``cchc batch --report-timeout`` / ``--max-memory``): wall-clock
+#: seconds for the whole report (notebook, HTML, PDF) and resident memory of the worker and its kernel, in MB.
+REPORT_TIMEOUT = float(os.environ.get("CCHC_REPORT_TIMEOUT", 600))
+MAX_MEMORY_MB = float(os.environ.get("CCHC_MAX_MEMORY_MB", 2048))
+#: Test hook, read by batch workers only: ``CODE=FAULT[,CODE=FAULT]`` makes the worker that renders commune
+#: CODE misbehave (see ``pipeline.batch.inject_fault``).  Never set it outside tests.
+TEST_FAULTS = os.environ.get("CCHC_TEST_FAULTS", "")
+
 
 @dataclass(frozen=True)
 class DataPaths:

@@ -25,9 +25,10 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     """One row per report of the manifest, newest period first, then by commune code."""
     rows = []
     for key, entry in manifest.items():
-        directory = Path(entry["directory"]) if entry.get("directory") else None
-        rel = lambda p: Path(os.path.relpath(p, outputs_dir)).as_posix()  # noqa: E731
-        files = {k: rel(v) for k, v in entry.get("files", {}).items() if Path(v).exists()}
+        # paths in the manifest are relative to the outputs directory (absolute in manifests written before)
+        rel = lambda p: Path(os.path.relpath(outputs_dir / p, outputs_dir)).as_posix()  # noqa: E731
+        directory = rel(entry["directory"]) if entry.get("directory") else None
+        files = {k: rel(v) for k, v in entry.get("files", {}).items() if (outputs_dir / v).exists()}
         figures = entry.get("figures", {})
         period = Period.parse(entry["period"])
         rows.append({

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
 import threading
 from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from .config import NOTEBOOKS_DIR
+from .config import NOTEBOOKS_DIR, PACKAGE_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
 WARM_UP = "import pipeline.kernel, pipeline.report\npipeline.report.warm_up()\npipeline.kernel.settle()"
@@ -34,7 +35,7 @@ def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait
             shutdown()
         if _kernel is None:
             km = KernelManager(kernel_name=kernel_name)
-            km.start_kernel(cwd=str(NOTEBOOKS_DIR))
+            km.start_kernel(cwd=str(NOTEBOOKS_DIR), env=kernel_env())
             kc = km.client()
             kc.start_channels()
             _kernel, _client = km, kc
@@ -44,6 +45,16 @@ def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait
             else:
                 kc.execute(WARM_UP, silent=True, store_history=False)
         return _kernel
+
+
+def kernel_env() -> dict[str, str]:
+    """The kernel's environment: this process's, with this process's ``pipeline`` package first on the
+    kernel's path.  The kernel starts in ``notebooks/`` and would otherwise import whichever ``pipeline``
+    is installed, which need not be the one running (a second checkout, a git worktree)."""
+    env = dict(os.environ)
+    path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR.parent), *path])
+    return env
 
 
 def settle() -> None:

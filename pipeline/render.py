@@ -152,8 +152,7 @@ def execute(parameters: dict, target: Path, *, engine_name: str | None = None, k
                                    engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
                                    cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
     except PapermillExecutionError as exc:
-        raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                          f"(executed notebook kept at {target})") from exc
+        raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
 
 
 def release() -> None:
@@ -210,9 +209,10 @@ def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_di
             html_to_pdf(html, work / "report.pdf")
             files["pdf"] = final / "report.pdf"
         _swap_in(work, final)
-    except RenderError:
-        _keep_failed(work, final)
-        raise
+    except RenderError as exc:
+        failed = _keep_failed(work, final)
+        where = failed.relative_to(outputs_dir.resolve()) / "report.ipynb"
+        raise RenderError(f"{exc} (executed notebook kept in {where.as_posix()})") from exc.__cause__
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -230,8 +230,9 @@ def _swap_in(work: Path, final: Path) -> None:
     shutil.rmtree(failed, ignore_errors=True)
 
 
-def _keep_failed(work: Path, final: Path) -> None:
-    """Keep a failed run's executed notebook beside the report, as ``{name}.failed/``."""
+def _keep_failed(work: Path, final: Path) -> Path:
+    """Keep a failed run's executed notebook beside the report, as ``{name}.failed/`` (returned)."""
     failed = final.with_name(f"{final.name}.failed")
     shutil.rmtree(failed, ignore_errors=True)
     os.replace(work, failed)
+    return failed

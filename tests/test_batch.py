@@ -4,16 +4,20 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import papermill as pm
+import psutil
 import pytest
 
 from pipeline import engine
 from pipeline.batch import BatchLocked, batch_lock, read_manifest, run_batch
-from pipeline.config import DataPaths
+from pipeline.config import PROJECT_ROOT, DataPaths
 from tests.conftest import FIXTURES, SEED
 
 COMMUNES = ["18133", "18136", "18217"]
@@ -32,6 +36,7 @@ def district(tmp_path):
 def _batch(data, outputs, **kw):
     kw.setdefault("communes", COMMUNES)
     kw.setdefault("formats", HTML)
+    kw.setdefault("jobs", 0)  # in this process (the tests of the workers say jobs=2)
     return run_batch("2021-Q3", data=data, outputs_dir=outputs, progress=False, **kw)
 
 
@@ -93,6 +98,11 @@ def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
     assert manifest["2021-Q3/18136"]["status"] == "failed"
     assert '<tr data-status="failed">' in (outputs / "index.html").read_text(encoding="utf-8")
     assert "deliberate failure" in (outputs / "logs" / "2021-Q3" / "18136.log").read_text(encoding="utf-8")
+    # the message names the kept notebook where it is, relative to the outputs directory; no server path is shown
+    kept = r"executed notebook kept in 2021-Q3/18136-[a-z-]+\.failed/report\.ipynb"
+    assert re.search(kept, result.failed[0]["error"])
+    for shared in ("index.html", "manifest.json"):
+        assert str(tmp_path) not in (outputs / shared).read_text(encoding="utf-8")
 
 
 def _in_warm_kernel(code: str, tmp_path: Path) -> str:
@@ -150,14 +160,18 @@ def test_killed_batch_run_again_completes(district):
     assert not stray.exists()
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     assert sorted(manifest) == [f"2021-Q3/{c}" for c in COMMUNES]
-    assert all((Path(e["files"]["html"])).exists() for e in manifest.values())
+    assert all((outputs / e["files"]["html"]).exists() and not Path(e["files"]["html"]).is_absolute()
+               for e in manifest.values())
 
 
-def _kernel_pids() -> set[int]:
+def _kernel_pids(scratch: Path) -> set[int]:
+    """Kernels whose connection file is in ``scratch`` (the workers' TMPDIR): this test's, not those of
+    other test runs on the same machine."""
     pids = set()
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and b"ipykernel_launcher" in (proc / "cmdline").read_bytes():
+            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+            if b"ipykernel_launcher" in cmdline and str(scratch).encode() in cmdline:
                 pids.add(int(proc.name))
         except OSError:
             continue
@@ -169,13 +183,12 @@ def test_process_pool_renders_and_leaves_no_kernel_behind(district, tmp_path, mo
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setenv("TMPDIR", str(scratch))  # the workers' temporary files go here
-    before = _kernel_pids()
     result = _batch(data, outputs, jobs=2, formats=("html", "pdf"))
     assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
     assert os.getpid() not in {r["pid"] for r in result.rendered}  # rendered in the pool's workers
-    assert all(Path(r["files"]["html"]).exists() for r in result.rendered)
+    assert all((outputs / r["files"]["html"]).exists() for r in result.rendered)
     # each worker stopped and reaped its kernel before exiting (not left to notice its parent is gone)
-    assert not _kernel_pids() - before
+    assert not _kernel_pids(scratch)
     assert not list(scratch.glob("weasyprint-*"))  # each worker removed its copy of the fonts
 
 
@@ -201,3 +214,138 @@ def test_a_dead_kernel_is_replaced(district):
     result = _batch(data, outputs, communes=["18217"], force=True)
     assert result.exit_code == 0 and [r["status"] for r in result.rendered] == ["ok"]
     assert kernel.warm_kernel() is not km and kernel.warm_kernel().is_alive()
+
+
+# --------------------------------------------------------------------------- the batch survives its workers
+def _run_cli(data, outputs, tmp_path, *extra, faults=""):
+    """``cchc batch`` over COMMUNES in 2 workers, as its own process (session) with the test hook
+    ``CCHC_TEST_FAULTS``; every process it starts inherits ``CCHC_TEST_RUN`` (see ``_ours``)."""
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), CCHC_TEST_FAULTS=faults, CCHC_TEST_RUN=str(tmp_path))
+    cmd = [sys.executable, "-m", "pipeline.cli", "batch", "--period", "2021-Q3", "--communes", ",".join(COMMUNES),
+           "--format", "html", "--jobs", "2", "--data-dir", str(data.root), "--outputs-dir", str(outputs), *extra]
+    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _ours(tmp_path) -> list[psutil.Process]:
+    """Live processes (workers, kernels) started by a ``_run_cli`` of this test."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get("CCHC_TEST_RUN") == str(tmp_path):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _none_left(tmp_path, within: float = 5.0) -> list[psutil.Process]:
+    deadline = time.monotonic() + within
+    while (left := _ours(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+@pytest.fixture(autouse=True)
+def _kill_what_a_failed_test_left(tmp_path):
+    yield
+    for proc in _ours(tmp_path):
+        proc.kill()
+
+
+def _index_rows(outputs) -> dict[str, tuple[str, str]]:
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-status="(\w+)">\s*<td>[^<]*</td><td>(\d+)</td>(.*?)</tr>', index, flags=re.S)
+    return {code: (status, body) for status, code, body in rows}
+
+
+def _finish(proc, timeout: float = 300) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    return proc.returncode, out, err
+
+
+def test_a_worker_that_dies_is_replaced_and_its_report_tried_once_more(district, tmp_path):
+    # 18133's first worker is killed (as by the out-of-memory killer): retried in a new worker, made.
+    # 18136 kills every worker that takes it: failed with the reason after two attempts; 18217 is made.
+    data, outputs = district
+    code, out, err = _finish(_run_cli(data, outputs, tmp_path, faults="18133=kill-once,18136=kill"))
+    assert code == 1, err
+    assert "Traceback" not in err and "BrokenProcessPool" not in err
+    manifest = read_manifest(outputs)
+    assert {k: (e["status"], e["attempts"]) for k, e in manifest.items()} == {
+        "2021-Q3/18133": ("ok", 2), "2021-Q3/18136": ("failed", 2), "2021-Q3/18217": ("ok", 1)}
+    reason = "worker process died (killed by signal 9: out of memory?)"
+    assert manifest["2021-Q3/18136"]["error"] == reason
+    assert f"FAILED 18136 2021-Q3: {reason}" in out
+    rows = _index_rows(outputs)  # the index is written, failures included
+    assert {c: s for c, (s, _) in rows.items()} == {"18133": "ok", "18136": "failed", "18217": "ok"}
+    assert reason in rows["18136"][1]
+    assert all((outputs / e["files"]["html"]).exists() for e in manifest.values() if e["status"] == "ok")
+    assert not list((outputs / "2021-Q3").glob(".*"))  # nothing half-built left by the killed workers
+    assert not _none_left(tmp_path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_stopped_batch_leaves_no_worker_kernel_or_half_built_report(district, tmp_path, signum):
+    # 18133's report hangs after its notebook ran (a half-built directory exists) while the batch is stopped
+    data, outputs = district
+    proc = _run_cli(data, outputs, tmp_path, faults="18133=slow")
+    deadline = time.monotonic() + 180
+    while not list((outputs / "2021-Q3").glob(".18133-*/report.ipynb")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    assert len(_ours(tmp_path)) >= 3  # the batch, its workers and their kernels are running
+    os.kill(proc.pid, signum)
+    code, out, err = _finish(proc, timeout=60)
+    assert not _none_left(tmp_path)  # within 5 s: no worker, no kernel goes on
+    with batch_lock(outputs):  # released
+        pass
+    manifest = read_manifest(outputs)  # readable, and lists only reports that were made
+    assert "2021-Q3/18133" not in manifest
+    assert all((outputs / f).exists() for e in manifest.values() for f in e["files"].values())
+    if signum == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+        return  # no chance to clean up: the next run removes the half-built directory (test above)
+    assert code == 128 + signum and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"cchc: batch stopped by {signal.Signals(signum).name}: the reports made "
+                                            "so far are kept, half-made ones removed; run it again to make the rest")
+    assert not list((outputs / "2021-Q3").glob(".*"))  # the half-built directory is gone
+
+
+def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(district, tmp_path):
+    # 18133 never finishes its HTML (the notebook bound --timeout does not cover it); 18136's kernel
+    # takes memory without end; each is stopped, marked failed with the reason, and 18217 is made.
+    data, outputs = district
+    proc = _run_cli(data, outputs, tmp_path, "--report-timeout", "20", "--max-memory", "1500",
+                    faults="18133=slow,18136=hog")
+    code, out, err = _finish(proc)
+    assert code == 1, err
+    manifest = read_manifest(outputs)
+    assert {k: (e["status"], e["error"]) for k, e in manifest.items()} == {
+        "2021-Q3/18133": ("failed", "took longer than 20 s"), "2021-Q3/18136": ("failed", "used more than 1500 MB"),
+        "2021-Q3/18217": ("ok", None)}
+    assert manifest["2021-Q3/18136"]["peak_rss_mb"] > 1500
+    rows = _index_rows(outputs)
+    assert "took longer than 20 s" in rows["18133"][1] and "used more than 1500 MB" in rows["18136"][1]
+    # the stopped report's executed notebook is kept for inspection, nothing is left half-built
+    assert list((outputs / "2021-Q3").glob("18133-*.failed/report.ipynb"))
+    assert not list((outputs / "2021-Q3").glob(".*"))
+    assert not _none_left(tmp_path)
+
+
+def test_messages_name_no_server_path(tmp_path):
+    from pipeline.batch import Job, _shareable
+    from pipeline.config import PACKAGE_DIR
+
+    job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
+    text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
+            f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+            f'  File "{PACKAGE_DIR}/render.py", line 7')
+    assert _shareable(text, job) == (
+        "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
+        '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+        '  File "pipeline/render.py", line 7')
