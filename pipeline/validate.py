@@ -103,9 +103,10 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
             continue
         fraction = any(m in text for m in _FRACTION_MARK) and "%" not in text  # "0,5", not "0,5 %"
         if cat["kind"] == "percent" and 0 < number < 1 and fraction:
-            records.append(issue(f"percentage {text} is below 1 %: is this {_vn(float(number) * 100)} % or {text} %?",
+            whole = _vn(float(number) * 100)
+            records.append(issue(f"percentage {text} is below 1 %: is this {whole} % or {text} %?",
                                  severity="warning", expected="the percentage as a number from 0 to 100 "
-                                 "(stored as written; correct the file if 50 % was meant)", **where))
+                                 f"(stored as written; correct the file if {whole} % was meant)", **where))
         keep.append(True); numbers.append(float(number)); texts.append(None)
     typed = raw.assign(value=numbers, value_text=texts, unit=units)
     values = typed.loc[keep].reset_index(drop=True)
