@@ -36,11 +36,11 @@ def ingest_notebook() -> nbformat.NotebookNode:
         params,
         new_code_cell(
             "import pandas as pd\n\n"
-            "from pipeline.communes import load_registry\n"
+            "from pipeline.domain.communes import load_registry\n"
             "from pipeline.config import data_paths\n"
             "from pipeline.ingest import ingest\n"
             "from pipeline.store import Store\n"
-            "from pipeline.summaries import issues_by_file, stored_overview\n\n"
+            "from pipeline.metrics.summaries import issues_by_file, stored_overview\n\n"
             "pd.set_option(\"display.max_rows\", 200)\n"
             "paths = data_paths(data_dir or None)\n"
             "result = ingest(None, data=paths)\n"
@@ -69,11 +69,11 @@ def trends_notebook() -> nbformat.NotebookNode:
         new_code_cell(
             "%matplotlib inline\n"
             "import pandas as pd\n\n"
-            "from pipeline import charts\n"
-            "from pipeline.communes import load_registry\n"
+            "from pipeline.report import charts\n"
+            "from pipeline.domain.communes import load_registry\n"
             "from pipeline.config import data_paths\n"
-            "from pipeline.metrics import rollup, run_metrics\n"
-            "from pipeline.summaries import district_table, findings_table, key_ratio_table\n\n"
+            "from pipeline.metrics.compute import rollup, run_metrics\n"
+            "from pipeline.metrics.summaries import district_table, findings_table, key_ratio_table\n\n"
             "pd.set_option(\"display.max_rows\", 200)\n"
             "registry = load_registry()\n"
             "out = run_metrics(data_paths(data_dir or None), registry=registry)\n"
@@ -114,7 +114,7 @@ def report_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("# Báo cáo CCHC của xã\n\nThe commune report. Run as-is in JupyterLab, or through "
                           "`cchc render` / papermill. Only the HTML outputs below go into the rendered report."),
         params,
-        new_code_cell("from pipeline import report\nfrom pipeline.config import data_paths\n\n"
+        new_code_cell("from pipeline.report import content as report\nfrom pipeline.config import data_paths\n\n"
                       "rd = report.load(commune=commune, period=period, data=data_paths(data_dir or None))"),
         show("header_html"), show("results_html"), show("assessment_html"), show("closing_html"),
         show("charts_html"), show("appendix_html"),

@@ -15,8 +15,8 @@ import papermill as pm
 import psutil
 import pytest
 
-from pipeline import engine
-from pipeline.batch import BatchLocked, batch_lock, read_manifest, run_batch
+from pipeline.render import engine
+from pipeline.batch.run import BatchLocked, batch_lock, read_manifest, run_batch
 from pipeline.config import PROJECT_ROOT, DataPaths
 from tests.conftest import FIXTURES, SEED
 
@@ -85,7 +85,7 @@ def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
         'if commune == "18136":\n    raise RuntimeError("deliberate failure for 18136")'))
     broken_path = tmp_path / "broken.ipynb"
     nbformat.write(broken, broken_path)
-    monkeypatch.setattr("pipeline.render.REPORT_NOTEBOOK", broken_path)
+    monkeypatch.setattr("pipeline.render.export.REPORT_NOTEBOOK", broken_path)
     result = _batch(data, outputs)
     assert result.exit_code == 1
     assert sorted(r["commune"] for r in result.rendered) == ["18133", "18217"]
@@ -131,7 +131,7 @@ def test_the_warm_kernel_keeps_its_libraries_out_of_the_garbage_collector(tmp_pa
     # Loaded once, kept for the kernel's life: frozen, so `%reset -f` and full collections between
     # reports do not walk pandas, matplotlib and the package again each time.
     frozen, loaded = _in_warm_kernel(
-        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report' in sys.modules)",
+        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report.content' in sys.modules)",
         tmp_path).split()
     assert loaded == "True" and int(frozen) > 10_000
 
@@ -205,7 +205,7 @@ def test_dask_route(district):
 def test_a_dead_kernel_is_replaced(district):
     data, outputs = district
     _batch(data, outputs, communes=["18217"])
-    from pipeline import kernel
+    from pipeline.render import kernel
 
     km = kernel.warm_kernel()
     km.provisioner.process.kill()  # the worker's kernel dies between two reports
@@ -338,14 +338,14 @@ def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(di
 
 
 def test_messages_name_no_server_path(tmp_path):
-    from pipeline.batch import Job, _shareable
+    from pipeline.batch.run import Job, _shareable
     from pipeline.config import PACKAGE_DIR
 
     job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
     text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
             f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
-            f'  File "{PACKAGE_DIR}/render.py", line 7')
+            f'  File "{PACKAGE_DIR}/render/export.py", line 7')
     assert _shareable(text, job) == (
         "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
         '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
-        '  File "pipeline/render.py", line 7')
+        '  File "pipeline/render/export.py", line 7')

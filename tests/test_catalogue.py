@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipeline.catalogue import CATALOGUE_FILE, load_catalogue, parse_legend, read_catalogue
+from pipeline.domain.catalogue import CATALOGUE_FILE, load_catalogue, parse_legend, read_catalogue
 from pipeline.errors import CatalogueError
 
 S_CODES = [

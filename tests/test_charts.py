@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.text import Text
 
-from pipeline import charts
+from pipeline.report import charts
 
 PERIOD = "2021-Q3"
 QUARTERS = charts.last_quarters(PERIOD, 8)

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.communes import load_registry
+from pipeline.domain.communes import load_registry
 from pipeline.errors import UnknownCommuneError
 
 

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.formatting import (format_money, format_number, format_official_date, format_percent, format_points,
+from pipeline.domain.formatting import (format_money, format_number, format_official_date, format_percent, format_points,
                                  period_phrase, roman_quarter)
 
 
@@ -40,7 +40,7 @@ def test_quarters_and_phrases():
 
 
 def test_huge_numbers_are_formatted_not_crashed():
-    from pipeline.formatting import format_number
+    from pipeline.domain.formatting import format_number
 
     assert format_number(1e28) == "10.000.000.000.000.000.000.000.000.000"
     assert format_number(10**40).count(".") == 13

@@ -21,9 +21,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.catalogue import load_catalogue
+from pipeline.domain.catalogue import load_catalogue
 from pipeline.cells import neutralise, restore
-from pipeline.communes import load_registry
+from pipeline.domain.communes import load_registry
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.store import Store

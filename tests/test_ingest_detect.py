@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.communes import load_registry
+from pipeline.domain.communes import load_registry
 from pipeline.ingest.detect import header_clues
 
 

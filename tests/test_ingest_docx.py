@@ -8,8 +8,8 @@ import docx
 import pandas as pd
 import pytest
 
-from pipeline.catalogue import load_catalogue
-from pipeline.communes import load_registry
+from pipeline.domain.catalogue import load_catalogue
+from pipeline.domain.communes import load_registry
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest, read_file
 from pipeline.ingest.report_text import _HEADING_NUMBER

@@ -152,8 +152,8 @@ FORM_VALUES = {
 
 
 def _read(path):
-    from pipeline.catalogue import load_catalogue
-    from pipeline.communes import load_registry
+    from pipeline.domain.catalogue import load_catalogue
+    from pipeline.domain.communes import load_registry
     from pipeline.ingest import _coerce, read_file
 
     catalogue = load_catalogue()

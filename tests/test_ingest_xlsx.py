@@ -20,14 +20,14 @@ OFFICE = FIXTURES / "office"
 
 def load_script():
     """The Office writers (also behind scripts/make_office_seed.py)."""
-    from pipeline import office_writer
+    from devtools import office_writer
 
     return office_writer
 
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory):
-    """The seed as .xlsx and .docx, written by pipeline.office_writer."""
+    """The seed as .xlsx and .docx, written by devtools.office_writer."""
     script = load_script()
     out = tmp_path_factory.mktemp("office")
     seed = script.read_seed(SEED.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""The warm kernel (``pipeline.kernel``)."""
+"""The warm kernel (``pipeline.render.kernel``)."""
 
 import os
 import subprocess
@@ -15,7 +15,7 @@ def test_the_kernel_imports_the_same_pipeline_package_as_its_process(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(PROJECT_ROOT)!r})
-        from pipeline import kernel
+        from pipeline.render import kernel
         kernel.warm_kernel()
         kernel.execute("import pipeline; open({str(answer)!r}, 'w').write(pipeline.__file__)", 60)
         kernel.shutdown()

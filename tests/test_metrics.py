@@ -11,9 +11,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from pipeline.communes import load_registry
+from pipeline.domain.communes import load_registry
 from pipeline.ingest import ingest
-from pipeline.metrics import POINTS, rank_communes, rollup, run_metrics
+from pipeline.metrics.compute import POINTS, rank_communes, rollup, run_metrics
 from pipeline.store import Store
 from tests.conftest import FIXTURES
 

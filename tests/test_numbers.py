@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.numbers import NumberFormatError, find_numbers, parse_number
+from pipeline.domain.numbers import NumberFormatError, find_numbers, parse_number
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_find_numbers_in_running_text():
 
 @pytest.mark.parametrize("text", ["%", " % ", "đồng", "VNĐ", "()", "( % )", "đ"])
 def test_a_unit_without_a_number_is_an_error_not_a_blank(text):
-    from pipeline.numbers import UnitOnlyError
+    from pipeline.domain.numbers import UnitOnlyError
 
     with pytest.raises(UnitOnlyError, match="no number, only a unit"):
         parse_number(text)
@@ -75,7 +75,7 @@ def test_amounts_out_of_order_are_rejected(text):
 
 
 def test_rounded_amount_is_told():
-    from pipeline.numbers import is_rounded_amount
+    from pipeline.domain.numbers import is_rounded_amount
 
     assert is_rounded_amount("2,59 tỷ") and is_rounded_amount("1,5 triệu")
     assert not is_rounded_amount("2 tỷ 590 triệu 755 nghìn 750") and not is_rounded_amount("145,15")
@@ -99,7 +99,7 @@ def test_zero_width_space_inside_a_number_is_dropped():
 
 
 def test_digits_left_unread_are_told():
-    from pipeline.numbers import unread_digits
+    from pipeline.domain.numbers import unread_digits
 
     text = "thu 2 590 755 75 đồng"
     found = find_numbers(text)

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from pipeline.errors import PeriodError
-from pipeline.periods import Period, parse_period_phrase, period_range
+from pipeline.domain.periods import Period, parse_period_phrase, period_range
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,12 @@ import subprocess
 
 import pytest
 
-from pipeline.communes import Commune
+from pipeline.domain.communes import Commune
 from pipeline.config import DataPaths
-from pipeline.formatting import format_number
+from pipeline.domain.formatting import format_number
 from pipeline.ingest import ingest
-from pipeline.metrics import run_metrics
-from pipeline.render import RenderError, parse_formats, render_report, report_dir
+from pipeline.metrics.compute import run_metrics
+from pipeline.render.export import RenderError, parse_formats, render_report, report_dir
 from tests.conftest import SEED
 from tests.test_ingest_report_text import SEED_APPENDIX
 
@@ -130,7 +130,7 @@ def test_pdf_uses_the_bundled_font_and_fetches_nothing_else(tmp_path, caplog):
     """The @font-face files load through the local-only fetcher; an outside URL is refused."""
     import logging
 
-    from pipeline.render import html_to_pdf
+    from pipeline.render.export import html_to_pdf
 
     html = ('<html><body><p style="font-family: \'Liberation Serif\'">Độc lập - Tự do - Hạnh phúc</p>'
             '<img src="https://example.org/x.png"></body></html>')
@@ -146,7 +146,7 @@ def test_pdf_uses_the_bundled_font_and_fetches_nothing_else(tmp_path, caplog):
 def test_notebook_to_html_keeps_html_outputs_and_escapes_the_title():
     import nbformat
 
-    from pipeline.render import notebook_to_html
+    from pipeline.render.export import notebook_to_html
 
     cell = nbformat.v4.new_code_cell("x", outputs=[
         nbformat.v4.new_output("display_data", data={"text/html": '<p class="kept">Đoạn <b>một</b></p>', "text/plain": "p"}),

@@ -2,7 +2,7 @@
 
 import shutil
 
-from pipeline import report
+from pipeline.report import content as report
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from tests.conftest import FIXTURES, SEED
@@ -34,7 +34,7 @@ def test_ranks_and_comparisons(tmp_path):
 
 
 def test_subject_lines_and_next_periods():
-    from pipeline.periods import Period
+    from pipeline.domain.periods import Period
 
     assert report.subject_line(Period.parse("2021-Q4")).endswith("quý IV năm 2021, phương hướng nhiệm vụ quý I năm 2022")
     assert report.subject_line(Period.parse("2021-6M")).endswith("6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm 2021")

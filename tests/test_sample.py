@@ -8,12 +8,12 @@ import zipfile
 import pandas as pd
 import pytest
 
-from pipeline.catalogue import load_catalogue
+from pipeline.domain.catalogue import load_catalogue
 from pipeline.config import data_paths
 from pipeline.ingest import ingest
-from pipeline.numbers import parse_number
-from pipeline.periods import Period
-from pipeline.sample import (DEFAULT_PERIODS, DEFECTS, EXCLUDED, FORM_REPORTS, TEXT_REPORTS, TEXT_UNSTATED,
+from pipeline.domain.numbers import parse_number
+from pipeline.domain.periods import Period
+from devtools.sample import (DEFAULT_PERIODS, DEFECTS, EXCLUDED, FORM_REPORTS, TEXT_REPORTS, TEXT_UNSTATED,
                              SYNTHETIC_LINE, WORD_REPORTS, default_communes, format_vi_number, generate_district,
                              long_csv_text, report_text, write_district)
 from pipeline.store import Store
@@ -362,7 +362,7 @@ def _contents(path):
 
 def test_metrics_stage_finds_every_planted_defect(ingested):
     """The metrics stage raises a finding for each defect the generator plants (the missing quarter stays missing)."""
-    from pipeline.metrics import run_metrics
+    from pipeline.metrics.compute import run_metrics
 
     root, _, _ = ingested
     out = run_metrics(data_paths(root))

@@ -211,7 +211,7 @@ def test_a_crash_between_table_writes_leaves_the_previous_state(seed_data, monke
 
 def test_metrics_are_stored_in_one_transaction(seed_data, monkeypatch):
     import pipeline.store as store_module
-    from pipeline.metrics import metrics_up_to_date, run_metrics
+    from pipeline.metrics.compute import metrics_up_to_date, run_metrics
 
     ingest(None, data=seed_data)
     run_metrics(seed_data)
@@ -419,7 +419,7 @@ def _hold_the_lock(data):
 def test_a_second_writer_is_refused_with_exit_3(seed_data, capsys):
     from pipeline.cli import main
     from pipeline.errors import DataLocked
-    from pipeline.metrics import run_metrics
+    from pipeline.metrics.compute import run_metrics
 
     release, thread = _hold_the_lock(seed_data)
     try:
@@ -478,8 +478,8 @@ def test_random_edits_reverts_and_removals_equal_a_rebuild(data_dir, tmp_path, s
     after every run, incremental (unchanged files skipped), the store says what a rebuild says."""
     import random
 
-    from pipeline.catalogue import load_catalogue
-    from pipeline.communes import load_registry
+    from pipeline.domain.catalogue import load_catalogue
+    from pipeline.domain.communes import load_registry
 
     rng = random.Random(seed)
     opts = {"catalogue": load_catalogue(), "registry": load_registry()}

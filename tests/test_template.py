@@ -5,12 +5,12 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.catalogue import load_catalogue
+from pipeline.domain.catalogue import load_catalogue
 from pipeline.cli import main
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from pipeline.template import (COL_CODE, COL_LABEL, COL_NOTE, COL_PREVIOUS, COL_UNIT, COL_VALUE, FIRST_ROW, META_SHEET,
+from pipeline.forms.workbook import (COL_CODE, COL_LABEL, COL_NOTE, COL_PREVIOUS, COL_UNIT, COL_VALUE, FIRST_ROW, META_SHEET,
                                SUPPLEMENTARY_TITLE, form_rows)
 from tests.conftest import SEED
 

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.text import ascii_slug, clean, match_key, normalise_tones
+from pipeline.domain.text import ascii_slug, clean, match_key, normalise_tones
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_ascii_slug_is_safe(name, slug):
     ],
 )
 def test_normalise_letters(odd, meant):
-    from pipeline.text import normalise_letters
+    from pipeline.domain.text import normalise_letters
 
     assert normalise_letters(odd) == meant
 

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipeline.validate import cross_checks, duplicate_values, future_period_problem, shrinking_submission
+from pipeline.ingest.validate import cross_checks, duplicate_values, future_period_problem, shrinking_submission
 
 
 def _values(rows):
@@ -50,8 +50,8 @@ def test_a_thin_replacement_is_a_warning_naming_both_files_and_counts():
 
 
 def test_an_implausible_figure_says_the_plausible_range():
-    from pipeline.catalogue import load_catalogue
-    from pipeline.validate import coerce_values
+    from pipeline.domain.catalogue import load_catalogue
+    from pipeline.ingest.validate import coerce_values
 
     raw = pd.DataFrame([{"indicator_code": "1.1.1", "raw_value": "2.000.000.000.000", "source_file": "f.csv",
                          "source_row": 2}])
@@ -64,8 +64,8 @@ def test_an_implausible_figure_says_the_plausible_range():
 @pytest.mark.parametrize(("text", "warned"), [("0,5", True), ("0.25", True), ("0,5 %", False), ("0", False),
                                               ("1", False), ("50", False)])
 def test_a_percentage_below_1_written_as_a_fraction_is_questioned(text, warned):
-    from pipeline.catalogue import load_catalogue
-    from pipeline.validate import coerce_values
+    from pipeline.domain.catalogue import load_catalogue
+    from pipeline.ingest.validate import coerce_values
 
     raw = pd.DataFrame([{"indicator_code": "3.4.3", "raw_value": text, "source_file": "f.csv", "source_row": 2}])
     values, issues = coerce_values(raw, load_catalogue().for_period("2021-Q3"))

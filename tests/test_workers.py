@@ -1,4 +1,4 @@
-"""The watched local worker processes (``pipeline.workers``); the batch's use of them is in test_batch."""
+"""The watched local worker processes (``pipeline.batch.workers``); the batch's use of them is in test_batch."""
 
 import operator
 import os
@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from pipeline.workers import Failure, WorkerPool, death_reason
+from pipeline.batch.workers import Failure, WorkerPool, death_reason
 
 
 def test_tasks_come_back_with_their_results():

@@ -28,13 +28,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..catalogue import Catalogue, load_catalogue
-from ..communes import Registry, load_registry
+from ..domain.catalogue import Catalogue, load_catalogue
+from ..domain.communes import Registry, load_registry
 from ..config import DataPaths
 from ..errors import InputError
 from ..store import Store, apply_submissions
-from ..validate import (
-    coerce_values, cross_checks, duplicate_values, future_period_problem, issue, issues_frame, shrinking_submission,
+from .validate import (
+    coerce_values,
+    cross_checks,
+    duplicate_values,
+    future_period_problem,
+    issue,
+    issues_frame,
+    shrinking_submission,
 )
 from .base import Extract, decode_text, read_bytes, sha256
 from .detect import name_clue, ooxml_kind, open_ooxml
@@ -154,7 +160,7 @@ def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Regis
 
 
 def _looks_like_report(text: str) -> bool:
-    from ..text import match_key
+    from ..domain.text import match_key
 
     keys = [match_key(line.strip("#* ")) for line in text.split("\n")[:4000]]
     return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)

@@ -34,12 +34,12 @@ import io
 import re
 import zipfile
 
-from ..catalogue import Catalogue
-from ..communes import Registry
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
 from ..config import MAX_INPUT_BYTES, MAX_INPUT_CELLS
 from ..errors import InputError
-from ..text import clean, match_key
-from ..validate import issue
+from ..domain.text import clean, match_key
+from .validate import issue
 from .base import Extract
 from .detect import ColumnMap, locate_columns, read_member
 from .report_text import _HEADING_NUMBER, ReportLine, TableRow, parse_report

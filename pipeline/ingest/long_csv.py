@@ -13,15 +13,15 @@ import io
 
 import pandas as pd
 
-from ..catalogue import Catalogue
+from ..domain.catalogue import Catalogue
 from ..cells import restore
-from ..communes import Registry
+from ..domain.communes import Registry
 from ..config import MAX_INPUT_ROWS
 from ..errors import CchcError, InputError
-from ..numbers import NumberFormatError, parse_number
-from ..periods import Period
-from ..text import clean
-from ..validate import issue
+from ..domain.numbers import NumberFormatError, parse_number
+from ..domain.periods import Period
+from ..domain.text import clean
+from .validate import issue
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 
 REQUIRED = ["commune_code", "period", "indicator_code", "value"]

@@ -15,13 +15,13 @@ from datetime import date
 
 import pandas as pd
 
-from ..catalogue import Catalogue
-from ..communes import Registry
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
 from ..errors import InputError, PeriodError, UnknownCommuneError
-from ..numbers import find_numbers, is_rounded_amount, unread_digits
-from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_letters
-from ..validate import issue
+from ..domain.numbers import find_numbers, is_rounded_amount, unread_digits
+from ..domain.periods import Period, parse_period_phrase
+from ..domain.text import clean, match_key, normalise_letters
+from .validate import issue
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .phrases import load_phrases, matching_form
@@ -478,7 +478,7 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
     """Issuing body, number, place and date, title and subject, recipients and signer.
 
     Lines are matched in their normalised form (look-alike letters, curly quotes and odd spaces
-    replaced: :func:`~pipeline.text.normalise_letters`); what is stored is the text as written.
+    replaced: :func:`~pipeline.domain.text.normalise_letters`); what is stored is the text as written.
     Lines above the issuing body (a web page's print header, "Trang 1/4") are passed over.
     """
     facts: dict = {"doc_date": None}

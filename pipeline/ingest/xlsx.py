@@ -39,17 +39,25 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ..catalogue import Catalogue
+from ..domain.catalogue import Catalogue
 from ..cells import restore
-from ..communes import Registry
+from ..domain.communes import Registry
 from ..config import MAX_INPUT_CELLS
 from ..errors import InputError
-from ..text import clean, match_key
-from ..validate import issue
+from ..domain.text import clean, match_key
+from .validate import issue
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .detect import (
-    LOOKED_FOR, Clue, ColumnMap, find_long_header, form_field_clue, header_clues, locate_columns, name_clue,
-    read_member, settle,
+    LOOKED_FOR,
+    Clue,
+    ColumnMap,
+    find_long_header,
+    form_field_clue,
+    header_clues,
+    locate_columns,
+    name_clue,
+    read_member,
+    settle,
 )
 from .long_csv import REQUIRED as LONG_REQUIRED
 from .long_csv import parse_long_csv
@@ -256,7 +264,7 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     """Read every data sheet of a workbook; file-level problems raise :class:`InputError`."""
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from ..template import META_SHEET, PROPERTY_PREFIX
+    from ..forms.workbook import META_SHEET, PROPERTY_PREFIX
 
     scans, props = scan_workbook(zf, display=display)
     try:
@@ -378,7 +386,7 @@ def _meta(grid: list[list[object]] | None, props: dict[str, str], prefix: str) -
 def _appendix_sheet(scan: SheetScan, grid: list[list[object]], texts: list[list[str]], cmap: ColumnMap, *,
                     display: str, catalogue: Catalogue, registry: Registry, clues: list[Clue],
                     issues: list[dict]) -> pd.DataFrame:
-    from ..template import SUPPLEMENTARY_TITLE
+    from ..forms.workbook import SUPPLEMENTARY_TITLE
 
     above = texts[: cmap.header_row]
     header_lines = [clean(t) for row in above for t in row if clean(t)]  # a cell is a line (merged titles are one cell)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .config import PACKAGE_DIR
-from .formatting import format_number, format_percent
-from .periods import Period
-from .store import atomic_file
+from ..config import TEMPLATES_DIR
+from ..domain.formatting import format_number, format_percent
+from ..domain.periods import Period
+from ..store import atomic_file
 
-_env = Environment(loader=FileSystemLoader(PACKAGE_DIR / "templates"), autoescape=select_autoescape(default=True),
+_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import CATALOGUE_DIR
-from ..errors import CatalogueError
+from ...config import CATALOGUE_DIR
+from ...errors import CatalogueError
 from ..periods import Period
 from ..text import clean, match_key
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .formatting import format_number, format_percent
-from .periods import Period
-from .validate import contradictions
+from ..domain.formatting import format_number, format_percent
+from ..domain.periods import Period
+from ..ingest.validate import contradictions
 
 FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected", "message"]
 HIGH, MEDIUM, LOW = "cao", "trung bình", "thấp"
@@ -88,7 +88,7 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
                     "message": f"Số liệu mâu thuẫn {_period(r['period'])}: {r['message_vi']}."})
 
     # A reported total that disagrees with its reported parts (ratios.yaml, sums).
-    from .metrics import sum_mismatches
+    from .compute import sum_mismatches
 
     for r in sum_mismatches(values).to_dict("records"):
         out.append({**_base(r), "metric": r["indicator_code"], "severity": MEDIUM, "finding": "parts_mismatch",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from .config import NOTEBOOKS_DIR, PACKAGE_DIR
+from ..config import NOTEBOOKS_DIR, PACKAGE_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
-WARM_UP = "import pipeline.kernel, pipeline.report\npipeline.report.warm_up()\npipeline.kernel.settle()"
+WARM_UP = "import pipeline.render.kernel, pipeline.report.content\npipeline.report.content.warm_up()\npipeline.render.kernel.settle()"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)

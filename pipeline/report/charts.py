@@ -1,6 +1,6 @@
 """Charts in the house style (``style/cchc.mplstyle``), Vietnamese labels.
 
-Each function takes the tidy metrics table (see :mod:`pipeline.metrics`) and returns a
+Each function takes the tidy metrics table (see :mod:`pipeline.metrics.compute`) and returns a
 matplotlib ``Figure`` built without pyplot (no global state, no backend needed: a notebook
 displays the returned figure once, a batch run turns it into SVG); nothing here reads files.  Missing periods are
 gaps in a line, never zeros.
@@ -23,8 +23,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
-from .formatting import format_number
-from .periods import Period, period_range
+from ..domain.formatting import format_number
+from ..domain.periods import Period, period_range
 
 STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
 FONTS = Path(__file__).parent / "fonts"

@@ -19,18 +19,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .communes import Commune, load_registry
-from .config import NOTEBOOKS_DIR, PACKAGE_DIR, DataPaths
-from .errors import CchcError
-from .periods import Period
-from .text import ascii_slug
+from ..domain.communes import Commune, load_registry
+from ..config import FONTS_DIR, NOTEBOOKS_DIR, TEMPLATES_DIR, DataPaths
+from ..errors import CchcError
+from ..domain.periods import Period
+from ..domain.text import ascii_slug
 
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
     import nbformat
 
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
-TEMPLATE_DIR = PACKAGE_DIR / "templates"
-FONTS_DIR = PACKAGE_DIR / "fonts"
+TEMPLATE_DIR = TEMPLATES_DIR
 FORMATS = ("html", "pdf")
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .catalogue import Catalogue, parse_legend
-from .numbers import NumberFormatError, UnitOnlyError, parse_decimal
+from ..domain.catalogue import Catalogue, parse_legend
+from ..domain.numbers import NumberFormatError, UnitOnlyError, parse_decimal
 
 ISSUE_COLUMNS = ["file", "row", "severity", "indicator_code", "value", "expected", "message"]
 
@@ -197,7 +197,7 @@ def contradictions(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _vn(x: float) -> str:
-    from .formatting import format_number
+    from ..domain.formatting import format_number
 
     return format_number(x)
 
@@ -271,7 +271,7 @@ def shrinking_submission(*, commune: str, period: str, new_file: str, new_count:
 
 def future_period_problem(period: "str", *, today) -> str | None:
     """Why a period cannot be reported yet (it starts after ``today``), or ``None``."""
-    from .periods import Period
+    from ..domain.periods import Period
 
     p = Period.parse(period)
     if p.start > today:

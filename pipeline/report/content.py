@@ -3,7 +3,7 @@
 :func:`load` gathers one commune's data for one period (the only I/O here);
 the ``*_html`` functions turn it into the report's parts, each an escaped HTML
 fragment (:class:`Html`, which notebooks display as HTML).  Every figure is a
-stored value or a metric computed by a rule stated in :mod:`pipeline.metrics`;
+stored value or a metric computed by a rule stated in :mod:`pipeline.metrics.compute`;
 a blank stays blank.  Text that came from a raw file is always escaped.
 """
 
@@ -18,14 +18,14 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from . import charts
-from .catalogue import load_catalogue, parse_legend
-from .communes import Commune, load_registry
-from .config import PACKAGE_DIR, DataPaths
-from .formatting import format_money, format_number, format_official_date, format_percent
-from .periods import Period
-from .store import Store
+from ..domain.catalogue import load_catalogue, parse_legend
+from ..domain.communes import Commune, load_registry
+from ..config import TEMPLATES_DIR, DataPaths
+from ..domain.formatting import format_money, format_number, format_official_date, format_percent
+from ..domain.periods import Period
+from ..store import Store
 
-TEMPLATES = PACKAGE_DIR / "templates"
+TEMPLATES = TEMPLATES_DIR
 AREAS = [
     ("1", "Công tác chỉ đạo, điều hành cải cách hành chính"),
     ("2", "Cải cách thể chế"),
@@ -115,7 +115,7 @@ class ReportData:
 
 def load(*, commune: str, period: str, data: DataPaths) -> ReportData:
     """Read what the report of ``commune`` for ``period`` needs from the processed store."""
-    from .metrics import run_metrics
+    from ..metrics.compute import run_metrics
 
     p = Period.parse(period)
     unit = load_registry().resolve(commune, p)
@@ -455,7 +455,7 @@ def charts_html(rd: ReportData) -> Html:
 
 def district_ranks(rd: ReportData) -> list[dict]:
     """The commune's rank among its district's communes on each key ratio (1 = best)."""
-    from .metrics import load_ratios, rank_communes
+    from ..metrics.compute import load_ratios, rank_communes
 
     if not rd.commune.district_code:
         return []

@@ -9,7 +9,7 @@ The manifest ``outputs/manifest.json`` keeps each report's hash, status and key 
 rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
 manifest, the messages and the index are relative to the outputs directory.
 
-Local workers are watched (:mod:`pipeline.workers`): a worker that dies is replaced and its report
+Local workers are watched (:mod:`pipeline.batch.workers`): a worker that dies is replaced and its report
 tried once more; a report over its time or memory bound is stopped and marked failed; SIGINT and
 SIGTERM stop the workers and their kernels, remove half-built report directories and end the batch
 with :class:`BatchStopped`.
@@ -34,11 +34,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, config
-from .communes import Commune, load_registry
-from .config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
-from .errors import CchcError
-from .periods import Period
+from .. import __version__, config
+from ..domain.communes import Commune, load_registry
+from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
+from ..errors import CchcError
+from ..domain.periods import Period
 from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
@@ -144,7 +144,7 @@ def read_manifest(outputs_dir: Path) -> dict:
 
 
 def write_manifest(outputs_dir: Path, manifest: dict) -> None:
-    from .store import atomic_file
+    from ..store import atomic_file
 
     with atomic_file(outputs_dir / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
@@ -188,7 +188,7 @@ def _grouped_hashes(frame: pd.DataFrame) -> dict[str, str]:
 def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
                  code: str) -> dict[str, str]:
     """The content hash of each report's inputs (see the module docstring)."""
-    from .store import Store
+    from ..store import Store
 
     store = Store(data)
     values, metrics = store.read("values"), store.read("metrics")
@@ -228,8 +228,8 @@ def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, pe
 # --------------------------------------------------------------------------- the worker side
 def render_job(job: Job) -> dict:
     """Render one report (in whatever process runs this); never raises for a report's own failure."""
-    from . import engine  # noqa: F401 - registers the warm-kernel engine in this process
-    from .render import RenderError, render_report
+    from ..render import engine  # noqa: F401 - registers the warm-kernel engine in this process
+    from ..render.export import RenderError, render_report
 
     started = time.time()
     attempt, error, detail, result = 0, None, None, None
@@ -316,7 +316,7 @@ def inject_fault(job: Job, attempt: int) -> None:
     if fault == "kill" or (fault == "kill-once" and attempt == 1):
         os.kill(os.getpid(), signal.SIGKILL)
     elif fault == "slow":
-        from . import render
+        from ..render import export as render
 
         def stalled(*args, **kwargs):
             while True:
@@ -324,7 +324,7 @@ def inject_fault(job: Job, attempt: int) -> None:
 
         render.notebook_to_html = stalled
     elif fault == "hog":
-        from . import kernel
+        from ..render import kernel
 
         kernel.warm_kernel()
         kernel.execute(_HOG, timeout=None)
@@ -344,14 +344,14 @@ def _peak_rss_mb() -> float:
 def _worker_init() -> None:
     """Launch the kernel first, and while it boots, load and warm up the rendering side; return once
     the kernel has warmed up too (a report's time bound then counts the report, not the worker's start)."""
-    from . import kernel
+    from ..render import kernel
 
     kernel.warm_kernel(wait=False)
     # nbformat imports jsonschema, whose optional IRI checker compiles a grammar for ~0.7 s at import;
     # notebook schemas use no IRI format, so a worker goes without it.
     sys.modules.setdefault("rfc3987_syntax", None)
-    from . import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
-    from .render import warm_up
+    from ..render import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
+    from ..render.export import warm_up
 
     warm_up()
     kernel.settle()
@@ -366,7 +366,7 @@ def _worker_exit() -> None:
     done its own clean-up; freeing a few hundred MB of objects one by one only delayed the end of
     the batch (~0.3 s).
     """
-    from . import kernel, render
+    from ..render import kernel, export as render
 
     kernel.shutdown()
     render.release()
@@ -389,9 +389,9 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     thread) stops the batch with :class:`BatchStopped`.
     """
     from .index import write_index
-    from .ingest import ingest
-    from .metrics import ensure_metrics
-    from .store import Store
+    from ..ingest import ingest
+    from ..metrics.compute import ensure_metrics
+    from ..store import Store
 
     started = time.time()
     p = Period.parse(period)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .communes import Registry
+from ..domain.communes import Registry
 
 
 def stored_overview(values: pd.DataFrame, registry: Registry, *, period: str | None = None) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def issues_by_file(issues: pd.DataFrame) -> pd.DataFrame:
 def key_ratio_table(metrics: pd.DataFrame, registry: Registry, *, period: str, district_code: str,
                     metrics_to_show: list[str] | None = None) -> pd.DataFrame:
     """Communes of a district (rows) × key ratios (value and rank), for one period."""
-    from .metrics import load_ratios, rank_communes
+    from .compute import load_ratios, rank_communes
 
     wanted = metrics_to_show or [r.code for r in load_ratios() if r.key]
     ranks = rank_communes(metrics, registry, period=period, metrics_to_rank=wanted)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue import Catalogue, parse_legend
-from .cells import neutralise, set_cell
-from .communes import Commune
-from .periods import Period
+from ..domain.catalogue import Catalogue, parse_legend
+from ..cells import neutralise, set_cell
+from ..domain.communes import Commune
+from ..domain.periods import Period
 
 FORM_SHEET = "Phụ lục 2B"
 META_SHEET = "_cchc"

@@ -3,7 +3,7 @@
 A code alone is not an identity (codes are reused after mergers), and names
 are not unique.  A unit is a code *within its validity interval*; a period
 picks the unit valid on the period's last day.  The registry ships as
-``pipeline/catalogue/communes.csv``.
+``pipeline/domain/catalogue/communes.csv``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import CATALOGUE_DIR
-from .errors import UnknownCommuneError
+from ..config import CATALOGUE_DIR
+from ..errors import UnknownCommuneError
 from .periods import Period
 from .text import clean, match_key
 

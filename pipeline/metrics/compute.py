@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .catalogue import Catalogue, load_catalogue
-from .communes import Registry
-from .config import CATALOGUE_DIR
-from .errors import CatalogueError
-from .periods import Period
+from ..domain.catalogue import Catalogue, load_catalogue
+from ..domain.communes import Registry
+from ..config import CATALOGUE_DIR
+from ..errors import CatalogueError
+from ..domain.periods import Period
 
 RATIOS_FILE = CATALOGUE_DIR / "ratios.yaml"
 TARGETS_FILE = CATALOGUE_DIR / "targets.yaml"
@@ -431,7 +431,7 @@ def inputs_fingerprint(data) -> str:
     """Hash of what the metrics are computed from: stored values, narratives, documents and the rules."""
     import hashlib
 
-    from .store import Store
+    from ..store import Store
 
     store = Store(data)
     h = hashlib.sha256()
@@ -446,7 +446,7 @@ def inputs_fingerprint(data) -> str:
 
 def metrics_up_to_date(data) -> bool:
     """True when the stored metrics were computed from the current inputs."""
-    from .store import Store
+    from ..store import Store
 
     store = Store(data)
     stamp = store.meta("metrics.inputs")
@@ -455,7 +455,7 @@ def metrics_up_to_date(data) -> bool:
 
 def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
     """The stored metrics and findings, recomputed first only when their inputs changed (or ``force``)."""
-    from .store import Store
+    from ..store import Store
 
     if not force and metrics_up_to_date(data):
         store = Store(data)
@@ -466,9 +466,9 @@ def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
 def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataFrame]:
     """Read the stored values, compute metrics, findings and scores, and store them in one transaction
     (holding the data directory's writers' lock)."""
-    from .communes import load_registry
+    from ..domain.communes import load_registry
     from .findings import aggregate_mismatches, find_problems
-    from .store import Store
+    from ..store import Store
 
     registry = registry or load_registry()
     store = Store(data)

@@ -35,8 +35,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import PROJECT_ROOT
-from .text import clean, match_key
+from pipeline.config import PROJECT_ROOT
+from pipeline.domain.text import clean, match_key
 
 SEED = PROJECT_ROOT / "data" / "raw" / "000_9c1b2be0e2b3796f.txt"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "office"
@@ -350,7 +350,7 @@ def write_xlsx(seed: Seed, path: Path, *, issuer: str = XLSX_ISSUER, title: str 
 
 
 def _appendix_sheet(ws, rows: list[AppendixRow], *, issuer: str, title: str, tweak, styles) -> None:
-    from .cells import set_cell
+    from pipeline.cells import set_cell
 
     Font, Alignment, Border, Side = styles
     bold, italic = Font(name="Times New Roman", bold=True), Font(name="Times New Roman", italic=True)

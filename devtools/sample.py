@@ -65,8 +65,8 @@ Deliberate DEFECTS (for checks to find; see :data:`DEFECTS`):
 Writers: :func:`write_long_csv` (the long CSV layout, decimal comma, a
 ``synthetic`` column), :func:`write_report_text` (a seed-style report with
 its Phụ lục 2B), :func:`form_workbook` (the fill-in form of
-:mod:`pipeline.template`, filled in) and :func:`word_report` (the seed-style
-report as ``.docx``, through :mod:`pipeline.office_writer`);
+:mod:`pipeline.forms.workbook`, filled in) and :func:`word_report` (the seed-style
+report as ``.docx``, through :mod:`devtools.office_writer`);
 :func:`write_district` spreads the district over them (:data:`TEXT_REPORTS`,
 :data:`FORM_REPORTS`, :data:`WORD_REPORTS`; the rest in long CSVs).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure a text report
 cannot state (none at present: the text reader takes every figure back).
@@ -87,10 +87,10 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue, load_catalogue
-from .cells import neutralise
-from .communes import Commune, load_registry
-from .periods import ROMAN, Period, period_range
+from pipeline.domain.catalogue import Catalogue, load_catalogue
+from pipeline.cells import neutralise
+from pipeline.domain.communes import Commune, load_registry
+from pipeline.domain.periods import ROMAN, Period, period_range
 
 DISTRICT_CODE = "439"
 DEFAULT_PERIODS: tuple[str, ...] = tuple(p.id for p in period_range("2020-Q1", "2021-Q4"))
@@ -783,11 +783,11 @@ TEXT_REPORTS: tuple[tuple[str, str], ...] = (
 )
 
 #: Commune-periods written as the filled fill-in form (``forms/<code>_<period>.xlsx``): the form of
-#: :mod:`pipeline.template` with every generated value (``S.*`` included) typed into it.
+#: :mod:`pipeline.forms.workbook` with every generated value (``S.*`` included) typed into it.
 FORM_REPORTS: tuple[tuple[str, str], ...] = (("18145", "2020-Q2"), ("18187", "2021-Q1"), ("18217", "2021-Q4"))
 
 #: Commune-periods written as Word reports (``word/<code>_<period>.docx``): the seed-style text report of
-#: :func:`report_text`, laid out by the ``.docx`` writer of :mod:`pipeline.office_writer`.
+#: :func:`report_text`, laid out by the ``.docx`` writer of :mod:`devtools.office_writer`.
 WORD_REPORTS: tuple[tuple[str, str], ...] = (("18136", "2020-Q1"), ("18178", "2020-Q3"), ("18223", "2021-Q4"))
 
 #: The Office writers live in a script; the sample imports it by path (it is not part of the package).
@@ -842,7 +842,7 @@ def write_district(frame: pd.DataFrame, out_dir: "str | Path", *,
 
 
 def form_workbook(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> bytes:
-    """The fill-in form of one commune-period (:func:`pipeline.template.write_form`), filled in.
+    """The fill-in form of one commune-period (:func:`pipeline.forms.workbook.write_form`), filled in.
 
     ``frame`` may hold other commune-periods: the previous quarter's values of
     the commune, if there, are shown in the form's reference column as
@@ -855,7 +855,16 @@ def form_workbook(frame: pd.DataFrame, *, commune: "Commune | str", period: "str
     from openpyxl import load_workbook
     from openpyxl.styles import Alignment, Font
 
-    from .template import COL_CODE, COL_NOTE, COL_PREVIOUS, COL_VALUE, FIRST_ROW, FORM_SHEET, form_rows, write_form
+    from pipeline.forms.workbook import (
+        COL_CODE,
+        COL_NOTE,
+        COL_PREVIOUS,
+        COL_VALUE,
+        FIRST_ROW,
+        FORM_SHEET,
+        form_rows,
+        write_form,
+    )
 
     p = Period.parse(period)
     unit = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
@@ -893,7 +902,7 @@ def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str |
     """The seed-style report of one commune-period (:func:`report_text`) as a Word document.
 
     The text goes through ``read_seed`` and ``write_docx`` of
-    :mod:`pipeline.office_writer` (header as a borderless table, headings in
+    :mod:`devtools.office_writer` (header as a borderless table, headings in
     heading styles, the appendix as a Word table with merged cells).  That
     writer lays the header out as four blocks (issuing body, motto, number,
     place and date), so the marker line "Dữ liệu mẫu tổng hợp …" becomes the
@@ -916,8 +925,8 @@ def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str |
 
 
 def _office_script():
-    """The Office writers (:mod:`pipeline.office_writer`)."""
-    from . import office_writer
+    """The Office writers (:mod:`devtools.office_writer`)."""
+    from devtools import office_writer
 
     return office_writer
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import total_ordering
 
-from .errors import PeriodError
+from ..errors import PeriodError
 from .text import match_key
 
 KINDS = ("Q1", "Q2", "Q3", "Q4", "6M", "9M", "Y")
