@@ -22,12 +22,14 @@ def _csv(path, rows: list[str], mtime: int | None = None):
     return path
 
 
-@pytest.mark.parametrize("stage", ["parse_long_csv", "cross_checks"])
-def test_an_unexpected_exception_is_the_files_error_and_the_run_goes_on(data_dir, monkeypatch, stage):
+@pytest.mark.parametrize("module, stage", [("pipeline.ingest.long_csv", "parse_long_csv"),  # the reader
+                                           ("pipeline.ingest", "cross_checks")])  # a check after it
+def test_an_unexpected_exception_is_the_files_error_and_the_run_goes_on(data_dir, monkeypatch, module, stage):
     _csv(data_dir.raw / "a.csv", ["18133,2021-Q3,1.1.1,6,"])
     _csv(data_dir.raw / "b.csv", ["18136,2021-Q3,1.1.1,7,"])
     shutil.copy(SEED, data_dir.raw / SEED.name)
-    real = getattr(ingest_module, stage)
+    owner = importlib.import_module(module)
+    real = getattr(owner, stage)
 
     def broken(*args, **kwargs):
         frame = args[0] if args and isinstance(args[0], pd.DataFrame) else None
@@ -35,7 +37,7 @@ def test_an_unexpected_exception_is_the_files_error_and_the_run_goes_on(data_dir
             raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'str'")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, stage, broken)
+    monkeypatch.setattr(owner, stage, broken)
     result = ingest(None, data=data_dir)
     errors = result.issues.loc[result.issues["severity"] == "error"]
     assert errors["file"].tolist() == ["b.csv"]

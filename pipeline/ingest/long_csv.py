@@ -23,6 +23,7 @@ from ..domain.periods import Period
 from ..domain.text import clean
 from .validate import issue
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .registry import Source, reader
 
 REQUIRED = ["commune_code", "period", "indicator_code", "value"]
 OPTIONAL = ["note", "cumulative_value", "synthetic", "commune_name", "label", "unit"]
@@ -120,3 +121,9 @@ def _rows(reader, display: str):
     except csv.Error as exc:
         raise InputError(f"unreadable CSV: {exc}", file=display, row=reader.line_num,
                          expected="well-formed CSV (balanced quotes)") from None
+
+
+@reader("long csv", rank=80, recognises=lambda s: looks_like_long_csv(s.text))
+def read_long_csv(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """A long CSV (a header with ``commune_code`` and ``indicator_code``)."""
+    return parse_long_csv(source.text, display=source.display, catalogue=catalogue, registry=registry)

@@ -25,6 +25,7 @@ from .validate import issue
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .phrases import load_phrases, matching_form
+from .registry import Source, reader
 from .detect import ROLES, locate_columns
 from .tables import FORMS, TableRow
 
@@ -843,3 +844,17 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
                             value=f"{len(matched)}/{len(logical)}",
                             expected="the columns STT, label, unit, value, note of Phụ lục 2B"))
     return matched
+
+
+def looks_like_report(text: str) -> bool:
+    """A ``BÁO CÁO`` title or a ``Phụ lục`` heading among the first lines."""
+    keys = [match_key(line.strip("#* ")) for line in text.split("\n")[:4000]]
+    return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)
+
+
+@reader("report text", rank=90, recognises=lambda s: looks_like_report(s.text))
+def read_report_text(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """A report as text or Markdown (converted from Word, copied from a PDF)."""
+    return parse_report_text(source.text, display=source.display, catalogue=catalogue, registry=registry,
+                             commune_hint=source.clue.commune_code, period_hint=source.clue.period,
+                             hint_source="file name")

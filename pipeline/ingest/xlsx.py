@@ -61,6 +61,7 @@ from .detect import (
 )
 from .long_csv import REQUIRED as LONG_REQUIRED
 from .long_csv import parse_long_csv
+from .registry import Source, reader
 from .report_text import TableRow, match_appendix
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
@@ -472,3 +473,10 @@ def _long_sheet(scan: SheetScan, grid: list[list[object]], header: int, *, displ
             rec["row"] += offset
     issues += extract.issues
     return extract.values.assign(source_row=extract.values["source_row"] + offset)
+
+
+@reader("xlsx", rank=30, recognises=lambda s: s.is_zip and s.office_kind == "xlsx")
+def read_xlsx(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """An Excel workbook (a zip holding ``xl/workbook.xml``)."""
+    return parse_xlsx(source.data, source.zip, display=source.display, catalogue=catalogue, registry=registry,
+                      file_clue=source.clue)
