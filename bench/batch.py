@@ -46,8 +46,8 @@ def main() -> int:
     parser.add_argument("--formats", default="html,pdf")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from pipeline.domain.communes import load_registry
     from pipeline.config import DataPaths
+    from pipeline.domain.communes import load_registry
     from pipeline.ingest import ingest
     from pipeline.metrics.compute import run_metrics
 

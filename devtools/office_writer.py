@@ -256,7 +256,7 @@ def write_docx(seed: Seed, path: Path, *, pages: bool = False) -> Path:
 
     # the appendix, on a new page
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    for n, line in enumerate(seed.appendix_title):
+    for line in seed.appendix_title:
         _para(doc, line, bold=True, align=centre)
     if pages:
         _table_as_pages(doc, seed)
@@ -665,7 +665,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="directory for the .docx and .xlsx (default: outputs/office_seed)")
     parser.add_argument("--pages", action="store_true", help="Word table as the text has it (header repeated, rows split)")
     parser.add_argument("--fixtures", type=Path, nargs="?", const=FIXTURES,
-                        help=f"also write the malformed Office fixtures (default directory: {FIXTURES.relative_to(PROJECT_ROOT)})")
+                        help="also write the malformed Office fixtures "
+                             f"(default directory: {FIXTURES.relative_to(PROJECT_ROOT)})")
     args = parser.parse_args(argv)
     seed = read_seed(SEED.read_text(encoding="utf-8"))
     for path in (write_docx(seed, args.output / f"{SEED.stem}.docx", pages=args.pages),

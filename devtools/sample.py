@@ -80,15 +80,15 @@ import re
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from pipeline.domain.catalogue import Catalogue, load_catalogue
 from pipeline.cells import neutralise
+from pipeline.domain.catalogue import Catalogue, load_catalogue
 from pipeline.domain.communes import Commune, load_registry
 from pipeline.domain.periods import ROMAN, Period, period_range
 
@@ -151,8 +151,8 @@ def default_communes() -> list[Commune]:
 
 
 def generate_district(
-    *, seed: int = 2021, periods: Iterable["str | Period"] = DEFAULT_PERIODS,
-    communes: Iterable["Commune | str"] | None = None,
+    *, seed: int = 2021, periods: Iterable[str | Period] = DEFAULT_PERIODS,
+    communes: Iterable[Commune | str] | None = None,
 ) -> pd.DataFrame:
     """Long rows of synthetic quarterly figures for ``communes`` × ``periods``.
 
@@ -461,18 +461,18 @@ def long_csv_text(frame: pd.DataFrame) -> str:
     return out.getvalue()
 
 
-def write_long_csv(frame: pd.DataFrame, path: "str | Path") -> None:
+def write_long_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write ``frame`` as a long CSV (UTF-8, decimal comma, ``synthetic`` column)."""
     write_if_changed(Path(path), long_csv_text(frame).encode("utf-8"))
 
 
-def write_report_text(frame: pd.DataFrame, path: "str | Path", *, commune: "Commune | str",
-                      period: "str | Period") -> None:
+def write_report_text(frame: pd.DataFrame, path: str | Path, *, commune: Commune | str,
+                      period: str | Period) -> None:
     """Write one commune-period of ``frame`` as a seed-style report (Markdown text)."""
     write_if_changed(Path(path), report_text(frame, commune=commune, period=period).encode("utf-8"))
 
 
-def report_text(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> str:
+def report_text(frame: pd.DataFrame, *, commune: Commune | str, period: str | Period) -> str:
     """The seed-style report of one commune-period (see :func:`write_report_text`)."""
     p = Period.parse(period)
     unit = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
@@ -793,7 +793,7 @@ WORD_REPORTS: tuple[tuple[str, str], ...] = (("18136", "2020-Q1"), ("18178", "20
 #: The Office writers live in a script; the sample imports it by path (it is not part of the package).
 
 
-def write_district(frame: pd.DataFrame, out_dir: "str | Path", *,
+def write_district(frame: pd.DataFrame, out_dir: str | Path, *,
                    text_reports: Iterable[tuple[str, str]] = TEXT_REPORTS,
                    form_reports: Iterable[tuple[str, str]] = FORM_REPORTS,
                    word_reports: Iterable[tuple[str, str]] = WORD_REPORTS) -> list[Path]:
@@ -841,7 +841,7 @@ def write_district(frame: pd.DataFrame, out_dir: "str | Path", *,
 # -- Office files -----------------------------------------------------------------
 
 
-def form_workbook(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> bytes:
+def form_workbook(frame: pd.DataFrame, *, commune: Commune | str, period: str | Period) -> bytes:
     """The fill-in form of one commune-period (:func:`pipeline.forms.workbook.write_form`), filled in.
 
     ``frame`` may hold other commune-periods: the previous quarter's values of
@@ -898,7 +898,7 @@ def form_workbook(frame: pd.DataFrame, *, commune: "Commune | str", period: "str
     return _fixed_package(out.getvalue(), p)
 
 
-def word_report(frame: pd.DataFrame, *, commune: "Commune | str", period: "str | Period") -> bytes:
+def word_report(frame: pd.DataFrame, *, commune: Commune | str, period: str | Period) -> bytes:
     """The seed-style report of one commune-period (:func:`report_text`) as a Word document.
 
     The text goes through ``read_seed`` and ``write_docx`` of
@@ -944,7 +944,7 @@ def _fixed_package(data: bytes, period: Period) -> bytes:
     with it; the rest of what they write is already the same run to run.
     """
     when = (period.year, 3 * period.quarter_number, 20, 8, 0, 0)
-    stamp = "%04d-%02d-%02dT%02d:%02d:%02dZ" % when
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*when)
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .domain.catalogue import load_catalogue
 from .cells import neutralise_frame
-from .domain.communes import load_registry
 from .config import MAX_MEMORY_MB, REPORT_TIMEOUT, data_paths
-from .errors import CchcError, DataLocked, UsageError
+from .domain.catalogue import load_catalogue
+from .domain.communes import load_registry
 from .domain.periods import Period
+from .errors import CchcError, DataLocked, UsageError
 from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
@@ -296,8 +296,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .store import Store
     from .forms.workbook import form_rows, previous_values, write_form
+    from .store import Store
 
     if args.output.suffix.lower() != ".xlsx":
         raise UsageError(f"the form is an Excel workbook: give -o FILE.xlsx, not {args.output.name!r}")

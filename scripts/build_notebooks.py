@@ -46,7 +46,8 @@ def ingest_notebook() -> nbformat.NotebookNode:
             "result = ingest(None, data=paths)\n"
             "print(result.summary())"
         ),
-        new_markdown_cell("## Ingest report\n\nEvery problem found in this run: file, row, indicator, value and what was expected."),
+        new_markdown_cell("## Ingest report\n\n"
+                          "Every problem found in this run: file, row, indicator, value and what was expected."),
         new_code_cell("issues_by_file(result.issues)"),
         new_code_cell("result.issues"),
         new_markdown_cell("## What is stored"),
@@ -87,8 +88,10 @@ def trends_notebook() -> nbformat.NotebookNode:
         new_code_cell('district_table(roll, period=period, district_code=district, metrics_to_show=['
                       '"S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "R.HS.DUNG_HEN", "R.DVC.MUC_3_4", "R.KH.HOAN_THANH", '
                       '"R.NV.DUNG_HAN", "R.NS.DU_TOAN"])'),
-        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.HS.DUNG_HEN", periods=quarters)'),
-        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.DVC.MUC_3_4", periods=quarters)'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], '
+                      'metric="R.HS.DUNG_HEN", periods=quarters)'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], '
+                      'metric="R.DVC.MUC_3_4", periods=quarters)'),
         new_markdown_cell("## Xếp hạng các xã\n\nKey ratios and each commune's rank in the district (1 = best)."),
         new_code_cell("key_ratio_table(metrics, registry, period=period, district_code=district)"),
         new_code_cell('charts.commune_ranking(metrics, {u.key: u.name for u in registry}, period=period, '

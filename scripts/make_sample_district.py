@@ -22,10 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: devtools is not installed
 
-from pipeline.config import data_paths  # noqa: E402
 from devtools.sample import (  # noqa: E402
-    DEFECTS, FORM_REPORTS, TEXT_REPORTS, TEXT_UNSTATED, WORD_REPORTS, format_vi_number,
-    generate_district, write_district, write_if_changed)
+    DEFECTS,
+    FORM_REPORTS,
+    TEXT_REPORTS,
+    TEXT_UNSTATED,
+    WORD_REPORTS,
+    format_vi_number,
+    generate_district,
+    write_district,
+    write_if_changed,
+)
+from pipeline.config import data_paths  # noqa: E402
 
 
 def readme(frame, seed: int) -> str:

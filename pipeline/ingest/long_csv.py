@@ -13,17 +13,17 @@ import io
 
 import pandas as pd
 
-from ..domain.catalogue import Catalogue
 from ..cells import restore
-from ..domain.communes import Registry
 from ..config import MAX_INPUT_ROWS
-from ..errors import CchcError, InputError
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
 from ..domain.numbers import NumberFormatError, parse_number
 from ..domain.periods import Period
 from ..domain.text import clean
-from .validate import issue
+from ..errors import CchcError, InputError
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .registry import Source, reader
+from .validate import issue
 
 REQUIRED = ["commune_code", "period", "indicator_code", "value"]
 OPTIONAL = ["note", "cumulative_value", "synthetic", "commune_name", "label", "unit"]
@@ -66,7 +66,7 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
                                         value=delimiter.join(cells), expected=f"{len(header)} cells"))
             continue
         cells = cells + [""] * (len(header) - len(cells))
-        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731
+        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731, B023 - used in this iteration
         where = {"file": display, "row": line_no, "indicator_code": get("indicator_code"), "value": get("value")}
         try:
             period = Period.parse(get("period"))

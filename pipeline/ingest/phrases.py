@@ -18,8 +18,8 @@ from pathlib import Path
 import yaml
 
 from ..config import CATALOGUE_DIR
-from ..errors import CatalogueError
 from ..domain.text import normalise_letters, normalise_tones
+from ..errors import CatalogueError
 
 PHRASES_FILE = CATALOGUE_DIR / "phrases.yaml"
 #: Where a budget rule looks, before the amount: the clause (since the last comma), the segment

@@ -14,10 +14,11 @@ containers and of empty files, 80 long CSV, 90 report text.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..domain.catalogue import Catalogue
 from ..domain.communes import Registry

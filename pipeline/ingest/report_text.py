@@ -17,20 +17,21 @@ import pandas as pd
 
 from ..domain.catalogue import Catalogue
 from ..domain.communes import Registry
-from ..errors import InputError, PeriodError, UnknownCommuneError
 from ..domain.numbers import find_numbers, is_rounded_amount, unread_digits
 from ..domain.periods import Period, parse_period_phrase
 from ..domain.text import clean, match_key, normalise_letters
-from .validate import issue
+from ..errors import InputError, PeriodError, UnknownCommuneError
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .detect import ROLES, locate_columns
 from .phrases import load_phrases, matching_form
 from .registry import Source, reader
-from .detect import ROLES, locate_columns
 from .tables import FORMS, TableRow
+from .validate import issue
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
-_DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
+_DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})",
+                        re.IGNORECASE)
 _DOC_NUMBER = re.compile(r"^số\s*:\s*(\S.*)$", re.IGNORECASE)
 _SYNTHETIC = "dữ liệu mẫu"
 
@@ -88,7 +89,8 @@ def dossier_figures(text: str) -> list[tuple[str, float | None, str]]:
     ``(UNREAD, None, clause)`` marks a clause holding a dossier count no phrase reads and
     ``(DIGITS_LEFT, None, clause)`` a count read from only part of the digits written.
 
-    >>> [(c, v) for c, v, _ in dossier_figures("số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
+    >>> [(c, v) for c, v, _ in dossier_figures(
+    ...     "số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
     [('S.HS.NHAN_MOI', 491.0), ('S.HS.DA_GIAI_QUYET', 490.0), ('S.HS.QUA_HAN', 0.0)]
     """
     phrases = load_phrases()
@@ -144,7 +146,9 @@ def budget_figures(text: str) -> list[tuple[str, float | None, str]]:
     The phrases are those of ``catalogue/phrases.yaml`` (section ``budget``); amounts may be
     written in scale words ("2 tỷ 590 triệu 755 nghìn 750 đồng").  Markers as in :func:`dossier_figures`.
 
-    >>> [(c, v) for c, v, _ in budget_figures("Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
+    >>> [(c, v) for c, v, _ in budget_figures(
+    ...     "Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. "
+    ...     "Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
     [('S.NS.THU', 2590755750.0), ('S.NS.TY_LE_DU_TOAN', 145.15), ('S.NS.THU_TAI_XA', 218600750.0)]
     """
     phrases = load_phrases()

@@ -66,7 +66,8 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
         text = "" if row.raw_value is None else str(row.raw_value).strip()
         where = {"file": row.source_file, "row": row.source_row, "indicator_code": row.indicator_code, "value": text}
         if row.indicator_code not in catalogue:
-            records.append(issue("unknown indicator code", expected="a code of the indicator catalogue (cchc catalogue)", **where))
+            records.append(issue("unknown indicator code", expected="a code of the indicator catalogue (cchc catalogue)",
+                                 **where))
             keep.append(False); numbers.append(None); texts.append(None); units.append("")
             continue
         cat = catalogue.get(row.indicator_code)
@@ -269,7 +270,7 @@ def shrinking_submission(*, commune: str, period: str, new_file: str, new_count:
                           f"{old_file!r}")
 
 
-def future_period_problem(period: "str", *, today) -> str | None:
+def future_period_problem(period: str, *, today) -> str | None:
     """Why a period cannot be reported yet (it starts after ``today``), or ``None``."""
     from ..domain.periods import Period
 

@@ -39,13 +39,12 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ..domain.catalogue import Catalogue
 from ..cells import restore
-from ..domain.communes import Registry
 from ..config import MAX_INPUT_CELLS
-from ..errors import InputError
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
 from ..domain.text import clean, match_key
-from .validate import issue
+from ..errors import InputError
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .detect import (
     LOOKED_FOR,
@@ -63,6 +62,7 @@ from .long_csv import REQUIRED as LONG_REQUIRED
 from .long_csv import parse_long_csv
 from .registry import Source, reader
 from .report_text import TableRow, match_appendix
+from .validate import issue
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _SYNTHETIC = "dữ liệu mẫu"

@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..config import CATALOGUE_DIR
 from ..domain.catalogue import Catalogue, load_catalogue
 from ..domain.communes import Registry
-from ..config import CATALOGUE_DIR
-from ..errors import CatalogueError
 from ..domain.periods import Period
+from ..errors import CatalogueError
 
 RATIOS_FILE = CATALOGUE_DIR / "ratios.yaml"
 TARGETS_FILE = CATALOGUE_DIR / "targets.yaml"
@@ -226,8 +226,8 @@ def period_values(values: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFr
     """Values of every quarter and of every aggregated period (6M, 9M, Y), plus the cumulative frame.
 
     Returns ``(base, ytd)``.  ``base`` has ``commune_code, commune_key, period, indicator_code, value,
-    origin, computed_value, synthetic`` (origin ``reported``, ``derived`` (:func:`derive_sums`) or ``computed``; ``computed_value`` keeps
-    the computed figure beside a reported one for comparison).  ``ytd`` holds the year-to-date
+    origin, computed_value, synthetic`` (origin ``reported``, ``derived`` (:func:`derive_sums`) or ``computed``;
+    ``computed_value`` keeps the computed figure beside a reported one for comparison).  ``ytd`` holds the year-to-date
     figure of each quarter under the quarter's period id.
     """
     numeric = derive_sums(values.loc[values["value"].notna(),
@@ -328,7 +328,8 @@ def _trends(metrics: pd.DataFrame) -> pd.DataFrame:
 def _cumulative(metrics: pd.DataFrame, ytd: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     keys = ["commune_key", "period"]
     ytd_ind = ytd.rename(columns={"indicator_code": "metric", "value": "cumulative_value"})[keys + ["metric", "cumulative_value"]]
-    ytd_ratio = ratio_values(ytd.assign(origin="computed"))[keys + ["metric", "value"]].rename(columns={"value": "cumulative_value"})
+    ytd_ratio = (ratio_values(ytd.assign(origin="computed"))[keys + ["metric", "value"]]
+                 .rename(columns={"value": "cumulative_value"}))
     cum = pd.concat([ytd_ind, ytd_ratio], ignore_index=True)
     quarters = metrics["period"].str.contains("-Q")
     out = metrics.merge(cum, on=keys + ["metric"], how="left")
@@ -387,7 +388,8 @@ def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district"
     return out.rename(columns={"area": f"{level}_code"})
 
 
-def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str, metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
+def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str,
+                  metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
     """Each commune's rank in its district on the key ratios (1 = best; ties share the best rank)."""
     ratios = {r.code: r for r in load_ratios()}
     wanted = metrics_to_rank or [c for c, r in ratios.items() if r.key]
@@ -467,8 +469,8 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
     """Read the stored values, compute metrics, findings and scores, and store them in one transaction
     (holding the data directory's writers' lock)."""
     from ..domain.communes import load_registry
-    from .findings import aggregate_mismatches, find_problems
     from ..store import Store
+    from .findings import aggregate_mismatches, find_problems
 
     registry = registry or load_registry()
     store = Store(data)

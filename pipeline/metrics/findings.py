@@ -50,7 +50,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in late.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "tasks_late", "value": r["value"], "expected": ">= 100",
                     "message": f"Trong số {format_number(r['denominator'])} nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao, "
-                               f"chỉ {format_number(r['numerator'])} nhiệm vụ hoàn thành đúng hạn ({format_percent(r['value'])})."})
+                               f"chỉ {format_number(r['numerator'])} nhiệm vụ hoàn thành đúng hạn "
+                               f"({format_percent(r['value'])})."})
 
     # Staff above quota.
     staff = m.loc[(m["metric"] == "R.BC.CO_MAT") & m["value"].gt(100)]
@@ -72,7 +73,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     # Postal public service (7.1.9) not in use: no 7.1.9.x above 0 reported for a quarter.
     quarters = values.loc[values["period"].str.contains("-Q")]
     pairs = quarters[["commune_code", "commune_key", "period"]].drop_duplicates()
-    used = quarters.loc[quarters["indicator_code"].isin(_POSTAL) & quarters["value"].gt(0), ["commune_key", "period"]].drop_duplicates()
+    used = (quarters.loc[quarters["indicator_code"].isin(_POSTAL) & quarters["value"].gt(0), ["commune_key", "period"]]
+            .drop_duplicates())
     unused = pairs.merge(used, on=["commune_key", "period"], how="left", indicator=True).loc[lambda f: f["_merge"] == "left_only"]
     for r in unused.to_dict("records"):
         out.append({**_base(r), "metric": "7.1.9", "severity": MEDIUM, "finding": "postal_not_used", "value": np.nan,
@@ -134,5 +136,5 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     order = {HIGH: 0, MEDIUM: 1, LOW: 2}
     frame = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce"), expected=frame["expected"].astype(str))
-    return frame.sort_values(["period", "commune_code", "severity", "finding"], key=lambda s: s.map(order) if s.name == "severity" else s,
-                             kind="stable").reset_index(drop=True)
+    return frame.sort_values(["period", "commune_code", "severity", "finding"],
+                             key=lambda s: s.map(order) if s.name == "severity" else s, kind="stable").reset_index(drop=True)

@@ -19,11 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..domain.communes import Commune, load_registry
 from ..config import FONTS_DIR, NOTEBOOKS_DIR, TEMPLATES_DIR, DataPaths
-from ..errors import CchcError
+from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
 from ..domain.text import ascii_slug
+from ..errors import CchcError
 
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
     import nbformat
@@ -45,7 +45,7 @@ class RenderResult:
     files: dict[str, Path]
 
 
-def report_dir(outputs_dir: Path, period: "str | Period", commune: Commune) -> Path:
+def report_dir(outputs_dir: Path, period: str | Period, commune: Commune) -> Path:
     """``outputs/{period}/{code}-{slug}``, guaranteed to lie inside ``outputs_dir``."""
     p = Period.parse(period)
     code = ascii_slug(commune.code, max_length=12)
@@ -103,8 +103,10 @@ def _pdf_stylesheet():
     fonts = FontConfiguration()
     faces = "".join(
         f"@font-face {{ font-family: 'Liberation Serif'; src: url('{name}'); font-weight: {w}; font-style: {s}; }}\n"
-        for name, w, s in (("LiberationSerif-Regular.ttf", "normal", "normal"), ("LiberationSerif-Bold.ttf", "bold", "normal"),
-                           ("LiberationSerif-Italic.ttf", "normal", "italic"), ("LiberationSerif-BoldItalic.ttf", "bold", "italic"))
+        for name, w, s in (("LiberationSerif-Regular.ttf", "normal", "normal"),
+                           ("LiberationSerif-Bold.ttf", "bold", "normal"),
+                           ("LiberationSerif-Italic.ttf", "normal", "italic"),
+                           ("LiberationSerif-BoldItalic.ttf", "bold", "italic"))
     )
     css = faces + "body, .recipient, .appendix-table { font-family: 'Liberation Serif', serif; }\n"
     return CSS(string=css, base_url=str(FONTS_DIR) + "/", font_config=fonts, url_fetcher=_url_fetcher()), fonts

@@ -17,7 +17,8 @@ from jupyter_client.manager import KernelManager
 from ..config import NOTEBOOKS_DIR, PACKAGE_DIR
 
 RESET = "get_ipython().run_line_magic('reset', '-f')"
-WARM_UP = "import pipeline.render.kernel, pipeline.report.content\npipeline.report.content.warm_up()\npipeline.render.kernel.settle()"
+WARM_UP = ("import pipeline.render.kernel, pipeline.report.content\n"
+           "pipeline.report.content.warm_up()\npipeline.render.kernel.settle()")
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)

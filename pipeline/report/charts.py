@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 import matplotlib.style
-from matplotlib import font_manager
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties

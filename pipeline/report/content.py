@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from . import charts
+from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, load_registry
-from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import Period
 from ..store import Store
+from . import charts
 
 TEMPLATES = TEMPLATES_DIR
 AREAS = [
@@ -189,7 +189,7 @@ def _change_words(change: float, unit: str, *, points: bool) -> str:
 
 
 def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "") -> str:
-    """"So với quý II năm 2021, <noun> tăng 12 hồ sơ (2,5%); so với cùng kỳ năm 2020, giảm 3 hồ sơ (0,6%).""" 
+    """"So với quý II năm 2021, <noun> tăng 12 hồ sơ (2,5%); so với cùng kỳ năm 2020, giảm 3 hồ sơ (0,6%)."""
     row = rd.metric(metric)
     if row is None:
         return ""
@@ -229,12 +229,14 @@ def area_sentences(rd: ReportData, area: str) -> list[str]:
         if v("1.1.1") is not None:
             s = f"Kế hoạch cải cách hành chính đề ra {_n(rd, '1.1.1')} nhiệm vụ"
             if v("1.1.2") is not None:
-                s += f", đã hoàn thành {_n(rd, '1.1.2')} nhiệm vụ" + (f" (đạt {_ratio(rd, 'R.KH.HOAN_THANH')})" if _ratio(rd, "R.KH.HOAN_THANH") else "")
+                s += f", đã hoàn thành {_n(rd, '1.1.2')} nhiệm vụ" + (
+                    f" (đạt {_ratio(rd, 'R.KH.HOAN_THANH')})" if _ratio(rd, "R.KH.HOAN_THANH") else "")
             out.append(s + ".")
         if v("1.3.1") is not None:
             s = f"Số nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao: {_n(rd, '1.3.1')} nhiệm vụ"
             if v("1.3.2") is not None:
-                s += f", hoàn thành đúng hạn {_n(rd, '1.3.2')} nhiệm vụ" + (f" ({_ratio(rd, 'R.NV.DUNG_HAN')})" if _ratio(rd, "R.NV.DUNG_HAN") else "")
+                s += f", hoàn thành đúng hạn {_n(rd, '1.3.2')} nhiệm vụ" + (
+                    f" ({_ratio(rd, 'R.NV.DUNG_HAN')})" if _ratio(rd, "R.NV.DUNG_HAN") else "")
             if v("1.3.3"):
                 s += f", hoàn thành nhưng quá hạn {_n(rd, '1.3.3')} nhiệm vụ"
             out.append(s + ".")
@@ -298,7 +300,8 @@ def area_sentences(rd: ReportData, area: str) -> list[str]:
                 s += f"; hợp đồng lao động {_n(rd, '4.2.3')} người"
             out.append(s + ".")
     elif area == "5":
-        parts = [(c, t) for c, t in (("5.2.1", "công chức được tuyển dụng"), ("5.2.3", "cán bộ, công chức cấp xã được xét chuyển"))
+        parts = [(c, t) for c, t in (("5.2.1", "công chức được tuyển dụng"),
+                                     ("5.2.3", "cán bộ, công chức cấp xã được xét chuyển"))
                  if v(c) is not None]
         if parts:
             out.append("Số " + "; ".join(f"{t}: {_n(rd, c)} người" for c, t in parts) + ".")
@@ -443,8 +446,10 @@ def charts_html(rd: ReportData) -> Html:
     district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
         if rd.commune.district_code else rd.metrics
     figures = [
-        ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Dịch vụ công trực tuyến so với chỉ tiêu", charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
+        ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn",
+         charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
+        ("Dịch vụ công trực tuyến so với chỉ tiêu",
+         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
         ("Thu ngân sách so với dự toán", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period.id)),
         ("Vị trí của xã trong huyện", charts.commune_ranking(district, names, period=rd.period.id, metric="R.DVC.MUC_3_4",
                                                               highlight=rd.key)),

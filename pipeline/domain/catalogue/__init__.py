@@ -111,14 +111,14 @@ class Catalogue:
         self.table = table.sort_values("order", kind="stable").reset_index(drop=True)
         self._versions: dict[date, Catalogue] = {}
 
-    def valid_on(self, day: date) -> "Catalogue":
+    def valid_on(self, day: date) -> Catalogue:
         """The rows valid on ``day`` (memoised: catalogues are immutable)."""
         if day not in self._versions:
             keep = (self.table["valid_from"] <= day) & (self.table["valid_to"].isna() | (self.table["valid_to"] >= day))
             self._versions[day] = Catalogue(self.table.loc[keep])
         return self._versions[day]
 
-    def for_period(self, period: "str | Period") -> "Catalogue":
+    def for_period(self, period: str | Period) -> Catalogue:
         """The catalogue version in force at the end of ``period``."""
         return self.valid_on(Period.parse(period).end)
 

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from pipeline.errors import PeriodError
 from pipeline.domain.periods import Period, parse_period_phrase, period_range
+from pipeline.errors import PeriodError
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,12 @@ import papermill as pm
 import psutil
 import pytest
 
-from pipeline.render import engine
 from pipeline.batch.run import BatchLocked, batch_lock, read_manifest, run_batch
 from pipeline.config import PROJECT_ROOT, DataPaths
-from tests.conftest import FIXTURES, SEED
+from pipeline.render import engine
+from tests.helpers import FIXTURES, SEED
+
+pytestmark = pytest.mark.slow  # runs batches: worker processes, warm kernels, PDF, Dask
 
 COMMUNES = ["18133", "18136", "18217"]
 HTML = ("html",)
@@ -120,7 +122,8 @@ def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
     result = _batch(data, outputs, communes=["18217", "18133"])
     assert {r["pid"] for r in result.rendered} == {__import__("os").getpid()}  # one worker, one kernel
     printed = _in_warm_kernel(
-        "print(sorted(k for k in globals() if not k.startswith('_') and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))",
+        "print(sorted(k for k in globals() if not k.startswith('_') "
+        "and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))",
         tmp_path)
     assert printed.strip() == "[]"  # the previous report's rd, commune, period are gone
     other = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")

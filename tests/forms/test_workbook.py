@@ -5,14 +5,24 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.domain.catalogue import load_catalogue
 from pipeline.cli import main
 from pipeline.config import DataPaths
+from pipeline.domain.catalogue import load_catalogue
+from pipeline.forms.workbook import (
+    COL_CODE,
+    COL_LABEL,
+    COL_NOTE,
+    COL_PREVIOUS,
+    COL_UNIT,
+    COL_VALUE,
+    FIRST_ROW,
+    META_SHEET,
+    SUPPLEMENTARY_TITLE,
+    form_rows,
+)
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from pipeline.forms.workbook import (COL_CODE, COL_LABEL, COL_NOTE, COL_PREVIOUS, COL_UNIT, COL_VALUE, FIRST_ROW, META_SHEET,
-                               SUPPLEMENTARY_TITLE, form_rows)
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,27 @@ import zipfile
 import pandas as pd
 import pytest
 
-from pipeline.domain.catalogue import load_catalogue
+from devtools.sample import (
+    DEFAULT_PERIODS,
+    DEFECTS,
+    EXCLUDED,
+    FORM_REPORTS,
+    SYNTHETIC_LINE,
+    TEXT_REPORTS,
+    TEXT_UNSTATED,
+    WORD_REPORTS,
+    default_communes,
+    format_vi_number,
+    generate_district,
+    long_csv_text,
+    report_text,
+    write_district,
+)
 from pipeline.config import data_paths
-from pipeline.ingest import ingest
+from pipeline.domain.catalogue import load_catalogue
 from pipeline.domain.numbers import parse_number
 from pipeline.domain.periods import Period
-from devtools.sample import (DEFAULT_PERIODS, DEFECTS, EXCLUDED, FORM_REPORTS, TEXT_REPORTS, TEXT_UNSTATED,
-                             SYNTHETIC_LINE, WORD_REPORTS, default_communes, format_vi_number, generate_district,
-                             long_csv_text, report_text, write_district)
+from pipeline.ingest import ingest
 from pipeline.store import Store
 
 KEY = ["commune_code", "period"]
@@ -71,7 +84,8 @@ def test_shape(frame, wide):
     assert all(type(v) in (int, float) for v in values)
     noted = frame.loc[frame["note"] != ""]
     assert set(noted["indicator_code"]) == {"7.1.8.3", "S.HS.NHAN_MOI"}
-    assert noted.loc[noted["indicator_code"] == "S.HS.NHAN_MOI", ["commune_code", "period"]].values.tolist() == [["18205", "2021-Q3"]]
+    noted_codes = noted.loc[noted["indicator_code"] == "S.HS.NHAN_MOI", ["commune_code", "period"]]
+    assert noted_codes.values.tolist() == [["18205", "2021-Q3"]]
 
 
 # -- (b) identities on every non-defect commune-quarter ----------------------------------

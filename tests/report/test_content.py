@@ -2,10 +2,10 @@
 
 import shutil
 
-from pipeline.report import content as report
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
-from tests.conftest import FIXTURES, SEED
+from pipeline.report import content as report
+from tests.helpers import FIXTURES, SEED
 
 
 def _data(tmp_path):

@@ -12,17 +12,9 @@ from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.ingest.xlsx import cell_text, value_text
 from pipeline.store import Store
-from tests.conftest import assert_clear_error, FIXTURES, SEED
-from tests.test_ingest_report_text import SEED_APPENDIX, SEED_NARRATIVE
+from tests.helpers import FIXTURES, SEED, SEED_APPENDIX, SEED_NARRATIVE, assert_clear_error, load_script
 
 OFFICE = FIXTURES / "office"
-
-
-def load_script():
-    """The Office writers (also behind scripts/make_office_seed.py)."""
-    from devtools import office_writer
-
-    return office_writer
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import assert_clear_error, FIXTURES, SEED
+from tests.helpers import FIXTURES, SEED, assert_clear_error
 
 MALFORMED = FIXTURES / "malformed"
 

@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.domain.catalogue import load_catalogue
 from pipeline.cells import neutralise, restore
-from pipeline.domain.communes import load_registry
 from pipeline.config import DataPaths
+from pipeline.domain.catalogue import load_catalogue
+from pipeline.domain.communes import load_registry
 from pipeline.ingest import ingest
 from pipeline.store import Store
+
+pytestmark = pytest.mark.slow  # hypothesis runs hundreds of ingests
 
 CATALOGUE = load_catalogue()
 REGISTRY = load_registry()

@@ -8,24 +8,9 @@ import pytest
 from pipeline.ingest import ingest
 from pipeline.ingest.report_text import budget_figures, content_heading, dossier_figures
 from pipeline.store import Store
-from tests.conftest import FIXTURES, SEED
+from tests.helpers import FIXTURES, SEED, SEED_APPENDIX, SEED_NARRATIVE
 
 # Every non-blank row of the seed's Phụ lục 2B: code -> value (and the row's line in the file).
-SEED_APPENDIX = {
-    "1.1.1": 6, "1.1.2": 6, "1.3.1": 6, "1.3.2": 1, "1.4.2": 0, "1.5": 0,
-    "2.1": 0, "2.2": 0, "2.3": 0, "2.4": 0, "2.5": 0,
-    "3.1.3.c": 175, "3.2.1": 172, "3.2.2": 58, "3.3.1": 3, "3.3.3": 100, "3.3.4": 100,
-    "3.4.3": 100, "3.4.4": 100, "3.4.5": 100,
-    "4.2.1": 18, "4.2.2": 19, "4.2.3": 1,
-    "7.1.6.1.c": 100, "7.1.6.2.b": 90, "7.1.8.1": 58, "7.1.8.2": 56, "7.1.8.3": 21.1,
-    "7.2.1": 2, "7.2.3.2": 150, "7.2.3.3": 0, "7.2.3.4": 150, "7.2.3.5": 150, "7.2.4.2": 70,
-    "7.2.5.1": 490, "7.2.5.2": 490, "7.2.5.3": 100,
-}
-SEED_NARRATIVE = {
-    "S.HS.NHAN_MOI": 491, "S.HS.DA_GIAI_QUYET": 490, "S.HS.DUNG_HEN": 490, "S.HS.KY_TRUOC": 1,
-    "S.HS.TRA_LAI": 1, "S.HS.QUA_HAN": 0,
-    "S.NS.THU": 2590755750, "S.NS.TY_LE_DU_TOAN": 145.15, "S.NS.THU_TAI_XA": 218600750,
-}
 
 
 @pytest.fixture
@@ -116,7 +101,7 @@ def test_quirks_variants_of_the_seed(data_dir, tmp_path):
     """NFD text, old tone placement, CRLF line ends and a BOM give the same values as the seed."""
     import unicodedata
 
-    from tests.conftest import SEED
+    from tests.helpers import SEED
 
     text = SEED.read_text(encoding="utf-8").replace("Ủy ban", "Uỷ ban").replace("hòa", "hoà")
     variant = "\ufeff" + unicodedata.normalize("NFD", text).replace("\n", "\r\n")
@@ -187,7 +172,7 @@ def test_an_appendix_the_reader_cannot_split_is_an_error(data_dir, name, message
     """Never silence: the file is flagged (exit non-zero), the narrative figures are still stored."""
     import shutil
 
-    from tests.conftest import assert_clear_error
+    from tests.helpers import assert_clear_error
 
     shutil.copy(FORMS / name, data_dir.raw / name)
     result = ingest(None, data=data_dir)

@@ -2,8 +2,15 @@ from datetime import date
 
 import pytest
 
-from pipeline.domain.formatting import (format_money, format_number, format_official_date, format_percent, format_points,
-                                 period_phrase, roman_quarter)
+from pipeline.domain.formatting import (
+    format_money,
+    format_number,
+    format_official_date,
+    format_percent,
+    format_points,
+    period_phrase,
+    roman_quarter,
+)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 ingest_module = importlib.import_module("pipeline.ingest")
 HEADER = "commune_code,period,indicator_code,value,note\n"

@@ -5,7 +5,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from pipeline.config import PACKAGE_DIR, PROJECT_ROOT
+
+pytestmark = pytest.mark.slow  # starts kernels
 
 
 def test_the_kernel_imports_the_same_pipeline_package_as_its_process(tmp_path):

@@ -6,14 +6,15 @@ import subprocess
 
 import pytest
 
-from pipeline.domain.communes import Commune
 from pipeline.config import DataPaths
+from pipeline.domain.communes import Commune
 from pipeline.domain.formatting import format_number
 from pipeline.ingest import ingest
 from pipeline.metrics.compute import run_metrics
 from pipeline.render.export import RenderError, parse_formats, render_report, report_dir
-from tests.conftest import SEED
-from tests.test_ingest_report_text import SEED_APPENDIX
+from tests.helpers import SEED, SEED_APPENDIX
+
+pytestmark = pytest.mark.slow  # executes the report notebook and renders PDFs
 
 HEADER_LINES = ["ỦY BAN NHÂN DÂN", "XÃ SƠN PHÚ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                 "Số: 52/BC-UBND", "Sơn Phú, ngày 14 tháng 9 năm 2021", "BÁO CÁO"]

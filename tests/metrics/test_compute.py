@@ -8,14 +8,13 @@ received while Q1+Q2+Q3 = 120+150+110 = 380.  18136 misses 2021-Q2.
 import math
 import shutil
 
-import pandas as pd
 import pytest
 
 from pipeline.domain.communes import load_registry
 from pipeline.ingest import ingest
 from pipeline.metrics.compute import POINTS, rank_communes, rollup, run_metrics
 from pipeline.store import Store
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import FIXTURES, assert_clear_error
+from tests.helpers import FIXTURES, assert_clear_error
 
 VARIANTS = FIXTURES / "report_variants"
 REFUSED = VARIANTS / "refused"

@@ -8,6 +8,8 @@ import pytest
 
 from pipeline.batch.workers import Failure, WorkerPool, death_reason
 
+pytestmark = pytest.mark.slow  # starts worker processes
+
 
 def test_tasks_come_back_with_their_results():
     with WorkerPool(2, initializer=os.getpid) as pool:

@@ -8,15 +8,13 @@ import docx
 import pandas as pd
 import pytest
 
+from pipeline.config import DataPaths
 from pipeline.domain.catalogue import load_catalogue
 from pipeline.domain.communes import load_registry
-from pipeline.config import DataPaths
 from pipeline.ingest import ingest, read_file
 from pipeline.ingest.report_text import _HEADING_NUMBER
 from pipeline.store import Store
-from tests.conftest import SEED
-from tests.test_ingest_report_text import SEED_APPENDIX, SEED_NARRATIVE
-from tests.test_ingest_xlsx import load_script
+from tests.helpers import SEED, SEED_APPENDIX, SEED_NARRATIVE, load_script
 
 ALL = {**SEED_APPENDIX, **SEED_NARRATIVE}
 
