@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
-    _data_dir(p)
     return parser
 
 

@@ -18,7 +18,6 @@ with :class:`BatchStopped`.
 from __future__ import annotations
 
 import atexit
-import fcntl
 import hashlib
 import json
 import os
@@ -33,6 +32,7 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from .. import __version__, config
 from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
@@ -111,26 +111,27 @@ class BatchResult:
 # --------------------------------------------------------------------------- lock and manifest
 @contextmanager
 def batch_lock(outputs_dir: Path):
-    """Hold the outputs directory's lock, or raise :class:`BatchLocked` at once."""
+    """Hold the outputs directory's lock, or raise :class:`BatchLocked` at once.
+
+    ``filelock`` (as the store's lock), so it works on Windows too; who holds it is written beside the lock
+    (a locked file cannot be read on Windows)."""
     outputs_dir.mkdir(parents=True, exist_ok=True)
     path = outputs_dir / LOCK
-    fh = open(path, "a+")
+    owner = path.with_name(LOCK + ".owner")
+    lock = FileLock(path)  # a new object each time: a second batch in this process is refused too
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip()
-        fh.close()
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            holder = owner.read_text(encoding="utf-8").strip()
+        except OSError:
+            holder = ""
         raise BatchLocked(f"another batch run is in progress ({holder or 'unknown'}); this one exits") from None
     try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        fh.flush()
+        owner.write_text(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}", encoding="utf-8")
         yield
     finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
+        lock.release()
 
 
 def read_manifest(outputs_dir: Path) -> dict:

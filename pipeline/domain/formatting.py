@@ -13,8 +13,6 @@ import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from .periods import ROMAN, Period
-
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -62,15 +60,6 @@ def format_percent(value: object, *, decimals: int | None = None) -> str:
     return f"{text}%" if text else ""
 
 
-def format_points(value: object) -> str:
-    """A difference of percentages, in percentage points: ``+1,5 điểm phần trăm``."""
-    if _missing(value):
-        return ""
-    text = format_number(abs(float(value)))
-    sign = "+" if float(value) > 0 else ("-" if float(value) < 0 else "")
-    return f"{sign}{text} điểm phần trăm"
-
-
 def format_money(value: object) -> str:
     """``2590755750`` → ``"2.590.755.750 đồng"``."""
     text = format_number(value, decimals=0)
@@ -85,14 +74,3 @@ def format_official_date(day: date) -> str:
     """
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
-
-
-def roman_quarter(number: int) -> str:
-    """``3`` → ``"III"``."""
-    return ROMAN[number]
-
-
-def period_phrase(period: str | Period, *, with_year: bool = True) -> str:
-    """"quý III năm 2021", "6 tháng đầu năm 2021", "9 tháng năm 2021", "năm 2021"."""
-    p = Period.parse(period)
-    return p.label_vi if with_year else (p.phrase_vi or "năm")

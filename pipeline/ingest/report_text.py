@@ -388,11 +388,6 @@ def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
     return out
 
 
-def find_appendix(lines: list[ReportLine]) -> int | None:
-    """Index of the line that opens the appendix ("Phụ lục 2B"), if any."""
-    return next((i for i, line in enumerate(lines) if match_key(line.text).startswith("phụ lục")), None)
-
-
 def _is_header(cells) -> bool:
     """A header row of Phụ lục 2B (repeated at each page break)."""
     stt = clean(cells[0]) if cells else ""

@@ -2,7 +2,8 @@
 
 Starting a kernel and importing pandas, matplotlib and the package takes longer than
 executing a report.  ``cchc_warm`` (registered in papermill's engine registry when this module is
-imported) executes in this process's warm kernel (:mod:`pipeline.render.kernel`), and before each
+imported, and found by ``papermill --engine cchc_warm`` through the ``papermill.engine`` entry point,
+:mod:`pipeline.render.entry`) executes in this process's warm kernel (:mod:`pipeline.render.kernel`), and before each
 notebook resets the kernel's namespace (``%reset -f``), so nothing a report defined is visible to
 the next.  Imported modules stay loaded: they hold no report data.  A dead kernel is replaced.
 """

@@ -63,8 +63,8 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return formats
 
 
-def notebook_parameters(commune: Commune, period: Period, data: DataPaths, outputs_dir: Path) -> dict:
-    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "output_dir": str(outputs_dir)}
+def notebook_parameters(commune: Commune, period: Period, data: DataPaths) -> dict:
+    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root)}
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
@@ -74,22 +74,37 @@ def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     return html
 
 
+#: Which of an output's representations the page shows (nbconvert's HTMLExporter order).
+DISPLAY_PRIORITY = ["application/vnd.jupyter.widget-view+json", "application/javascript", "text/html", "text/markdown",
+                    "image/svg+xml", "text/vnd.mermaid", "text/latex", "image/png", "image/jpeg", "text/plain"]
+
+
 @lru_cache(maxsize=1)
 def _exporter():
-    from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from traitlets import default
+    from traitlets.config import Config
 
-    class ReportExporter(HTMLExporter):
-        """``HTMLExporter`` without its last pass: re-parsing the page with BeautifulSoup to add alt
-        text to images and tab stops to JupyterLab cells, neither of which the report template makes
-        (its images carry alt text; it has no cell markup).  That pass cost ~45 ms per report."""
+    class ReportExporter(TemplateExporter):
+        """The report page: nbconvert's template exporter with the project template, HTML out.
 
-        def from_notebook_node(self, nb, resources=None, **kw):
-            resources = self._init_resources(resources)
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        Not ``HTMLExporter``: the template uses none of what it adds (Markdown rendering, code highlighting,
+        JupyterLab themes, widget state) and its last pass, re-parsing the page with BeautifulSoup to add alt
+        text to images and tab stops to JupyterLab cells, cost ~45 ms per report for markup the template
+        never makes (its images carry alt text; it has no cell markup)."""
+
+        output_mimetype = "text/html"
+        export_from_notebook = None  # not offered as an nbconvert format
+
+        @default("file_extension")
+        def _file_extension_default(self):
+            return ".html"
+
+        @property
+        def default_config(self):
+            config = super().default_config.copy()
+            config.merge(Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}}))
+            return config
 
     return ReportExporter(template_name="cchc_report", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")],
                           exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
@@ -199,7 +214,7 @@ def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_di
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     work.chmod(0o755)  # shared over a web server: readable like any other output
     try:
-        nb = execute(notebook_parameters(commune, p, data, outputs_dir), work / "report.ipynb",
+        nb = execute(notebook_parameters(commune, p, data), work / "report.ipynb",
                      engine_name=engine_name, **engine_kwargs)
         files = {"ipynb": final / "report.ipynb"}
         html = notebook_to_html(nb, title=f"Báo cáo CCHC {p.label_vi} - {commune.full_name}")

@@ -516,9 +516,3 @@ def warm_up() -> None:
     tiny = pd.DataFrame({"commune_key": "x", "metric": ["S.HS.NHAN_MOI", "R.HS.DUNG_HEN"] * 2,
                          "period": [periods[0]] * 2 + [periods[1]] * 2, "value": [1.0, 100.0, 2.0, 100.0]})
     charts.to_data_uri(charts.dossier_trend(tiny, commune_key="x", period=periods[1], n=2))
-
-
-def full_html(rd: ReportData) -> Html:
-    """The whole report body in one fragment (the notebook shows it part by part)."""
-    return Html("".join(str(part) for part in (header_html(rd), results_html(rd), assessment_html(rd),
-                                                closing_html(rd), charts_html(rd), appendix_html(rd))))

@@ -7,9 +7,6 @@ from pipeline.domain.formatting import (
     format_number,
     format_official_date,
     format_percent,
-    format_points,
-    period_phrase,
-    roman_quarter,
 )
 
 
@@ -27,7 +24,6 @@ def test_fixed_decimals_and_units():
     assert format_percent(22.68) == "22,68%"
     assert format_percent(None) == ""
     assert format_money(218600750) == "218.600.750 đồng"
-    assert format_points(5) == "+5 điểm phần trăm" and format_points(-1.25) == "-1,25 điểm phần trăm"
 
 
 @pytest.mark.parametrize(
@@ -37,13 +33,6 @@ def test_fixed_decimals_and_units():
 )
 def test_official_date(day, text):
     assert format_official_date(day) == text
-
-
-def test_quarters_and_phrases():
-    assert [roman_quarter(q) for q in range(1, 5)] == ["I", "II", "III", "IV"]
-    assert period_phrase("2021-Q3") == "quý III năm 2021"
-    assert period_phrase("2021-6M") == "6 tháng đầu năm 2021"
-    assert period_phrase("2021-Y", with_year=False) == "năm"
 
 
 def test_huge_numbers_are_formatted_not_crashed():
