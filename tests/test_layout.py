@@ -33,3 +33,13 @@ def test_the_package_holds_no_development_tooling():
     assert (PROJECT_ROOT / "devtools" / "sample.py").is_file()
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
     assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["pipeline*"]
+
+
+def test_the_paths_docs_architecture_names_exist():
+    import re
+
+    text = (PROJECT_ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"\b((?:pipeline|tests|scripts|notebooks|devtools)/[\w./{}<>-]*[\w>])", text))
+    named = {n.split(":")[0] for n in named if not set("{<*") & set(n)}
+    assert len(named) > 30
+    assert sorted(n for n in named if not (PROJECT_ROOT / n).exists()) == []
