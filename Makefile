@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test sample bench clean
+.PHONY: setup run test test-fast lint sample bench clean
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,12 @@ bench: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
 
 sample: setup
 	$(BIN)/python scripts/make_sample_district.py

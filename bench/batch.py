@@ -46,10 +46,10 @@ def main() -> int:
     parser.add_argument("--formats", default="html,pdf")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from pipeline.communes import load_registry
     from pipeline.config import DataPaths
+    from pipeline.domain.communes import load_registry
     from pipeline.ingest import ingest
-    from pipeline.metrics import run_metrics
+    from pipeline.metrics.compute import run_metrics
 
     work = Path(tempfile.mkdtemp(prefix="cchc-bench-"))
     try:
@@ -70,7 +70,7 @@ def main() -> int:
             run([str(BIN / "papermill"), str(ROOT / "notebooks" / "commune_report.ipynb"), str(nb), "-p", "commune",
                  code, "-p", "period", args.period, "-p", "data_dir", str(data.root), "--no-progress-bar"])
             run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--template", "cchc_report",
-                 f"--TemplateExporter.extra_template_basedirs={ROOT / 'pipeline' / 'templates' / 'nbconvert'}",
+                 f"--TemplateExporter.extra_template_basedirs={ROOT / 'pipeline' / 'report' / 'templates' / 'nbconvert'}",
                  "--no-input", str(nb), "--output", str(html)])
             if pdf:
                 run([str(BIN / "weasyprint"), str(html), str(naive_dir / f"{code}.pdf")])

@@ -23,7 +23,7 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _is_number(text: str) -> bool:
-    from .numbers import NumberFormatError, parse_decimal
+    from .domain.numbers import NumberFormatError, parse_decimal
 
     try:
         return parse_decimal(text) is not None

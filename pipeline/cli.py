@@ -18,12 +18,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .catalogue import load_catalogue
 from .cells import neutralise_frame
-from .communes import load_registry
 from .config import MAX_MEMORY_MB, REPORT_TIMEOUT, data_paths
+from .domain.catalogue import load_catalogue
+from .domain.communes import load_registry
+from .domain.periods import Period
 from .errors import CchcError, DataLocked, UsageError
-from .periods import Period
 from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
@@ -104,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
-    _data_dir(p)
     return parser
 
 
@@ -170,7 +169,7 @@ def check_arguments(args: argparse.Namespace) -> None:
         if args.district not in {u.district_code for u in load_registry()}:
             raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
     if args.command in ("render", "batch"):
-        from .render import parse_formats
+        from .render.export import parse_formats
 
         try:
             parse_formats(args.format)
@@ -274,7 +273,7 @@ def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from .metrics import ensure_metrics
+    from .metrics.compute import ensure_metrics
 
     out = ensure_metrics(data_paths(args.data_dir))
     _emit(_select(out["metrics"], args.period, args.commune).drop(columns=["commune_key"]), args)
@@ -282,7 +281,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from .metrics import ensure_metrics
+    from .metrics.compute import ensure_metrics
 
     out = ensure_metrics(data_paths(args.data_dir))
     rows = _select(out["findings"], args.period, args.commune).drop(columns=["commune_key"])
@@ -296,8 +295,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    from .forms.workbook import form_rows, previous_values, write_form
     from .store import Store
-    from .template import form_rows, previous_values, write_form
 
     if args.output.suffix.lower() != ".xlsx":
         raise UsageError(f"the form is an Excel workbook: give -o FILE.xlsx, not {args.output.name!r}")
@@ -317,8 +316,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from .config import DEFAULT_OUTPUTS_DIR
-    from .metrics import ensure_metrics
-    from .render import parse_formats, render_report
+    from .metrics.compute import ensure_metrics
+    from .render.export import parse_formats, render_report
 
     formats = parse_formats(args.format)
     data = data_paths(args.data_dir)
@@ -331,9 +330,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import BatchLocked, BatchStopped, run_batch
+    from .batch.run import BatchLocked, BatchStopped, run_batch
     from .config import DEFAULT_OUTPUTS_DIR
-    from .render import parse_formats
+    from .render.export import parse_formats
 
     if args.report_timeout < 0 or args.max_memory < 0:
         raise UsageError("--report-timeout and --max-memory take a number >= 0 (0: no bound)")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
-CATALOGUE_DIR = PACKAGE_DIR / "catalogue"
+CATALOGUE_DIR = PACKAGE_DIR / "domain" / "catalogue"
+TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
+FONTS_DIR = PACKAGE_DIR / "report" / "fonts"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 #: Default data directory (holds ``raw/`` and ``processed/``).
@@ -31,7 +33,7 @@ MAX_INPUT_CELLS = int(os.environ.get("CCHC_MAX_INPUT_CELLS", 2_000_000))
 REPORT_TIMEOUT = float(os.environ.get("CCHC_REPORT_TIMEOUT", 600))
 MAX_MEMORY_MB = float(os.environ.get("CCHC_MAX_MEMORY_MB", 2048))
 #: Test hook, read by batch workers only: ``CODE=FAULT[,CODE=FAULT]`` makes the worker that renders commune
-#: CODE misbehave (see ``pipeline.batch.inject_fault``).  Never set it outside tests.
+#: CODE misbehave (see ``pipeline.batch.run.inject_fault``).  Never set it outside tests.
 TEST_FAULTS = os.environ.get("CCHC_TEST_FAULTS", "")
 
 

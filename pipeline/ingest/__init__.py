@@ -8,7 +8,8 @@ expected.  Raw files are only ever read.
 Readers, one module each: reports as text or Markdown (:mod:`.report_text`),
 Word reports (:mod:`.docx`, through the same report logic), Excel workbooks
 with Phụ lục 2B or the long layout (:mod:`.xlsx`), long CSV
-(:mod:`.long_csv`).  :mod:`.detect` checks Office containers, finds the
+(:mod:`.long_csv`), each registered with how it recognises its input in
+:mod:`.registry` (refusals in :mod:`.refusals`).  :mod:`.detect` checks Office containers, finds the
 appendix's columns and settles commune and period (document header, then
 sheet or file name such as ``18217_2021-Q3.xlsx``, then explicit fields).
 Encrypted Office files, old binary ``.xls``/``.doc``, PDF, zip bombs and
@@ -28,27 +29,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..catalogue import Catalogue, load_catalogue
-from ..communes import Registry, load_registry
 from ..config import DataPaths
+from ..domain.catalogue import Catalogue, load_catalogue
+from ..domain.communes import Registry, load_registry
 from ..errors import InputError
 from ..store import Store, apply_submissions
-from ..validate import (
-    coerce_values, cross_checks, duplicate_values, future_period_problem, issue, issues_frame, shrinking_submission,
+from . import docx, long_csv, refusals, report_text, xlsx  # noqa: F401 - each registers its readers
+from .base import Extract, read_bytes, sha256
+from .registry import Source, pick
+from .validate import (
+    coerce_values,
+    cross_checks,
+    duplicate_values,
+    future_period_problem,
+    issue,
+    issues_frame,
+    shrinking_submission,
 )
-from .base import Extract, decode_text, read_bytes, sha256
-from .detect import name_clue, ooxml_kind, open_ooxml
-from .docx import parse_docx
-from .long_csv import looks_like_long_csv, parse_long_csv
-from .report_text import parse_report_text
-from .xlsx import parse_xlsx
 
 _SKIP_NAMES = ("readme", ".")
-_OFFICE_EXT = {".xlsx": "Excel workbook", ".xlsm": "Excel workbook", ".docx": "Word document"}
-_OLD_BINARY = {".xls": ".xlsx", ".doc": ".docx"}
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-#: The stream an encrypted OOXML file keeps inside its OLE container (directory names are UTF-16).
-_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 @dataclass
@@ -106,58 +105,11 @@ def _points_outside(path: Path, root: Path) -> bool:
 
 
 def read_file(path: Path, *, display: str, catalogue: Catalogue, registry: Registry) -> tuple[Extract, bytes]:
-    """Read one file with the reader its content calls for."""
+    """Read one file with the reader its content calls for (the first of :data:`.registry.READERS` that
+    recognises it)."""
     data = read_bytes(path, display=display)
-    suffix = path.suffix.lower()
-    clue = name_clue(path.name, "file name")
-    if data.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_PACKAGE in data:
-            raise InputError("password-protected (encrypted) Office file", file=display,
-                             expected="the file saved without a password (Excel/Word: File › Info › Protect › "
-                                      "Encrypt with Password, clear it, save)")
-        new = _OLD_BINARY.get(suffix, ".xlsx / .docx")
-        raise InputError("old binary Office format", file=display,
-                         expected=f"the file saved as {new} (File › Save As in Excel or Word)")
-    if suffix in _OLD_BINARY:
-        raise InputError("old binary Office format", file=display,
-                         expected=f"the file saved as {_OLD_BINARY[suffix]} (File › Save As in Excel or Word)")
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        zf = open_ooxml(data, display=display)
-        kind = ooxml_kind(zf)
-        if kind == "xlsx":
-            return parse_xlsx(data, zf, display=display, catalogue=catalogue, registry=registry, file_clue=clue), data
-        if kind == "docx":
-            return parse_docx(data, zf, display=display, catalogue=catalogue, registry=registry,
-                              commune_hint=clue.commune_code, period_hint=clue.period), data
-        raise InputError("a zip archive that is neither an Excel workbook nor a Word document", file=display,
-                         expected="an .xlsx or .docx file (an .ods/.odt saved as .xlsx/.docx; other archives unpacked)")
-    if suffix in _OFFICE_EXT:
-        raise InputError(f"corrupt {_OFFICE_EXT[suffix]}: not a zip container", file=display,
-                         expected=f"a real {suffix} file as saved by Excel, Word or LibreOffice (not a renamed file)")
-    if data.startswith(b"%PDF"):
-        raise InputError("PDF is not an input format", file=display,
-                         expected="the report as .docx, .xlsx, .txt/.md or a long .csv")
-    if not data.strip():
-        raise InputError("empty file", file=display, expected="a report text or a long CSV")
-    text = decode_text(data, display=display)
-    if looks_like_long_csv(text):
-        return parse_long_csv(text, display=display, catalogue=catalogue, registry=registry), data
-    if _looks_like_report(text):
-        return parse_report_text(text, display=display, catalogue=catalogue, registry=registry,
-                                 commune_hint=clue.commune_code, period_hint=clue.period, hint_source="file name"), data
-    raise InputError(
-        "layout not recognised", file=display,
-        expected="a long CSV with columns commune_code, period, indicator_code, value; "
-        "or a report text with a 'BÁO CÁO' title or a 'Phụ lục' appendix table; "
-        "or a Word report (.docx) or an Excel workbook (.xlsx) with Phụ lục 2B",
-    )
-
-
-def _looks_like_report(text: str) -> bool:
-    from ..text import match_key
-
-    keys = [match_key(line.strip("#* ")) for line in text.split("\n")[:4000]]
-    return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)
+    source = Source(data, name=path.name, display=display)
+    return pick(source).read(source, catalogue=catalogue, registry=registry), data
 
 
 def _holding_the_data_lock(func):
@@ -381,10 +333,11 @@ def _submissions(typed: pd.DataFrame, extract: Extract, *, registry: Registry, f
     unit_key = {(c, p): registry.resolve(c, p).key for c, p in keys.itertuples(index=False)}
     out_v, out_n, out_d, out_s = [], [], [], []
     for (commune, period), ckey in unit_key.items():
-        pick = lambda f: f.loc[(f["commune_code"] == commune) & (f["period"] == period)]  # noqa: E731
+        pick = lambda f: f.loc[(f["commune_code"] == commune) & (f["period"] == period)]  # noqa: E731, B023 - used in this iteration
         v, n, d = pick(typed), pick(extract.narratives), pick(extract.documents)
         content = {
-            "v": v[["indicator_code", "value", "value_text", "cumulative_value", "note", "synthetic"]].astype(str).values.tolist(),
+            "v": v[["indicator_code", "value", "value_text", "cumulative_value", "note", "synthetic"]]
+                 .astype(str).values.tolist(),
             "n": n[["heading", "text"]].astype(str).values.tolist(),
             "d": d.drop(columns=["source_file"]).astype(str).values.tolist(),
             "k": [ckey, period],

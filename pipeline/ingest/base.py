@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import MAX_INPUT_BYTES
+from ..domain.numbers import find_numbers
+from ..domain.text import clean, normalise_tones
 from ..errors import InputError
-from ..numbers import find_numbers
-from ..text import clean, normalise_tones
 
 #: Columns of the raw value rows a reader yields (before typing).
 RAW_VALUE_COLUMNS = [

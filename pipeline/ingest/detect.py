@@ -24,11 +24,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from ..communes import Commune, Registry
 from ..config import MAX_INPUT_BYTES
+from ..domain.communes import Commune, Registry
+from ..domain.periods import Period, parse_period_phrase
+from ..domain.text import clean, match_key, normalise_letters, normalise_tones
 from ..errors import CchcError, InputError, PeriodError, UnknownCommuneError
-from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_letters, normalise_tones
 
 #: Inflated size allowed for all members of one Office file together.
 MAX_UNCOMPRESSED_BYTES = 10 * MAX_INPUT_BYTES

@@ -34,15 +34,16 @@ import io
 import re
 import zipfile
 
-from ..catalogue import Catalogue
-from ..communes import Registry
 from ..config import MAX_INPUT_BYTES, MAX_INPUT_CELLS
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
+from ..domain.text import clean, match_key
 from ..errors import InputError
-from ..text import clean, match_key
-from ..validate import issue
 from .base import Extract
 from .detect import ColumnMap, locate_columns, read_member
+from .registry import Source, reader
 from .report_text import _HEADING_NUMBER, ReportLine, TableRow, parse_report
+from .validate import issue
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
@@ -50,7 +51,7 @@ _MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 def _q(tag: str) -> str:
     prefix, _, local = tag.partition(":")
-    return "{%s}%s" % ({"w": _W, "mc": _MC}[prefix], local)
+    return "{" + {"w": _W, "mc": _MC}[prefix] + "}" + local
 
 
 _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT, _CUSTOM_XML = (
@@ -291,3 +292,10 @@ def _cell_lines(tbl) -> list[list[str]]:
                 continue
             out.append([x for p in tc.iter(_P) for x in _lines_of(p)])
     return out
+
+
+@reader("docx", rank=31, recognises=lambda s: s.is_zip and s.office_kind == "docx")
+def read_docx(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """A Word document (a zip holding ``word/document.xml``)."""
+    return parse_docx(source.data, source.zip, display=source.display, catalogue=catalogue, registry=registry,
+                      commune_hint=source.clue.commune_code, period_hint=source.clue.period)

@@ -13,16 +13,17 @@ import io
 
 import pandas as pd
 
-from ..catalogue import Catalogue
 from ..cells import restore
-from ..communes import Registry
 from ..config import MAX_INPUT_ROWS
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
+from ..domain.numbers import NumberFormatError, parse_number
+from ..domain.periods import Period
+from ..domain.text import clean
 from ..errors import CchcError, InputError
-from ..numbers import NumberFormatError, parse_number
-from ..periods import Period
-from ..text import clean
-from ..validate import issue
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
+from .registry import Source, reader
+from .validate import issue
 
 REQUIRED = ["commune_code", "period", "indicator_code", "value"]
 OPTIONAL = ["note", "cumulative_value", "synthetic", "commune_name", "label", "unit"]
@@ -65,7 +66,7 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
                                         value=delimiter.join(cells), expected=f"{len(header)} cells"))
             continue
         cells = cells + [""] * (len(header) - len(cells))
-        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731
+        get = lambda name: clean(restore(cells[col[name]])) if name in col else ""  # noqa: E731, B023 - used in this iteration
         where = {"file": display, "row": line_no, "indicator_code": get("indicator_code"), "value": get("value")}
         try:
             period = Period.parse(get("period"))
@@ -120,3 +121,9 @@ def _rows(reader, display: str):
     except csv.Error as exc:
         raise InputError(f"unreadable CSV: {exc}", file=display, row=reader.line_num,
                          expected="well-formed CSV (balanced quotes)") from None
+
+
+@reader("long csv", rank=80, recognises=lambda s: looks_like_long_csv(s.text))
+def read_long_csv(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """A long CSV (a header with ``commune_code`` and ``indicator_code``)."""
+    return parse_long_csv(source.text, display=source.display, catalogue=catalogue, registry=registry)

@@ -18,8 +18,8 @@ from pathlib import Path
 import yaml
 
 from ..config import CATALOGUE_DIR
+from ..domain.text import normalise_letters, normalise_tones
 from ..errors import CatalogueError
-from ..text import normalise_letters, normalise_tones
 
 PHRASES_FILE = CATALOGUE_DIR / "phrases.yaml"
 #: Where a budget rule looks, before the amount: the clause (since the last comma), the segment
@@ -124,7 +124,7 @@ def _rules(spec: list[dict], section: str, codes: set[str]) -> tuple[Rule, ...]:
 @lru_cache(maxsize=4)
 def load_phrases(path: Path = PHRASES_FILE) -> Phrases:
     """The rules of ``phrases.yaml``, checked against the catalogue."""
-    from ..catalogue import load_catalogue
+    from ..domain.catalogue import load_catalogue
 
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     codes = set(load_catalogue().table["code"])

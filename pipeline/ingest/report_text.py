@@ -15,21 +15,23 @@ from datetime import date
 
 import pandas as pd
 
-from ..catalogue import Catalogue
-from ..communes import Registry
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
+from ..domain.numbers import find_numbers, is_rounded_amount, unread_digits
+from ..domain.periods import Period, parse_period_phrase
+from ..domain.text import clean, match_key, normalise_letters
 from ..errors import InputError, PeriodError, UnknownCommuneError
-from ..numbers import find_numbers, is_rounded_amount, unread_digits
-from ..periods import Period, parse_period_phrase
-from ..text import clean, match_key, normalise_letters
-from ..validate import issue
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
-from .phrases import load_phrases, matching_form
 from .detect import ROLES, locate_columns
+from .phrases import load_phrases, matching_form
+from .registry import Source, reader
 from .tables import FORMS, TableRow
+from .validate import issue
 
 _HEADING_NUMBER = re.compile(r"^\s*((?:[IVX]+)|(?:\d+(?:\.\d+)*))\s*[.:)]?\s+(.*)$")
-_DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})", re.IGNORECASE)
+_DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})",
+                        re.IGNORECASE)
 _DOC_NUMBER = re.compile(r"^số\s*:\s*(\S.*)$", re.IGNORECASE)
 _SYNTHETIC = "dữ liệu mẫu"
 
@@ -87,7 +89,8 @@ def dossier_figures(text: str) -> list[tuple[str, float | None, str]]:
     ``(UNREAD, None, clause)`` marks a clause holding a dossier count no phrase reads and
     ``(DIGITS_LEFT, None, clause)`` a count read from only part of the digits written.
 
-    >>> [(c, v) for c, v, _ in dossier_figures("số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
+    >>> [(c, v) for c, v, _ in dossier_figures(
+    ...     "số hồ sơ đã tiếp nhận 491 hồ sơ, hồ sơ giải quyết 490 hồ sơ, không có hồ sơ quá hạn")]
     [('S.HS.NHAN_MOI', 491.0), ('S.HS.DA_GIAI_QUYET', 490.0), ('S.HS.QUA_HAN', 0.0)]
     """
     phrases = load_phrases()
@@ -143,7 +146,9 @@ def budget_figures(text: str) -> list[tuple[str, float | None, str]]:
     The phrases are those of ``catalogue/phrases.yaml`` (section ``budget``); amounts may be
     written in scale words ("2 tỷ 590 triệu 755 nghìn 750 đồng").  Markers as in :func:`dossier_figures`.
 
-    >>> [(c, v) for c, v, _ in budget_figures("Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
+    >>> [(c, v) for c, v, _ in budget_figures(
+    ...     "Tổng thu ngân sách trong quý III: 2 590 755 750 đồng, đạt 145,15%. "
+    ...     "Trong đó, Thu tại xã: trong quý thu được 218 600 750 đồng.")]
     [('S.NS.THU', 2590755750.0), ('S.NS.TY_LE_DU_TOAN', 145.15), ('S.NS.THU_TAI_XA', 218600750.0)]
     """
     phrases = load_phrases()
@@ -383,11 +388,6 @@ def columns_in_order(rows: list[TableRow]) -> list[TableRow]:
     return out
 
 
-def find_appendix(lines: list[ReportLine]) -> int | None:
-    """Index of the line that opens the appendix ("Phụ lục 2B"), if any."""
-    return next((i for i, line in enumerate(lines) if match_key(line.text).startswith("phụ lục")), None)
-
-
 def _is_header(cells) -> bool:
     """A header row of Phụ lục 2B (repeated at each page break)."""
     stt = clean(cells[0]) if cells else ""
@@ -478,7 +478,7 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
     """Issuing body, number, place and date, title and subject, recipients and signer.
 
     Lines are matched in their normalised form (look-alike letters, curly quotes and odd spaces
-    replaced: :func:`~pipeline.text.normalise_letters`); what is stored is the text as written.
+    replaced: :func:`~pipeline.domain.text.normalise_letters`); what is stored is the text as written.
     Lines above the issuing body (a web page's print header, "Trang 1/4") are passed over.
     """
     facts: dict = {"doc_date": None}
@@ -843,3 +843,17 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
                             value=f"{len(matched)}/{len(logical)}",
                             expected="the columns STT, label, unit, value, note of Phụ lục 2B"))
     return matched
+
+
+def looks_like_report(text: str) -> bool:
+    """A ``BÁO CÁO`` title or a ``Phụ lục`` heading among the first lines."""
+    keys = [match_key(line.strip("#* ")) for line in text.split("\n")[:4000]]
+    return any(k == "báo cáo" or k.startswith("phụ lục") for k in keys)
+
+
+@reader("report text", rank=90, recognises=lambda s: looks_like_report(s.text))
+def read_report_text(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """A report as text or Markdown (converted from Word, copied from a PDF)."""
+    return parse_report_text(source.text, display=source.display, catalogue=catalogue, registry=registry,
+                             commune_hint=source.clue.commune_code, period_hint=source.clue.period,
+                             hint_source="file name")

@@ -39,21 +39,30 @@ from decimal import Decimal
 
 import pandas as pd
 
-from ..catalogue import Catalogue
 from ..cells import restore
-from ..communes import Registry
 from ..config import MAX_INPUT_CELLS
+from ..domain.catalogue import Catalogue
+from ..domain.communes import Registry
+from ..domain.text import clean, match_key
 from ..errors import InputError
-from ..text import clean, match_key
-from ..validate import issue
 from .base import RAW_VALUE_COLUMNS, Extract, cumulative_from_note
 from .detect import (
-    LOOKED_FOR, Clue, ColumnMap, find_long_header, form_field_clue, header_clues, locate_columns, name_clue,
-    read_member, settle,
+    LOOKED_FOR,
+    Clue,
+    ColumnMap,
+    find_long_header,
+    form_field_clue,
+    header_clues,
+    locate_columns,
+    name_clue,
+    read_member,
+    settle,
 )
 from .long_csv import REQUIRED as LONG_REQUIRED
 from .long_csv import parse_long_csv
+from .registry import Source, reader
 from .report_text import TableRow, match_appendix
+from .validate import issue
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _SYNTHETIC = "dữ liệu mẫu"
@@ -256,7 +265,7 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     """Read every data sheet of a workbook; file-level problems raise :class:`InputError`."""
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from ..template import META_SHEET, PROPERTY_PREFIX
+    from ..forms.workbook import META_SHEET, PROPERTY_PREFIX
 
     scans, props = scan_workbook(zf, display=display)
     try:
@@ -378,7 +387,7 @@ def _meta(grid: list[list[object]] | None, props: dict[str, str], prefix: str) -
 def _appendix_sheet(scan: SheetScan, grid: list[list[object]], texts: list[list[str]], cmap: ColumnMap, *,
                     display: str, catalogue: Catalogue, registry: Registry, clues: list[Clue],
                     issues: list[dict]) -> pd.DataFrame:
-    from ..template import SUPPLEMENTARY_TITLE
+    from ..forms.workbook import SUPPLEMENTARY_TITLE
 
     above = texts[: cmap.header_row]
     header_lines = [clean(t) for row in above for t in row if clean(t)]  # a cell is a line (merged titles are one cell)
@@ -464,3 +473,10 @@ def _long_sheet(scan: SheetScan, grid: list[list[object]], header: int, *, displ
             rec["row"] += offset
     issues += extract.issues
     return extract.values.assign(source_row=extract.values["source_row"] + offset)
+
+
+@reader("xlsx", rank=30, recognises=lambda s: s.is_zip and s.office_kind == "xlsx")
+def read_xlsx(source: Source, *, catalogue: Catalogue, registry: Registry) -> Extract:
+    """An Excel workbook (a zip holding ``xl/workbook.xml``)."""
+    return parse_xlsx(source.data, source.zip, display=source.display, catalogue=catalogue, registry=registry,
+                      file_clue=source.clue)

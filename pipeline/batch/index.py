@@ -1,0 +1,59 @@
+"""``outputs/index.html``: one self-contained page listing every report, for sharing.
+
+Relative links only, inline CSS and a few lines of inline script for the filter box: it works
+opened from disk and from any static web server, and asks nothing of any outside address.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ..config import TEMPLATES_DIR
+from ..domain.formatting import format_number, format_percent
+from ..domain.periods import Period
+from ..store import atomic_file
+
+_env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
+    """One row per report of the manifest, newest period first, then by commune code."""
+    rows = []
+    for entry in manifest.values():
+        # paths in the manifest are relative to the outputs directory (absolute in manifests written before)
+        rel = lambda p: Path(os.path.relpath(outputs_dir / p, outputs_dir)).as_posix()  # noqa: E731
+        directory = rel(entry["directory"]) if entry.get("directory") else None
+        files = {k: rel(v) for k, v in entry.get("files", {}).items() if (outputs_dir / v).exists()}
+        figures = entry.get("figures", {})
+        period = Period.parse(entry["period"])
+        rows.append({
+            "period": period.id, "period_label": period.label_vi, "commune": entry["commune"],
+            "name": entry.get("name", entry["commune"]), "status": entry["status"],
+            "error": (entry.get("error") or "").splitlines()[0] if entry.get("error") else "",
+            "html": files.get("html"), "pdf": files.get("pdf"),
+            "log": rel(outputs_dir / "logs" / period.id / f"{entry['commune']}.log"),
+            "made_at": entry.get("made_at", ""), "synthetic": entry.get("synthetic", False),
+            "received": format_number(figures.get("S.HS.NHAN_MOI")),
+            "on_time": format_percent(figures.get("R.HS.DUNG_HEN")),
+            "online": format_percent(figures.get("R.DVC.MUC_3_4")),
+            "findings": figures.get("findings", ""),
+            "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind), entry["commune"]),
+            "directory": directory,
+        })
+    return sorted(rows, key=lambda r: r["sort"])
+
+
+def write_index(outputs_dir: Path, manifest: dict) -> Path:
+    """Write ``index.html`` atomically and return its path."""
+    outputs_dir = Path(outputs_dir)
+    html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest),
+                                                     made_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+    target = outputs_dir / "index.html"
+    with atomic_file(target) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return target

@@ -1,0 +1,610 @@
+"""The scheduled batch: ingest what changed, recompute metrics, render every selected report
+(warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
+
+Incremental rule: a report is rendered again only when the content hash of its inputs changed:
+its slice of the processed tables (the commune's values, narrative and header of the period, its
+metrics over all periods, its findings, and the district's values of the ranking metric), the
+code that makes it (the package, the notebook, the templates, the fonts) and its parameters.
+The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
+rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
+manifest, the messages and the index are relative to the outputs directory.
+
+Local workers are watched (:mod:`pipeline.batch.workers`): a worker that dies is replaced and its report
+tried once more; a report over its time or memory bound is stopped and marked failed; SIGINT and
+SIGTERM stop the workers and their kernels, remove half-built report directories and end the batch
+with :class:`BatchStopped`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from .. import __version__, config
+from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
+from ..domain.communes import Commune, load_registry
+from ..domain.periods import Period
+from ..errors import CchcError
+from .workers import Failure, Limits, WorkerPool
+
+MANIFEST = "manifest.json"
+LOCK = ".cchc-batch.lock"
+KEY_FIGURES = {"S.HS.NHAN_MOI": "Hồ sơ tiếp nhận", "R.HS.DUNG_HEN": "Tỷ lệ đúng hạn (%)",
+               "R.DVC.MUC_3_4": "TTHC trực tuyến mức độ 3, 4 (%)", "S.NS.THU": "Thu ngân sách (đồng)"}
+RANKING_METRIC = "R.DVC.MUC_3_4"
+
+
+class BatchLocked(CchcError):
+    """Another batch run holds the lock."""
+
+
+class BatchStopped(KeyboardInterrupt):
+    """The batch was stopped by a signal (SIGINT, SIGTERM); its workers are gone, its lock released."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+@dataclass
+class Job:
+    commune: str
+    period: str
+    data_root: str
+    outputs_dir: str
+    formats: tuple[str, ...]
+    timeout: int
+    inputs_hash: str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.period}/{self.commune}"
+
+
+@dataclass
+class BatchResult:
+    rendered: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    ingest_errors: int = 0
+    seconds: float = 0.0
+    index: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.ingest_errors else 0
+
+    def summary(self) -> str:
+        lines = [f"batch: {len(self.rendered)} rendered, {len(self.skipped)} unchanged (skipped), "
+                 f"{len(self.failed)} failed in {self.seconds:.1f} s"]
+        for f in self.failed:
+            lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
+        if self.ingest_errors:
+            lines.append(f"  {self.ingest_errors} input error(s) at ingest: see `cchc ingest` or processed/ingest_report")
+        if self.index:
+            lines.append(f"index: {self.index}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- lock and manifest
+@contextmanager
+def batch_lock(outputs_dir: Path):
+    """Hold the outputs directory's lock, or raise :class:`BatchLocked` at once.
+
+    ``filelock`` (as the store's lock), so it works on Windows too; who holds it is written beside the lock
+    (a locked file cannot be read on Windows)."""
+    outputs_dir.mkdir(parents=True, exist_ok=True)
+    path = outputs_dir / LOCK
+    owner = path.with_name(LOCK + ".owner")
+    lock = FileLock(path)  # a new object each time: a second batch in this process is refused too
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            holder = owner.read_text(encoding="utf-8").strip()
+        except OSError:
+            holder = ""
+        raise BatchLocked(f"another batch run is in progress ({holder or 'unknown'}); this one exits") from None
+    try:
+        owner.write_text(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}", encoding="utf-8")
+        yield
+    finally:
+        lock.release()
+
+
+def read_manifest(outputs_dir: Path) -> dict:
+    path = outputs_dir / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}  # a damaged manifest only costs a full re-render
+
+
+def write_manifest(outputs_dir: Path, manifest: dict) -> None:
+    from ..store import atomic_file
+
+    with atomic_file(outputs_dir / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- input hashes
+def code_fingerprint() -> str:
+    """Hash of everything that makes a report besides its data: package, notebook, templates, fonts."""
+    h = hashlib.sha256(__version__.encode())
+    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files.append(NOTEBOOKS_DIR / "commune_report.ipynb")
+    for path in files:
+        h.update(str(path.relative_to(PACKAGE_DIR.parent)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _frame_hash(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "empty"
+    return _row_hashes_digest(_row_hashes(frame))
+
+
+def _row_hashes(frame: pd.DataFrame):
+    """One 64-bit hash per row, from the row's values as text (so dtypes do not matter)."""
+    return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+
+
+def _row_hashes_digest(rows) -> str:
+    return hashlib.sha256(rows.tobytes()).hexdigest()
+
+
+def _grouped_hashes(frame: pd.DataFrame) -> dict[str, str]:
+    """``_frame_hash`` of each commune's rows, computed in one pass over the table."""
+    if frame.empty:
+        return {}
+    rows = _row_hashes(frame)
+    return {key: _row_hashes_digest(rows[idx]) for key, idx in frame.groupby("commune_key", sort=False).indices.items()}
+
+
+def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
+                 code: str) -> dict[str, str]:
+    """The content hash of each report's inputs (see the module docstring)."""
+    from ..store import Store
+
+    store = Store(data)
+    values, metrics = store.read("values"), store.read("metrics")
+    narr, docs, findings = store.read("narratives"), store.read("documents"), store.read("findings")
+    drop = ["ingested_at", "submitted_at"]
+    values = values.drop(columns=[c for c in drop if c in values.columns])
+    ranking = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == RANKING_METRIC),
+                          ["commune_key", "value"]]
+    district_of = {u.key: u.district_code for u in load_registry()}
+    ranking = ranking.assign(district=ranking["commune_key"].map(district_of))
+    tables = {"values": values.loc[values["period"] == period.id], "metrics": metrics,
+              "narratives": narr.loc[narr["period"] == period.id], "documents": docs.loc[docs["period"] == period.id],
+              "findings": findings.loc[findings["period"] == period.id]}
+    groups = {name: _grouped_hashes(frame) for name, frame in tables.items()}
+    district_hash: dict[str | None, str] = {}
+    out = {}
+    for unit in units:
+        h = hashlib.sha256(f"{code}|{period.id}|{unit.key}|{','.join(formats)}".encode())
+        for name in ("values", "metrics", "narratives", "documents", "findings"):
+            h.update(groups[name].get(unit.key, "empty").encode())
+        if unit.district_code not in district_hash:
+            district_hash[unit.district_code] = _frame_hash(
+                ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key"))
+        h.update(district_hash[unit.district_code].encode())
+        out[unit.code] = h.hexdigest()
+    return out
+
+
+def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, period: Period) -> dict:
+    rows = metrics.loc[(metrics["commune_key"] == unit.key) & (metrics["period"] == period.id)
+                       & metrics["metric"].isin(list(KEY_FIGURES))]
+    figures = {r.metric: (None if pd.isna(r.value) else float(r.value)) for r in rows.itertuples()}
+    figures["findings"] = int(((findings["commune_key"] == unit.key) & (findings["period"] == period.id)).sum())
+    return figures
+
+
+# --------------------------------------------------------------------------- the worker side
+def render_job(job: Job) -> dict:
+    """Render one report (in whatever process runs this); never raises for a report's own failure."""
+    from ..render import engine  # noqa: F401 - registers the warm-kernel engine in this process
+    from ..render.export import RenderError, render_report
+
+    started = time.time()
+    attempt, error, detail, result = 0, None, None, None
+    while attempt < 2:
+        attempt += 1
+        try:
+            result = render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
+                                   outputs_dir=Path(job.outputs_dir), formats=job.formats,
+                                   engine_name=engine.ENGINE_NAME, timeout=job.timeout)
+            error = detail = None
+            break
+        except RenderError as exc:
+            error = str(exc)
+            if not _kernel_died(exc):
+                break
+            engine.shutdown()  # a dead kernel: start a fresh one and try once more
+        except Exception as exc:  # noqa: BLE001 - one report's failure must not stop the batch
+            error = f"{type(exc).__name__}: {exc}"
+            if "Dead" in type(exc).__name__ and attempt < 2:
+                engine.shutdown()
+                continue
+            detail = traceback.format_exc(limit=3)  # for the log
+            break
+    outputs = Path(job.outputs_dir)
+    return {
+        "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
+        "status": "ok" if error is None else "failed", "error": _shareable(error, job),
+        "detail": _shareable(detail, job), "attempts": attempt,
+        "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
+        "kernel_peak_rss_mb": engine.kernel_peak_rss_mb(),
+        "directory": _relative(result.directory, outputs) if result else None,
+        "files": {k: _relative(v, outputs) for k, v in result.files.items()} if result else {},
+    }
+
+
+def _relative(path: Path, outputs_dir: Path) -> str:
+    """``path`` relative to the outputs directory, as the manifest and the index keep it."""
+    return Path(os.path.relpath(Path(path).resolve(), Path(outputs_dir).resolve())).as_posix()
+
+
+def _shareable(text: str | None, job: Job) -> str | None:
+    """``text`` without the server's absolute paths (the outputs directory, with its logs, may be served on the
+    web): outputs relative to the outputs directory, data as DATA_DIR/, source files (in a traceback) relative
+    to the project or to Python's installation."""
+    if not text:
+        return text
+    roots = ((job.outputs_dir, ""), (job.data_root, "DATA_DIR/"), (sys.prefix, "<python>/"),
+             (sys.base_prefix, "<python>/"), (str(PACKAGE_DIR.parent), ""))
+    for root, shown in roots:
+        for form in {str(Path(root)), str(Path(root).resolve())}:
+            text = text.replace(form.rstrip(os.sep) + os.sep, shown)
+    return text
+
+
+def render_in_worker(job: Job, attempt: int) -> dict:
+    """The task of a local batch worker: ``render_job``, after the test hook (``CCHC_TEST_FAULTS``) if set.
+
+    ``attempt`` is 2 when the worker that had this report first died.
+    """
+    inject_fault(job, attempt)
+    outcome = render_job(job)
+    outcome["attempts"] += attempt - 1
+    return outcome
+
+
+#: Python the kernel runs for the ``hog`` fault: take 16 MB at a time (up to 4 GB, a safety stop).
+_HOG = ("import time\nhoard = []\nwhile len(hoard) < 256:\n    hoard.append(b'x' * (16 << 20))\n"
+        "    time.sleep(0.02)\ntime.sleep(3600)")
+
+
+def inject_fault(job: Job, attempt: int) -> None:
+    """Test hook, in batch workers only: ``CCHC_TEST_FAULTS="18133=kill-once,18136=slow"`` makes the worker
+    that renders a listed commune misbehave, so that the tests can watch the batch survive it.
+
+    ``kill-once``: the worker kills itself (SIGKILL, as the out-of-memory killer does) on the first
+    attempt; ``kill``: on every attempt; ``slow``: the report's HTML conversion never ends (the
+    notebook has run, so a half-built report directory exists); ``hog``: the kernel takes memory
+    until it is stopped.
+    """
+    faults = dict(item.split("=", 1) for item in config.TEST_FAULTS.split(",") if "=" in item)
+    fault = faults.get(job.commune)
+    if fault is None:
+        return
+    if fault == "kill" or (fault == "kill-once" and attempt == 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif fault == "slow":
+        from ..render import export as render
+
+        def stalled(*args, **kwargs):
+            while True:
+                time.sleep(1)
+
+        render.notebook_to_html = stalled
+    elif fault == "hog":
+        from ..render import kernel
+
+        kernel.warm_kernel()
+        kernel.execute(_HOG, timeout=None)
+
+
+def _kernel_died(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    return cause is not None and "Dead" in type(cause).__name__
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _worker_init() -> None:
+    """Launch the kernel first, and while it boots, load and warm up the rendering side; return once
+    the kernel has warmed up too (a report's time bound then counts the report, not the worker's start)."""
+    from ..render import kernel
+
+    kernel.warm_kernel(wait=False)
+    # nbformat imports jsonschema, whose optional IRI checker compiles a grammar for ~0.7 s at import;
+    # notebook schemas use no IRI format, so a worker goes without it.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    from ..render import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
+    from ..render.export import warm_up
+
+    warm_up()
+    kernel.settle()
+    kernel.execute("pass", 120)  # answered once the kernel's warm-up has run
+    atexit.register(_worker_exit)  # registered last, so it runs first
+
+
+def _worker_exit() -> None:
+    """A pool worker's last act: stop its kernel, then leave without tearing the interpreter down.
+
+    By the time ``atexit`` runs, the worker has returned its last result and multiprocessing has
+    done its own clean-up; freeing a few hundred MB of objects one by one only delayed the end of
+    the batch (~0.3 s).
+    """
+    from ..render import export as render
+    from ..render import kernel
+
+    kernel.shutdown()
+    render.release()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- the batch
+def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list[str] | None = None,
+              district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
+              force: bool = False, scheduler: str | None = None, timeout: int = 300,
+              report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
+              progress: bool | None = None) -> BatchResult:
+    """Run the whole pipeline for one period; see the module docstring.
+
+    ``jobs`` local worker processes render the reports, each report bounded by ``report_timeout``
+    seconds and ``max_memory_mb`` (worker and kernel; ``None``: unbounded).  ``jobs=0`` renders in
+    this process, without those bounds (for debugging and tests).  SIGINT or SIGTERM (in the main
+    thread) stops the batch with :class:`BatchStopped`.
+    """
+    from ..ingest import ingest
+    from ..metrics.compute import ensure_metrics
+    from ..store import Store
+    from .index import write_index
+
+    started = time.time()
+    p = Period.parse(period)
+    outputs_dir = Path(outputs_dir).resolve()
+    result = BatchResult()
+    units = _select(p, communes=communes, district=district)
+    local = not scheduler and jobs >= 1
+    limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
+    with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
+        pool = None
+        try:
+            # Start the workers at once when some report has never been made (they warm up meanwhile);
+            # otherwise only once the input hashes say there is work.
+            if local and (force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)):
+                pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
+            _clean_leftovers(outputs_dir / p.id)
+            ingested = ingest(None, data=data, skip_unchanged=not force)
+            result.ingest_errors = ingested.errors
+            metrics_out = ensure_metrics(data, force=force)
+            hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
+            manifest = read_manifest(outputs_dir)
+            todo = []
+            for unit in units:
+                key = f"{p.id}/{unit.code}"
+                entry = manifest.get(key, {})
+                done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
+                        and all((outputs_dir / f).exists() for f in entry.get("files", {}).values()))
+                if done and not force:
+                    result.skipped.append(key)
+                    continue
+                todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+            figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
+            names = {u.code: u.full_name for u in units}
+            if local and todo and pool is None:
+                pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
+            for _ in _drain(todo, pool=pool, scheduler=scheduler, progress=progress, manifest=manifest,
+                            outputs_dir=outputs_dir, names=names, figures=figures, metrics=metrics_out["metrics"],
+                            period=p, result=result):
+                pass
+            if pool is not None:
+                pool.close()  # each worker stops its kernel as it exits
+                pool = None
+        except BaseException:
+            # Stopped (a signal) or broken: no worker or kernel may outlive the batch, nor go on writing.
+            if pool is not None:
+                pool.close(kill=True)
+            _clean_leftovers(outputs_dir / p.id)
+            raise
+        for key in result.skipped:  # key figures may be refreshed cheaply
+            manifest[key]["figures"] = figures[key.split("/")[1]]
+        write_manifest(outputs_dir, manifest)
+        result.index = write_index(outputs_dir, manifest)
+    result.seconds = time.time() - started
+    return result
+
+
+@contextmanager
+def stop_on_signals():
+    """Turn SIGINT and SIGTERM into :class:`BatchStopped` (once: a second signal during the clean-up is
+    ignored, so that the clean-up ends).  Only the main thread receives signals; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping: list[int] = []
+
+    def stop(signum, frame):
+        if not stopping:
+            stopping.append(signum)
+            raise BatchStopped(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, period, result):
+    """Record each outcome as it arrives: log, manifest (atomically), result."""
+    for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress,
+                            on_lost=partial(_discard_partial, outputs_dir)):
+        unit_code = outcome["commune"]
+        outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "figures": figures[unit_code], "synthetic": _synthetic(metrics, unit_code, period)}
+        _write_log(outputs_dir, outcome)
+        if outcome["status"] == "ok":
+            result.rendered.append(outcome)
+        else:
+            result.failed.append(outcome)
+            outcome["hash"] = None  # a failed report is tried again next time
+        manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k not in ("key", "detail")}
+        write_manifest(outputs_dir, manifest)
+        yield outcome
+
+
+def _clean_leftovers(period_dir: Path) -> None:
+    """Remove half-built report directories a killed run left behind (we hold the lock)."""
+    import shutil
+
+    if period_dir.is_dir():
+        for path in period_dir.iterdir():
+            if path.name.startswith(".") and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _discard_partial(outputs_dir: Path, job: Job) -> None:
+    """What a killed worker left of ``job``'s report: an executed notebook is kept in ``{name}.failed/``
+    (as for any failed report), anything else is removed.  The lock is ours and the report no one else's."""
+    import shutil
+
+    period_dir = outputs_dir / job.period
+    for path in period_dir.glob(f".{job.commune}-*"):
+        name, _, suffix = path.name[1:].rpartition(".")
+        if not suffix.startswith("old-") and (path / "report.ipynb").is_file():
+            failed = period_dir / f"{name}.failed"
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(path, failed)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _failed_outcome(job: Job, failure: Failure) -> dict:
+    """The outcome of a report whose worker died or was stopped."""
+    return {"key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash, "status": "failed",
+            "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
+            "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
+            "files": {}}
+
+
+def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
+    registry = load_registry()
+    if communes:
+        return [registry.resolve(c, period) for c in communes]
+    units = registry.communes_in(period, district_code=district)
+    if not units:
+        raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))
+    return units
+
+
+def _synthetic(metrics: pd.DataFrame, commune: str, period: Period) -> bool:
+    rows = metrics.loc[(metrics["commune_code"] == commune) & (metrics["period"] == period.id)]
+    return bool(rows["synthetic"].any())
+
+
+def _write_log(outputs_dir: Path, outcome: dict) -> None:
+    log = outputs_dir / "logs" / outcome["period"] / f"{outcome['commune']}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"{outcome['made_at']} {outcome['status']} {outcome['seconds']:.2f}s pid={outcome['pid']} "
+                 f"attempts={outcome['attempts']} peak_rss={outcome['peak_rss_mb']}MB\n")
+        for text in (outcome["error"], outcome.get("detail")):
+            if text:
+                fh.write(text.rstrip() + "\n")
+
+
+def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None, progress: bool | None, on_lost):
+    """Yield each job's outcome as it completes: in process, in the local workers, or on Dask."""
+    if not todo:
+        return
+    bar = _progress(len(todo), progress)
+    try:
+        if scheduler:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+
+            with Client(scheduler) as client:
+                futures = client.map(render_job, todo, pure=False)
+                job_of = dict(zip(futures, todo))
+                for future in dask_completed(futures):
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: this report failed, not the batch
+                        failure = Failure(f"{type(exc).__name__}: {exc}", 1, 0.0, 0, None)
+                        outcome = _failed_outcome(job_of[future], failure)
+                    bar(outcome)
+                    yield outcome
+        elif pool is None:
+            for job in todo:
+                outcome = render_job(job)
+                bar(outcome)
+                yield outcome
+        else:
+            for job, value in pool.run(todo, render_in_worker, on_lost=on_lost):
+                outcome = _failed_outcome(job, value) if isinstance(value, Failure) else value
+                bar(outcome)
+                yield outcome
+    finally:
+        bar(None)
+
+
+def _progress(total: int, enabled: bool | None):
+    """A tqdm bar on a terminal, plain lines otherwise."""
+    tty = sys.stderr.isatty() if enabled is None else enabled
+    done = [0]
+    if tty:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="report", file=sys.stderr)
+
+        def update(outcome):
+            if outcome is None:
+                bar.close()
+            else:
+                bar.update(1)
+                bar.set_postfix_str(f"{outcome['period']} {outcome['commune']} {outcome['status']}")
+        return update
+
+    def line(outcome):
+        if outcome is not None:
+            done[0] += 1
+            print(f"[{done[0]}/{total}] {outcome['period']} {outcome['commune']} {outcome['status']} "
+                  f"{outcome['seconds']:.1f}s", file=sys.stderr, flush=True)
+    return line

@@ -1,0 +1,2 @@
+"""Metrics: aggregated periods, ratios, trends, targets (``compute``), findings and scores (``findings``),
+and the summary tables notebooks show (``summaries``)."""

@@ -1,0 +1,490 @@
+"""The metrics stage: aggregated periods, derived ratios, trends, cumulative figures, targets.
+
+Everything here is a pure function of frames.  Rules, stated once:
+
+- **Aggregated periods** (6 tháng, 9 tháng, năm) are computed from the quarters by each
+  indicator's catalogue rule: ``sum`` adds the quarters (all must be present, a missing quarter
+  makes the total missing), ``last`` takes the last quarter, ``first`` the first, ``recompute``
+  divides the aggregated numerator by the aggregated denominator, ``none`` cannot be aggregated.
+  A figure the commune reported for such a period itself wins; a mismatch is a finding.
+- **Cumulative (Lũy kế)** of a quarter is the same aggregation over the quarters from the start
+  of the reporting year; a reported cumulative that differs is a finding.
+- **Derived totals** (``ratios.yaml``, ``sums``): a total the commune did not report but whose
+  parts it did (``S.HS.DUNG_HEN`` = ``S.HS.TRUOC_HAN`` + ``S.HS.DUNG_HAN``) is their sum, with
+  origin ``derived``; a reported total is never replaced (a mismatch is a finding).
+- **Ratios** (``ratios.yaml``) are ``100 × numerator / denominator`` with both kept; a missing or
+  zero denominator gives a missing ratio with its reason, never 0 % or 100 %.
+- **Trends**: previous period (quarter before; for 6M/9M/Y the same period a year before) and
+  the same period last year.  Changes of percentages are in percentage points (``change_unit`` =
+  "điểm phần trăm"); counts and money also get a relative change in %.  A missing period stays
+  missing: nothing is carried forward.
+- **Targets** (``targets.yaml``): met / not met and the gap, by year and province.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..config import CATALOGUE_DIR
+from ..domain.catalogue import Catalogue, load_catalogue
+from ..domain.communes import Registry
+from ..domain.periods import Period
+from ..errors import CatalogueError
+
+RATIOS_FILE = CATALOGUE_DIR / "ratios.yaml"
+TARGETS_FILE = CATALOGUE_DIR / "targets.yaml"
+POINTS = "điểm phần trăm"
+METRIC_COLUMNS = [
+    "commune_code", "commune_key", "period", "metric", "label", "kind", "unit", "value", "numerator",
+    "denominator", "reason", "origin", "previous_period", "previous_value", "change", "change_unit",
+    "change_pct", "yoy_period", "yoy_value", "yoy_change", "yoy_change_pct", "cumulative_value",
+    "reported_cumulative", "target", "target_op", "target_met", "target_gap", "target_source", "synthetic",
+]
+_OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
+_AGG_KINDS = {"6M": 2, "9M": 3, "Y": 4}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    code: str
+    label: str
+    numerator: str
+    denominator: tuple[str, ...]
+    higher_is_better: bool | None
+    key: bool
+
+
+@lru_cache(maxsize=1)
+def load_ratios() -> tuple[Ratio, ...]:
+    """The derived ratios of ``ratios.yaml``, checked against the catalogue."""
+    spec = yaml.safe_load(RATIOS_FILE.read_text(encoding="utf-8"))["ratios"]
+    codes = set(load_catalogue().table["code"])
+    out = []
+    for r in spec:
+        den = tuple(r["denominator"]) if isinstance(r["denominator"], list) else (str(r["denominator"]),)
+        ratio = Ratio(r["code"], r["label"], str(r["numerator"]), den, r.get("higher_is_better"), bool(r.get("key")))
+        unknown = {ratio.numerator, *ratio.denominator} - codes
+        if unknown:
+            raise CatalogueError(f"{RATIOS_FILE.name}: ratio {ratio.code} uses unknown indicators {sorted(unknown)}")
+        out.append(ratio)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Sum:
+    code: str
+    parts: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def load_sums() -> tuple[Sum, ...]:
+    """The totals of ``ratios.yaml`` (section ``sums``) derived from their parts, checked against the catalogue."""
+    spec = yaml.safe_load(RATIOS_FILE.read_text(encoding="utf-8")).get("sums", [])
+    codes = set(load_catalogue().table["code"])
+    out = []
+    for r in spec:
+        total = Sum(str(r["code"]), tuple(str(p) for p in r["parts"]))
+        unknown = {total.code, *total.parts} - codes
+        if unknown or len(total.parts) < 2:
+            raise CatalogueError(f"{RATIOS_FILE.name}: sum {total.code} needs two or more known parts "
+                                 f"(unknown: {sorted(unknown)})")
+        out.append(total)
+    return tuple(out)
+
+
+def derive_sums(values: pd.DataFrame, *, sums: tuple[Sum, ...] | None = None) -> pd.DataFrame:
+    """``values`` plus each total that was not reported but all of whose parts were, with ``origin`` "derived".
+
+    ``values`` has ``commune_code, commune_key, period, indicator_code, value, synthetic``; the
+    result has an ``origin`` column as well ("reported" for the rows given).  A blank part leaves
+    the total missing (blank is not zero).
+
+    >>> v = pd.DataFrame({"commune_code": "1", "commune_key": "1", "period": "2025-Q1", "synthetic": False,
+    ...                   "indicator_code": ["S.HS.TRUOC_HAN", "S.HS.DUNG_HAN"], "value": [124907.0, 102770.0]})
+    >>> row = derive_sums(v).iloc[-1]
+    >>> row["indicator_code"], float(row["value"]), row["origin"]
+    ('S.HS.DUNG_HEN', 227677.0, 'derived')
+    """
+    sums = load_sums() if sums is None else sums
+    out = values.assign(origin=values["origin"] if "origin" in values else "reported")
+    keys = ["commune_code", "commune_key", "period"]
+    known = out.loc[out["value"].notna()]
+    wide = known.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    synth = known.groupby(keys)["synthetic"].any()
+    added = []
+    for total in sums:
+        if not set(total.parts) <= set(wide.columns):
+            continue
+        parts = wide[list(total.parts)]
+        reported = wide[total.code] if total.code in wide else pd.Series(np.nan, index=wide.index)
+        ok = parts.notna().all(axis=1) & reported.isna()
+        if ok.any():
+            frame = parts.loc[ok].sum(axis=1).rename("value").reset_index()
+            added.append(frame.assign(indicator_code=total.code, origin="derived",
+                                      synthetic=synth.reindex(parts.index[ok]).to_numpy()))
+            wide.loc[ok, total.code] = frame["value"].to_numpy()
+    if not added:
+        return out
+    return pd.concat([out, *added], ignore_index=True)
+
+
+def sum_mismatches(values: pd.DataFrame, *, sums: tuple[Sum, ...] | None = None) -> pd.DataFrame:
+    """Reported totals that differ from the sum of their reported parts: ``keys, code, value, parts_sum``."""
+    sums = load_sums() if sums is None else sums
+    keys = ["commune_code", "commune_key", "period"]
+    cols = keys + ["indicator_code", "value", "parts_sum", "parts"]
+    known = values.loc[values["value"].notna()]
+    wide = known.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    rows = []
+    for total in sums:
+        if not {total.code, *total.parts} <= set(wide.columns):
+            continue
+        both = wide[[total.code, *total.parts]].dropna()
+        parts_sum = both[list(total.parts)].sum(axis=1)
+        bad = both.loc[(both[total.code] - parts_sum).abs() > 1e-9]
+        for idx, row in bad.iterrows():
+            rows.append({**dict(zip(keys, idx)), "indicator_code": total.code, "value": row[total.code],
+                         "parts_sum": parts_sum[idx], "parts": " + ".join(total.parts)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+@lru_cache(maxsize=1)
+def load_targets() -> pd.DataFrame:
+    """Targets: metric, op, value, year_from, year_to, scope, source."""
+    spec = yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8"))["targets"]
+    rows = []
+    for t in spec:
+        if t["op"] not in _OPS:
+            raise CatalogueError(f"{TARGETS_FILE.name}: {t['metric']}: op {t['op']!r} not in {list(_OPS)}")
+        years = t["years"] if isinstance(t["years"], list) else [t["years"], t["years"]]
+        rows.append({"metric": t["metric"], "op": t["op"], "target": float(t["value"]), "year_from": int(years[0]),
+                     "year_to": int(years[-1]), "scope": str(t.get("scope", "national")), "source": t.get("source", "")})
+    return pd.DataFrame(rows)
+
+
+@lru_cache(maxsize=1)
+def load_scoring() -> list[dict]:
+    return yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8")).get("scoring", [])
+
+
+# --------------------------------------------------------------------------- aggregation
+def _with_quarter_index(values: pd.DataFrame) -> pd.DataFrame:
+    q = values.loc[values["period"].str.match(r"^\d{4}-Q[1-4]$")]
+    return q.assign(year=q["period"].str[:4].astype(int), qn=q["period"].str[-1].astype(int))
+
+
+def year_to_date(values: pd.DataFrame, catalogue: Catalogue, *, upto: int) -> pd.DataFrame:
+    """Each commune's figures from Q1 to quarter ``upto`` of each year, by the catalogue rules.
+
+    Returns long rows ``commune_code, commune_key, year, indicator_code, value, synthetic``;
+    figures that cannot be aggregated (a quarter missing, rule ``none``) are absent.
+    """
+    q = _with_quarter_index(values)
+    q = q.loc[(q["qn"] <= upto) & q["value"].notna()]
+    rules = catalogue.table.drop_duplicates("code").set_index("code")["aggregation"]
+    q = q.assign(rule=q["indicator_code"].map(rules))
+    keys = ["commune_code", "commune_key", "year", "indicator_code"]
+    g = q.sort_values("qn").groupby(keys, sort=False)
+    agg = g.agg(n=("value", "size"), total=("value", "sum"), first_q=("qn", "min"), last_q=("qn", "max"),
+                first=("value", "first"), last=("value", "last"), rule=("rule", "first"),
+                synthetic=("synthetic", "any")).reset_index()
+    value = np.select(
+        [agg["rule"].eq("sum") & agg["n"].eq(upto),
+         agg["rule"].eq("last") & agg["last_q"].eq(upto),
+         agg["rule"].eq("first") & agg["first_q"].eq(1)],
+        [agg["total"], agg["last"], agg["first"]], default=np.nan,
+    )
+    out = agg.assign(value=value).loc[lambda f: f["value"].notna(), keys + ["value", "synthetic"]]
+    return _recompute(out, catalogue, keys=["commune_code", "commune_key", "year"])
+
+
+def _recompute(long: pd.DataFrame, catalogue: Catalogue, *, keys: list[str]) -> pd.DataFrame:
+    """Add catalogue indicators with rule ``recompute`` from their numerator and denominator."""
+    rec = catalogue.table.loc[catalogue.table["aggregation"] == "recompute"].drop_duplicates("code")
+    wide = long.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    extra = []
+    for row in rec.itertuples():
+        if row.numerator in wide and row.denominator in wide:
+            num, den = wide[row.numerator], wide[row.denominator]
+            ratio = (100 * num / den.where(den != 0)).rename("value").dropna()
+            extra.append(ratio.reset_index().assign(indicator_code=row.code))
+    if not extra:
+        return long
+    synth = long.groupby(keys)["synthetic"].any().rename("synthetic").reset_index()
+    added = pd.concat(extra, ignore_index=True).merge(synth, on=keys, how="left")
+    added = added.assign(synthetic=added["synthetic"].fillna(False).astype(bool))
+    return pd.concat([long, added], ignore_index=True)
+
+
+def period_values(values: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Values of every quarter and of every aggregated period (6M, 9M, Y), plus the cumulative frame.
+
+    Returns ``(base, ytd)``.  ``base`` has ``commune_code, commune_key, period, indicator_code, value,
+    origin, computed_value, synthetic`` (origin ``reported``, ``derived`` (:func:`derive_sums`) or ``computed``;
+    ``computed_value`` keeps the computed figure beside a reported one for comparison).  ``ytd`` holds the year-to-date
+    figure of each quarter under the quarter's period id.
+    """
+    numeric = derive_sums(values.loc[values["value"].notna(),
+                                     ["commune_code", "commune_key", "period", "indicator_code", "value", "synthetic"]])
+    quarters = _with_quarter_index(numeric).drop(columns=["year", "qn"])
+    reported_agg = numeric.loc[~numeric.index.isin(quarters.index)]
+    ytd_frames, agg_frames = [], []
+    for n in range(1, 5):
+        ytd = year_to_date(numeric, catalogue, upto=n)
+        ytd_frames.append(ytd.assign(period=ytd["year"].astype(str) + f"-Q{n}").drop(columns="year"))
+        kind = {2: "6M", 3: "9M", 4: "Y"}.get(n)
+        if kind:
+            agg_frames.append(ytd.assign(period=ytd["year"].astype(str) + f"-{kind}").drop(columns="year"))
+    ytd = pd.concat(ytd_frames, ignore_index=True)
+    computed = pd.concat(agg_frames, ignore_index=True).rename(columns={"value": "computed_value"})
+    keys = ["commune_code", "commune_key", "period", "indicator_code"]
+    agg = computed.merge(reported_agg.rename(columns={"synthetic": "synthetic_r"}), on=keys, how="outer")
+    agg = agg.assign(
+        origin=np.where(agg["value"].notna(), agg["origin"], "computed"),
+        value=agg["value"].fillna(agg["computed_value"]),
+        synthetic=agg["synthetic_r"].fillna(agg["synthetic"]).fillna(False).astype(bool),
+    ).drop(columns="synthetic_r")
+    base = pd.concat([quarters.assign(computed_value=np.nan), agg], ignore_index=True)
+    return base, ytd
+
+
+def ratio_values(base: pd.DataFrame, *, ratios: tuple[Ratio, ...] | None = None) -> pd.DataFrame:
+    """Derived ratios for every commune and period of ``base``, with numerator, denominator and reason."""
+    ratios = ratios or load_ratios()
+    keys = ["commune_code", "commune_key", "period"]
+    wide = base.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    synth = base.groupby(keys)["synthetic"].any()
+    frames = []
+    for r in ratios:
+        num = wide[r.numerator] if r.numerator in wide else pd.Series(np.nan, index=wide.index)
+        dens = [wide[d] if d in wide else pd.Series(np.nan, index=wide.index) for d in r.denominator]
+        den = sum(dens[1:], dens[0]) if dens else pd.Series(np.nan, index=wide.index)
+        den = den.where(pd.concat(dens, axis=1).notna().all(axis=1))
+        reason = np.select(
+            [den.isna(), den.eq(0), num.isna()],
+            [f"thiếu mẫu số ({' + '.join(r.denominator)})", f"mẫu số bằng 0 ({' + '.join(r.denominator)})",
+             f"thiếu tử số ({r.numerator})"], default="",
+        )
+        value = (100 * num / den.where(den != 0)).where(reason == "")
+        frames.append(pd.DataFrame({"metric": r.code, "value": value, "numerator": num, "denominator": den,
+                                    "reason": reason, "synthetic": synth}, index=wide.index).reset_index())
+    out = pd.concat(frames, ignore_index=True)
+    # only keep rows where something was reported for the ratio
+    return out.loc[out["numerator"].notna() | out["denominator"].notna()].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the metrics table
+def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The long metrics table (columns :data:`METRIC_COLUMNS`) for every commune and period in ``values``."""
+    catalogue = catalogue or load_catalogue()
+    base, ytd = period_values(values, catalogue)
+    cat = catalogue.table.drop_duplicates("code", keep="last").set_index("code")
+    numeric_kinds = {"count", "percent", "money", "score"}
+    indicators = base.loc[base["indicator_code"].map(cat["kind"]).isin(numeric_kinds)]
+    ind = indicators.rename(columns={"indicator_code": "metric"}).assign(numerator=np.nan, denominator=np.nan, reason="")
+    ratios = ratio_values(base).assign(origin="computed", computed_value=np.nan)
+    ratio_meta = {r.code: r.label for r in load_ratios()}
+    metrics = pd.concat([ind, ratios], ignore_index=True)
+    metrics = metrics.assign(
+        label=metrics["metric"].map(cat["label"]).fillna(metrics["metric"].map(ratio_meta)),
+        kind=metrics["metric"].map(cat["kind"]).fillna("percent"),
+        unit=metrics["metric"].map(cat["unit"]).where(metrics["metric"].isin(cat.index), "%"),
+    )
+    metrics = _trends(metrics)
+    metrics = _cumulative(metrics, ytd, values)
+    metrics = _targets(metrics, registry)
+    return metrics[METRIC_COLUMNS].sort_values(["period", "commune_code", "metric"], kind="stable").reset_index(drop=True)
+
+
+def _shift_ids(periods: pd.Series, how: str) -> pd.Series:
+    lookup = {p: (getattr(Period.parse(p), how)()).id for p in periods.unique()}
+    return periods.map(lookup)
+
+
+def _trends(metrics: pd.DataFrame) -> pd.DataFrame:
+    keys = ["commune_key", "metric"]
+    ref = metrics[keys + ["period", "value"]]
+    out = metrics.assign(previous_period=_shift_ids(metrics["period"], "previous"),
+                         yoy_period=_shift_ids(metrics["period"], "same_period_last_year"))
+    for prefix, col in (("previous", "previous_period"), ("yoy", "yoy_period")):
+        right = ref.rename(columns={"period": col, "value": f"{prefix}_value"})
+        out = out.merge(right, on=keys + [col], how="left")
+    is_pct = out["kind"].eq("percent")
+    relative = out["kind"].isin(["count", "money"])
+    for prefix, change in (("previous", "change"), ("yoy", "yoy_change")):
+        prev = out[f"{prefix}_value"]
+        out[change] = out["value"] - prev
+        out[f"{change}_pct"] = (100 * out[change] / prev.where(prev != 0)).where(relative)
+    out["change_unit"] = np.where(is_pct, POINTS, out["unit"])
+    return out
+
+
+def _cumulative(metrics: pd.DataFrame, ytd: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    keys = ["commune_key", "period"]
+    ytd_ind = ytd.rename(columns={"indicator_code": "metric", "value": "cumulative_value"})[keys + ["metric", "cumulative_value"]]
+    ytd_ratio = (ratio_values(ytd.assign(origin="computed"))[keys + ["metric", "value"]]
+                 .rename(columns={"value": "cumulative_value"}))
+    cum = pd.concat([ytd_ind, ytd_ratio], ignore_index=True)
+    quarters = metrics["period"].str.contains("-Q")
+    out = metrics.merge(cum, on=keys + ["metric"], how="left")
+    out["cumulative_value"] = out["cumulative_value"].where(quarters.values)
+    reported = values.loc[values["cumulative_value"].notna(), keys + ["indicator_code", "cumulative_value"]].rename(
+        columns={"indicator_code": "metric", "cumulative_value": "reported_cumulative"})
+    return out.merge(reported, on=keys + ["metric"], how="left")
+
+
+def _targets(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    targets = load_targets()
+    province = {u.key: u.province_code for u in registry}
+    year = metrics["period"].str[:4].astype(int)
+    out = metrics.assign(_year=year, _prov=metrics["commune_key"].map(province), _row=np.arange(len(metrics)))
+    cand = out[["_row", "metric", "_year", "_prov"]].merge(targets, on="metric")
+    cand = cand.loc[(cand["_year"] >= cand["year_from"]) & (cand["_year"] <= cand["year_to"])
+                    & (cand["scope"].eq("national") | cand["scope"].eq(cand["_prov"]))]
+    cand = cand.assign(_rank=np.where(cand["scope"].eq("national"), 1, 0)).sort_values(["_row", "_rank"])
+    best = cand.drop_duplicates("_row").set_index("_row")
+    out["target"] = out["_row"].map(best["target"])
+    out["target_op"] = out["_row"].map(best["op"])
+    out["target_source"] = out["_row"].map(best["source"])
+    met = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    for op, fn in _OPS.items():
+        mask = out["target_op"].eq(op) & out["value"].notna() & out["target"].notna()
+        met[mask] = fn(out.loc[mask, "value"], out.loc[mask, "target"])
+    out["target_met"] = met
+    out["target_gap"] = out["value"] - out["target"]
+    return out.drop(columns=["_year", "_prov", "_row"])
+
+
+# --------------------------------------------------------------------------- roll-ups and scores
+def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district") -> pd.DataFrame:
+    """District (or province) figures per period and metric across communes.
+
+    Counts and money add up over the communes that reported them; ratios are recomputed from the
+    numerators and denominators of the communes that reported both (never averaged, and a commune
+    missing either is left out of both sums); min / median / max of the commune values; the number
+    of communes reporting.  Nothing reported stays missing, never 0.
+    """
+    unit_of = {u.key: (u.district_code if level == "district" else u.province_code) for u in registry}
+    both = metrics["numerator"].notna() & metrics["denominator"].notna()
+    m = metrics.assign(area=metrics["commune_key"].map(unit_of),
+                       numerator=metrics["numerator"].where(both), denominator=metrics["denominator"].where(both))
+    keys = ["area", "period", "metric"]
+    g = m.groupby(keys, sort=True)
+    out = g.agg(label=("label", "first"), kind=("kind", "first"), unit=("unit", "first"),
+                communes=("value", "count"), minimum=("value", "min"), median=("value", "median"),
+                maximum=("value", "max"), synthetic=("synthetic", "any")).reset_index()
+    sums = g[["value", "numerator", "denominator"]].sum(min_count=1).reset_index(drop=True)
+    is_ratio = out["metric"].str.startswith("R.")
+    value = np.where(is_ratio, 100 * sums["numerator"] / sums["denominator"].where(sums["denominator"] != 0),
+                     np.where(out["kind"].isin(["count", "money"]), sums["value"], np.nan))
+    out = out.assign(value=value, numerator=sums["numerator"].where(is_ratio),
+                     denominator=sums["denominator"].where(is_ratio))
+    return out.rename(columns={"area": f"{level}_code"})
+
+
+def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str,
+                  metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
+    """Each commune's rank in its district on the key ratios (1 = best; ties share the best rank)."""
+    ratios = {r.code: r for r in load_ratios()}
+    wanted = metrics_to_rank or [c for c, r in ratios.items() if r.key]
+    district = {u.key: u.district_code for u in registry}
+    m = metrics.loc[(metrics["period"] == period) & metrics["metric"].isin(wanted) & metrics["value"].notna()]
+    m = m.assign(district_code=m["commune_key"].map(district))
+    ranks = []
+    for metric, group in m.groupby("metric"):
+        better_high = ratios[metric].higher_is_better if metric in ratios else True
+        if better_high is None:
+            continue
+        r = group.groupby("district_code")["value"].rank(method="min", ascending=not better_high)
+        ranks.append(group.assign(rank=r.astype(int), of=group.groupby("district_code")["value"].transform("size")))
+    cols = ["district_code", "commune_code", "period", "metric", "value", "rank", "of"]
+    return pd.concat(ranks, ignore_index=True)[cols] if ranks else pd.DataFrame(columns=cols)
+
+
+def scores(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Scores per commune and period: Điểm = min(Tỷ lệ, 100) / 100 × Điểm tối đa, summed over criteria."""
+    rows = []
+    for spec in load_scoring():
+        y0, y1 = spec["year"] if isinstance(spec["year"], list) else (spec["year"], spec["year"])
+        crit = pd.DataFrame(spec["criteria"])
+        m = metrics.loc[metrics["period"].str[:4].astype(int).between(y0, y1)]
+        pairs = m[["commune_code", "commune_key", "period"]].drop_duplicates()
+        grid = pairs.merge(crit, how="cross").merge(m[["commune_key", "period", "metric", "value"]],
+                                                    on=["commune_key", "period", "metric"], how="left")
+        grid["points"] = (grid["value"].clip(upper=100) / 100 * grid["max_points"]).fillna(0.0)
+        rows.append(grid)
+    if not rows:
+        return pd.DataFrame(columns=["commune_code", "period", "score", "max_score", "score_pct", "missing"])
+    grid = pd.concat(rows, ignore_index=True)
+    out = grid.groupby(["commune_code", "commune_key", "period"]).agg(
+        score=("points", "sum"), max_score=("max_points", "sum"),
+        missing=("value", lambda s: ", ".join(grid.loc[s.index[s.isna()], "metric"]))).reset_index()
+    return out.assign(score_pct=100 * out["score"] / out["max_score"])
+
+
+# --------------------------------------------------------------------------- the stage
+def inputs_fingerprint(data) -> str:
+    """Hash of what the metrics are computed from: stored values, narratives, documents and the rules."""
+    import hashlib
+
+    from ..store import Store
+
+    store = Store(data)
+    h = hashlib.sha256()
+    for name in ("values", "narratives", "documents"):
+        path = store.path(name)
+        h.update(path.read_bytes() if path.exists() else b"-")
+    for path in sorted(CATALOGUE_DIR.glob("*")):
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def metrics_up_to_date(data) -> bool:
+    """True when the stored metrics were computed from the current inputs."""
+    from ..store import Store
+
+    store = Store(data)
+    stamp = store.meta("metrics.inputs")
+    return stamp is not None and store.path("metrics").exists() and stamp == inputs_fingerprint(data)
+
+
+def ensure_metrics(data, *, force: bool = False) -> dict[str, pd.DataFrame]:
+    """The stored metrics and findings, recomputed first only when their inputs changed (or ``force``)."""
+    from ..store import Store
+
+    if not force and metrics_up_to_date(data):
+        store = Store(data)
+        return {"metrics": store.read("metrics"), "findings": store.read("findings"), "scores": store.read("scores")}
+    return run_metrics(data)
+
+
+def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataFrame]:
+    """Read the stored values, compute metrics, findings and scores, and store them in one transaction
+    (holding the data directory's writers' lock)."""
+    from ..domain.communes import load_registry
+    from ..store import Store
+    from .findings import aggregate_mismatches, find_problems
+
+    registry = registry or load_registry()
+    store = Store(data)
+    with store.transaction() as tx:
+        fingerprint = inputs_fingerprint(data)
+        values = store.read("values")
+        catalogue = load_catalogue()
+        metrics = compute_metrics(values, registry, catalogue=catalogue)
+        base, _ = period_values(values, catalogue)
+        findings = pd.concat([find_problems(metrics, values), aggregate_mismatches(base)], ignore_index=True)
+        score = scores(metrics)
+        tx.write("metrics", metrics)
+        tx.write("findings", findings)
+        tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing",
+                                  "score_pct"]])
+        tx.set_meta("metrics.inputs", fingerprint)
+    return {"metrics": metrics, "findings": findings, "scores": score}

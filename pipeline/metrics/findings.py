@@ -1,0 +1,140 @@
+"""Findings: the problems a report should raise, each with a sentence for "Tồn tại hạn chế".
+
+Pure functions of the metrics table (and of the stored values for the checks that need them).
+Columns: ``severity`` (cao / trung bình / thấp), ``commune_code``, ``commune_key``, ``period``,
+``metric``, ``finding`` (a stable code), ``value``, ``expected``, ``message`` (Vietnamese).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..domain.formatting import format_number, format_percent
+from ..domain.periods import Period
+from ..ingest.validate import contradictions
+
+FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected", "message"]
+HIGH, MEDIUM, LOW = "cao", "trung bình", "thấp"
+_POSTAL = ["7.1.9.1", "7.1.9.2", "7.1.9.3"]
+_TOLERANCE = {"percent": 0.01, "count": 0.0, "money": 0.0, "score": 0.01}
+
+
+def _rows(frame: pd.DataFrame, **fixed) -> list[dict]:
+    return [{**{c: r.get(c) for c in FINDING_COLUMNS if c in r}, **fixed} for r in frame.to_dict("records")]
+
+
+def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Every finding for every commune and period in ``metrics``."""
+    out: list[dict] = []
+    m = metrics
+    wide = m.pivot_table(index=["commune_code", "commune_key", "period"], columns="metric", values="value", aggfunc="first")
+
+    # Targets missed.
+    missed = m.loc[m["target_met"].eq(False) & ~m["metric"].isin(["R.NV.DUNG_HAN", "R.BC.CO_MAT", "R.KH.HOAN_THANH"])]
+    for r in missed.to_dict("records"):
+        out.append({**_base(r), "severity": MEDIUM, "finding": "target_missed", "value": r["value"],
+                    "expected": f"{r['target_op']} {r['target']:g}",
+                    "message": f"{r['label']} {_period(r['period'])} đạt {format_percent(r['value'])}, chưa đạt chỉ tiêu "
+                               f"{format_percent(r['target'])} (còn thiếu {format_number(-r['target_gap'])} điểm phần trăm)."})
+
+    # Plan tasks not all done.
+    plan = m.loc[(m["metric"] == "R.KH.HOAN_THANH") & m["value"].lt(100)]
+    for r in plan.to_dict("records"):
+        out.append({**_base(r), "severity": LOW, "finding": "plan_incomplete", "value": r["value"], "expected": ">= 100",
+                    "message": f"Mới hoàn thành {format_number(r['numerator'])}/{format_number(r['denominator'])} nhiệm vụ "
+                               f"kế hoạch CCHC ({format_percent(r['value'])})."})
+
+    # Assigned tasks late.
+    late = m.loc[(m["metric"] == "R.NV.DUNG_HAN") & m["value"].lt(100)]
+    for r in late.to_dict("records"):
+        out.append({**_base(r), "severity": MEDIUM, "finding": "tasks_late", "value": r["value"], "expected": ">= 100",
+                    "message": f"Trong số {format_number(r['denominator'])} nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao, "
+                               f"chỉ {format_number(r['numerator'])} nhiệm vụ hoàn thành đúng hạn "
+                               f"({format_percent(r['value'])})."})
+
+    # Staff above quota.
+    staff = m.loc[(m["metric"] == "R.BC.CO_MAT") & m["value"].gt(100)]
+    for r in staff.to_dict("records"):
+        out.append({**_base(r), "severity": MEDIUM, "finding": "staff_above_quota", "value": r["numerator"],
+                    "expected": f"<= {r['denominator']:g}",
+                    "message": f"Số biên chế có mặt ({format_number(r['numerator'])} người) vượt biên chế được giao "
+                               f"({format_number(r['denominator'])} người)."})
+
+    # Overdue dossiers.
+    for code, words in (("S.HS.QUA_HAN", "hồ sơ giải quyết quá hạn"), ("S.HS.DANG_QUA_HAN", "hồ sơ đang giải quyết đã quá hạn")):
+        if code in wide:
+            hit = wide[code].loc[lambda s: s > 0]
+            for (commune, key, period), value in hit.items():
+                out.append({"commune_code": commune, "commune_key": key, "period": period, "metric": code,
+                            "severity": HIGH, "finding": "overdue_dossiers", "value": value, "expected": "0",
+                            "message": f"Còn {format_number(value)} {words} {_period(period)}."})
+
+    # Postal public service (7.1.9) not in use: no 7.1.9.x above 0 reported for a quarter.
+    quarters = values.loc[values["period"].str.contains("-Q")]
+    pairs = quarters[["commune_code", "commune_key", "period"]].drop_duplicates()
+    used = (quarters.loc[quarters["indicator_code"].isin(_POSTAL) & quarters["value"].gt(0), ["commune_key", "period"]]
+            .drop_duplicates())
+    unused = pairs.merge(used, on=["commune_key", "period"], how="left", indicator=True).loc[lambda f: f["_merge"] == "left_only"]
+    for r in unused.to_dict("records"):
+        out.append({**_base(r), "metric": "7.1.9", "severity": MEDIUM, "finding": "postal_not_used", "value": np.nan,
+                    "expected": "7.1.9.x > 0",
+                    "message": "Chưa thực hiện tiếp nhận hồ sơ, trả kết quả giải quyết TTHC qua dịch vụ bưu chính công ích "
+                               "(mục 7.1.9 không có số liệu)."})
+
+    # Figures that contradict each other (staff above quota has its own finding above).
+    hits = contradictions(values)
+    for r in hits.loc[hits["indicator_code"] != "4.2.2"].to_dict("records"):
+        out.append({**_base(r), "metric": r["indicator_code"], "severity": HIGH, "finding": "contradiction",
+                    "value": r["value"], "expected": f"<= {r['other_code']} = {r['other_value']:g}",
+                    "message": f"Số liệu mâu thuẫn {_period(r['period'])}: {r['message_vi']}."})
+
+    # A reported total that disagrees with its reported parts (ratios.yaml, sums).
+    from .compute import sum_mismatches
+
+    for r in sum_mismatches(values).to_dict("records"):
+        out.append({**_base(r), "metric": r["indicator_code"], "severity": MEDIUM, "finding": "parts_mismatch",
+                    "value": r["value"], "expected": f"= {r['parts']} = {format_number(r['parts_sum'])}",
+                    "message": f"Số liệu {_period(r['period'])} của chỉ tiêu {r['indicator_code']} "
+                               f"({format_number(r['value'])}) khác tổng các thành phần {r['parts']} "
+                               f"({format_number(r['parts_sum'])})."})
+
+    # Reported cumulative that does not match the quarters.
+    cum = m.loc[m["reported_cumulative"].notna() & m["cumulative_value"].notna()]
+    tol = pd.to_numeric(cum["kind"].map(_TOLERANCE), errors="coerce").fillna(0.01)
+    bad = cum.loc[(cum["reported_cumulative"] - cum["cumulative_value"]).abs() > tol + 1e-9]
+    for r in bad.to_dict("records"):
+        out.append({**_base(r), "severity": MEDIUM, "finding": "cumulative_mismatch", "value": r["reported_cumulative"],
+                    "expected": format_number(r["cumulative_value"]),
+                    "message": f"Số lũy kế báo cáo của chỉ tiêu {r['metric']} ({format_number(r['reported_cumulative'])}) "
+                               f"không khớp với tổng các quý ({format_number(r['cumulative_value'])})."})
+    return _frame(out)
+
+
+def aggregate_mismatches(base: pd.DataFrame) -> pd.DataFrame:
+    """Reported 6M/9M/Y figures that differ from the ones computed from the quarters."""
+    both = base.loc[base["origin"].eq("reported") & base["computed_value"].notna()]
+    bad = both.loc[(both["value"] - both["computed_value"]).abs() > 0.005]
+    out = [{"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"],
+            "metric": r["indicator_code"], "severity": MEDIUM, "finding": "aggregate_mismatch", "value": r["value"],
+            "expected": format_number(r["computed_value"]),
+            "message": f"Số liệu {_period(r['period'])} của chỉ tiêu {r['indicator_code']} ({format_number(r['value'])}) "
+                       f"khác số tính từ các quý ({format_number(r['computed_value'])})."}
+           for r in bad.to_dict("records")]
+    return _frame(out)
+
+
+def _base(r: dict) -> dict:
+    return {"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"], "metric": r.get("metric")}
+
+
+def _period(period: str) -> str:
+    return Period.parse(period).label_vi
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    order = {HIGH: 0, MEDIUM: 1, LOW: 2}
+    frame = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce"), expected=frame["expected"].astype(str))
+    return frame.sort_values(["period", "commune_code", "severity", "finding"],
+                             key=lambda s: s.map(order) if s.name == "severity" else s, kind="stable").reset_index(drop=True)

@@ -1,0 +1,254 @@
+"""Rendering: the report notebook executed by papermill, converted by nbconvert with the
+project template (HTML), then by WeasyPrint (PDF, A4, Nghị định 30 layout).
+
+Output of one report: ``{outputs}/{period}/{commune_code}-{ascii-slug}/`` holding
+``report.ipynb`` (executed), ``report.html`` and ``report.pdf``.  A report is built in a
+temporary directory beside it and renamed into place only when complete; paths are built
+from validated ids and an ASCII slug, and checked to stay inside the outputs directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import FONTS_DIR, NOTEBOOKS_DIR, TEMPLATES_DIR, DataPaths
+from ..domain.communes import Commune, load_registry
+from ..domain.periods import Period
+from ..domain.text import ascii_slug
+from ..errors import CchcError
+
+if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
+    import nbformat
+
+REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
+TEMPLATE_DIR = TEMPLATES_DIR
+FORMATS = ("html", "pdf")
+
+
+class RenderError(CchcError):
+    """A report could not be rendered (the executed notebook is kept for inspection)."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    commune: Commune
+    period: Period
+    directory: Path
+    files: dict[str, Path]
+
+
+def report_dir(outputs_dir: Path, period: str | Period, commune: Commune) -> Path:
+    """``outputs/{period}/{code}-{slug}``, guaranteed to lie inside ``outputs_dir``."""
+    p = Period.parse(period)
+    code = ascii_slug(commune.code, max_length=12)
+    target = (Path(outputs_dir) / p.id / f"{code}-{ascii_slug(commune.name)}").resolve()
+    if not target.is_relative_to(Path(outputs_dir).resolve()):
+        raise RenderError(f"refusing to write outside {outputs_dir}: {target}")
+    return target
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in (text or "html,pdf").split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise RenderError(f"unknown format(s) {bad}; expected a comma-separated list of {', '.join(FORMATS)}")
+    return formats
+
+
+def notebook_parameters(commune: Commune, period: Period, data: DataPaths) -> dict:
+    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root)}
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
+    """The executed notebook as one self-contained HTML page (project nbconvert template)."""
+    exporter = _exporter()
+    html, _ = exporter.from_notebook_node(nb, resources={"cchc_title": title})
+    return html
+
+
+#: Which of an output's representations the page shows (nbconvert's HTMLExporter order).
+DISPLAY_PRIORITY = ["application/vnd.jupyter.widget-view+json", "application/javascript", "text/html", "text/markdown",
+                    "image/svg+xml", "text/vnd.mermaid", "text/latex", "image/png", "image/jpeg", "text/plain"]
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from traitlets import default
+    from traitlets.config import Config
+
+    class ReportExporter(TemplateExporter):
+        """The report page: nbconvert's template exporter with the project template, HTML out.
+
+        Not ``HTMLExporter``: the template uses none of what it adds (Markdown rendering, code highlighting,
+        JupyterLab themes, widget state) and its last pass, re-parsing the page with BeautifulSoup to add alt
+        text to images and tab stops to JupyterLab cells, cost ~45 ms per report for markup the template
+        never makes (its images carry alt text; it has no cell markup)."""
+
+        output_mimetype = "text/html"
+        export_from_notebook = None  # not offered as an nbconvert format
+
+        @default("file_extension")
+        def _file_extension_default(self):
+            return ".html"
+
+        @property
+        def default_config(self):
+            config = super().default_config.copy()
+            config.merge(Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}}))
+            return config
+
+    return ReportExporter(template_name="cchc_report", extra_template_basedirs=[str(TEMPLATE_DIR / "nbconvert")],
+                          exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+@lru_cache(maxsize=1)
+def _pdf_stylesheet():
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    faces = "".join(
+        f"@font-face {{ font-family: 'Liberation Serif'; src: url('{name}'); font-weight: {w}; font-style: {s}; }}\n"
+        for name, w, s in (("LiberationSerif-Regular.ttf", "normal", "normal"),
+                           ("LiberationSerif-Bold.ttf", "bold", "normal"),
+                           ("LiberationSerif-Italic.ttf", "normal", "italic"),
+                           ("LiberationSerif-BoldItalic.ttf", "bold", "italic"))
+    )
+    css = faces + "body, .recipient, .appendix-table { font-family: 'Liberation Serif', serif; }\n"
+    return CSS(string=css, base_url=str(FONTS_DIR) + "/", font_config=fonts, url_fetcher=_url_fetcher()), fonts
+
+
+@lru_cache(maxsize=1)
+def _url_fetcher():
+    """WeasyPrint URL fetcher: the bundled fonts and data: URLs only; nothing from the network."""
+    from urllib.parse import unquote, urlparse
+
+    from weasyprint.urls import URLFetcher
+
+    fonts = FONTS_DIR.resolve()
+
+    class LocalOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith("file:") and Path(unquote(urlparse(url).path)).resolve().is_relative_to(fonts):
+                return super().fetch(url, headers)
+            raise ValueError(f"refusing to fetch {url!r}: reports use no outside resources")
+
+    return LocalOnly(allowed_protocols={"file", "data"})
+
+
+def html_to_pdf(html: str, target: Path | None) -> bytes | None:
+    """Write ``html`` as an A4 PDF with the bundled serif font embedded (to ``target``, or return the bytes)."""
+    from weasyprint import HTML
+
+    stylesheet, fonts = _pdf_stylesheet()
+    return HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).write_pdf(
+        str(target) if target is not None else None, stylesheets=[stylesheet], font_config=fonts)
+
+
+def execute(parameters: dict, target: Path, *, engine_name: str | None = None, kernel_name: str | None = None,
+            timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
+    """Execute the report notebook with papermill into ``target``; raise :class:`RenderError` on failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        # The notebook is written once at the end (or on failure), not after every cell.
+        return pm.execute_notebook(_report_notebook(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
+                                   engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
+                                   cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
+    except PapermillExecutionError as exc:
+        raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+
+
+def release() -> None:
+    """Remove the temporary copy of the bundled fonts WeasyPrint made for this process (its
+    ``FontConfiguration`` deletes it only when collected, which a frozen, fast-exiting worker
+    never does)."""
+    import shutil
+
+    if _pdf_stylesheet.cache_info().currsize:
+        folder = getattr(_pdf_stylesheet()[1], "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def warm_up() -> None:
+    """Load and prepare everything a render needs (a worker calls this while its kernel boots)."""
+    _exporter()
+    _report_notebook(REPORT_NOTEBOOK)
+    html_to_pdf("<html><body><p style=\"font-family: 'Liberation Serif'\">Khởi động <b>in</b> <i>đậm</i></p></body></html>",
+                None)
+
+
+def _report_notebook(path: Path) -> nbformat.NotebookNode:
+    """A fresh copy of the report notebook (read and validated once per process)."""
+    return copy.deepcopy(_read_notebook(path, path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=4)
+def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
+def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_dir: Path,
+                  formats: tuple[str, ...] = FORMATS, engine_name: str | None = None, **engine_kwargs) -> RenderResult:
+    """Render one commune's report for one period into the outputs directory (atomically)."""
+    p = Period.parse(period)
+    commune = load_registry().resolve(commune_code, p)
+    outputs_dir = Path(outputs_dir)
+    final = report_dir(outputs_dir, p, commune)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    work.chmod(0o755)  # shared over a web server: readable like any other output
+    try:
+        nb = execute(notebook_parameters(commune, p, data), work / "report.ipynb",
+                     engine_name=engine_name, **engine_kwargs)
+        files = {"ipynb": final / "report.ipynb"}
+        html = notebook_to_html(nb, title=f"Báo cáo CCHC {p.label_vi} - {commune.full_name}")
+        if "html" in formats or "pdf" in formats:
+            (work / "report.html").write_text(html, encoding="utf-8")
+            files["html"] = final / "report.html"
+        if "pdf" in formats:
+            html_to_pdf(html, work / "report.pdf")
+            files["pdf"] = final / "report.pdf"
+        _swap_in(work, final)
+    except RenderError as exc:
+        failed = _keep_failed(work, final)
+        where = failed.relative_to(outputs_dir.resolve()) / "report.ipynb"
+        raise RenderError(f"{exc} (executed notebook kept in {where.as_posix()})") from exc.__cause__
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return RenderResult(commune, p, final, files)
+
+
+def _swap_in(work: Path, final: Path) -> None:
+    """Replace ``final`` with ``work`` so that readers never see a half-written report."""
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:6]}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(work, final)
+    shutil.rmtree(old, ignore_errors=True)
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+
+
+def _keep_failed(work: Path, final: Path) -> Path:
+    """Keep a failed run's executed notebook beside the report, as ``{name}.failed/`` (returned)."""
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    os.replace(work, failed)
+    return failed

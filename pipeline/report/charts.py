@@ -1,0 +1,240 @@
+"""Charts in the house style (``style/cchc.mplstyle``), Vietnamese labels.
+
+Each function takes the tidy metrics table (see :mod:`pipeline.metrics.compute`) and returns a
+matplotlib ``Figure`` built without pyplot (no global state, no backend needed: a notebook
+displays the returned figure once, a batch run turns it into SVG); nothing here reads files.  Missing periods are
+gaps in a line, never zeros.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import matplotlib.style
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.axis import Axis
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
+from matplotlib.ticker import FuncFormatter
+
+from ..domain.formatting import format_number
+from ..domain.periods import Period, period_range
+
+STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
+FONTS = Path(__file__).parent / "fonts"
+for _font in sorted(FONTS.glob("LiberationSerif-*.ttf")):  # the report's own font, for layout and SVG text
+    font_manager.fontManager.addfont(str(_font))
+_VN = FuncFormatter(lambda x, _: format_number(x))
+_VN_PCT = FuncFormatter(lambda x, _: format_number(x) + "%")
+
+
+def _text_width_in(texts, size: float) -> float:
+    """Width in inches of the widest of ``texts`` in the chart font at ``size`` points."""
+    prop = FontProperties(family=matplotlib.rcParams["font.family"], size=size)
+    widths = [text_to_path.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts if t]
+    return 1.1 * max(widths, default=0.0) / 72  # +10 %: hinted text on screen runs a little wider
+
+
+def _tick_labels(axis: Axis) -> list[str]:
+    """The labels the axis will show, worked out without drawing the figure."""
+    locs = axis.get_major_locator()()
+    lo, hi = sorted(axis.get_view_interval())
+    locs = [v for v in locs if lo - 1e-9 * abs(hi - lo) <= v <= hi + 1e-9 * abs(hi - lo)]
+    formatter = axis.get_major_formatter()
+    formatter.set_locs(locs)
+    return [formatter(v, i) for i, v in enumerate(locs)]
+
+
+def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> None:
+    """Margins that hold the tick labels, axis labels, title and legend, computed from the text.
+
+    Measuring the labels is cheap; ``bbox_inches="tight"`` would lay every chart out twice
+    (a quarter of a report's notebook time).
+    """
+    size = matplotlib.rcParams["font.size"]
+    pad = 0.12
+    tick = ax.yaxis.get_major_ticks()[0].label1.get_fontsize() if len(ax.get_yticks()) else size
+    left = _text_width_in(_tick_labels(ax.yaxis), tick) + pad
+    if ax.get_ylabel():
+        left += size * 1.3 / 72 + 0.05
+    right = 0.3
+    if right_axis is not None:
+        right = _text_width_in(_tick_labels(right_axis.yaxis), size) + pad
+        if right_axis.get_ylabel():
+            right += size * 1.3 / 72 + 0.05
+    top = (size * 1.4 / 72 + 0.12) if ax.get_title(loc="left") or ax.get_title() else 0.15
+    bottom = size * 1.4 / 72 + pad + (0.4 if legend_below else 0.0)
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
+
+
+def _short(period: str) -> str:
+    p = Period.parse(period)
+    return f"Q{p.kind[1]}/{p.year}" if p.is_quarter else p.id
+
+
+def last_quarters(period: str, n: int = 8) -> list[str]:
+    """The ``n`` quarters ending with ``period``'s last quarter."""
+    end = Period.parse(period)
+    end = Period.quarter(end.year, end.quarter_number)
+    start = end
+    for _ in range(n - 1):
+        start = start.previous()
+    return [p.id for p in period_range(start, end)]
+
+
+def _series(metrics: pd.DataFrame, commune_key: str, metric: str, periods: list[str]) -> pd.Series:
+    rows = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == metric)]
+    return rows.set_index("period")["value"].reindex(periods)
+
+
+def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: int = 8) -> Figure:
+    """Dossiers received and resolved (bars) and the on-time rate (line), last ``n`` quarters."""
+    periods = last_quarters(period, n)
+    received = _series(metrics, commune_key, "S.HS.NHAN_MOI", periods)
+    resolved = _series(metrics, commune_key, "S.HS.DA_GIAI_QUYET", periods)
+    rate = _series(metrics, commune_key, "R.HS.DUNG_HEN", periods)
+    with matplotlib.style.context(STYLE):
+        fig = Figure()
+        ax = fig.subplots()
+        x = np.arange(len(periods))
+        ax.bar(x - 0.2, received.values, width=0.4, label="Hồ sơ tiếp nhận")
+        ax.bar(x + 0.2, resolved.values, width=0.4, label="Hồ sơ đã giải quyết")
+        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.yaxis.set_major_formatter(_VN)
+        ax.set_ylabel("Hồ sơ")
+        ax2 = ax.twinx()
+        ax2.plot(x, rate.values, marker="o", color="#c00000", label="Tỷ lệ đúng hạn (%)")
+        ax2.set_ylim(0, 105)
+        ax2.yaxis.set_major_formatter(_VN_PCT)
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
+                  bbox_to_anchor=(0.5, -0.12))
+        gap = " (quý không có số liệu để trống)" if received.isna().any() else ""
+        ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất{gap}")
+        _fit(fig, ax, right_axis=ax2, legend_below=True)
+    return fig
+
+
+def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str, metric: str = "R.DVC.MUC_3_4",
+                        extra: str | None = "7.1.8.3", n: int = 8) -> Figure:
+    """A ratio over the last ``n`` quarters against its target line."""
+    periods = last_quarters(period, n)
+    rows = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == metric)].set_index("period")
+    values = rows["value"].reindex(periods)
+    targets = rows["target"].reindex(periods)
+    label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else metric
+    with matplotlib.style.context(STYLE):
+        fig = Figure()
+        ax = fig.subplots()
+        x = np.arange(len(periods))
+        ax.plot(x, values.values, marker="o", label=label)
+        if extra:
+            other = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == extra)]
+            if len(other):
+                ax.plot(x, other.set_index("period")["value"].reindex(periods).values, marker="s",
+                        label=other["label"].iloc[0])
+        if targets.notna().any():
+            ax.step(x, targets.values, where="mid", linestyle="--", color="#c00000", label="Chỉ tiêu")
+        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.set_ylim(0, 105)
+        ax.yaxis.set_major_formatter(_VN_PCT)
+        ax.legend(loc="upper left")
+        ax.set_title("Dịch vụ công trực tuyến so với chỉ tiêu")
+        _fit(fig, ax)
+    return fig
+
+
+def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str) -> Figure:
+    """Budget revenue per quarter of the year up to ``period`` and year to date, against the plan (dự toán)."""
+    p = Period.parse(period)
+    year = p.year
+    periods = [Period.quarter(year, q).id for q in range(1, p.quarter_number + 1)]
+    revenue = _series(metrics, commune_key, "S.NS.THU", periods)
+    plan = _series(metrics, commune_key, "S.NS.DU_TOAN", periods)
+    cumulative = revenue.cumsum(skipna=False)
+    with matplotlib.style.context(STYLE):
+        fig = Figure()
+        ax = fig.subplots()
+        x = np.arange(len(periods))
+        ax.bar(x, revenue.values / 1e6, width=0.5, label="Thu trong quý")
+        ax.plot(x, cumulative.values / 1e6, marker="o", label="Lũy kế từ đầu năm")
+        if plan.notna().any():
+            ax.axhline(plan.dropna().iloc[-1] / 1e6, linestyle="--", color="#c00000", label="Dự toán năm")
+        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.yaxis.set_major_formatter(_VN)
+        ax.set_ylabel("Triệu đồng")
+        ax.legend(loc="upper left")
+        ax.set_title(f"Thu ngân sách năm {year} so với dự toán")
+        _fit(fig, ax)
+    return fig
+
+
+def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: str, metric: str,
+                    highlight: str | None = None) -> Figure:
+    """All communes on one ratio in ``period``, sorted, the highlighted commune in colour."""
+    rows = metrics.loc[(metrics["period"] == period) & (metrics["metric"] == metric) & metrics["value"].notna()]
+    rows = rows.sort_values("value")
+    label = rows["label"].iloc[0] if len(rows) else metric
+    with matplotlib.style.context(STYLE):
+        fig = Figure(figsize=(7.2, max(2.0, 0.22 * len(rows) + 0.8)))
+        ax = fig.subplots()
+        colours = ["#c55a11" if key == highlight else "#9dc3e6" for key in rows["commune_key"]]
+        ax.barh([names.get(k, k) for k in rows["commune_key"]], rows["value"], color=colours)
+        ax.xaxis.set_major_formatter(_VN_PCT)
+        ax.grid(axis="x")
+        ax.grid(axis="y", visible=False)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(f"{label}, {Period.parse(period).label_vi}")
+        _fit(fig, ax)
+    return fig
+
+
+def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> Figure:
+    """A district ratio over time with the communes' min–max band and median."""
+    rows = rollup.loc[rollup["metric"] == metric].set_index("period").reindex(periods)
+    with matplotlib.style.context(STYLE):
+        fig = Figure()
+        ax = fig.subplots()
+        x = np.arange(len(periods))
+        ax.fill_between(x, rows["minimum"].values.astype(float), rows["maximum"].values.astype(float),
+                        alpha=0.2, label="Thấp nhất – cao nhất")
+        ax.plot(x, rows["median"].values, linestyle=":", label="Trung vị các xã")
+        ax.plot(x, rows["value"].values, marker="o", label="Toàn huyện")
+        ax.set_xticks(x, [_short(p) for p in periods])
+        label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else metric
+        ax.set_title(label)
+        if rows["unit"].eq("%").any():
+            ax.yaxis.set_major_formatter(_VN_PCT)
+        else:
+            ax.yaxis.set_major_formatter(_VN)
+        ax.legend(loc="lower left")
+        _fit(fig, ax)
+    return fig
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an inline SVG string, text as text in the report's font (small, sharp, searchable).
+
+    The RDF metadata block (a creation date and outside vocabulary addresses) is dropped, so the
+    same figure always gives the same bytes.
+    """
+    buf = io.StringIO()
+    with matplotlib.style.context(STYLE):  # savefig reads svg.fonttype at save time
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = buf.getvalue()
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg[svg.index("<svg"):], flags=re.S)
+    return svg
+
+
+def to_data_uri(fig: Figure) -> str:
+    """The figure as a ``data:image/svg+xml;base64,…`` URL."""
+    return "data:image/svg+xml;base64," + base64.b64encode(to_svg(fig).encode("utf-8")).decode("ascii")

@@ -1,0 +1,354 @@
+"""The scheduled batch: incremental, fault-tolerant, locked, isolated, shareable, and on Dask."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import psutil
+import pytest
+
+from pipeline.batch.run import BatchLocked, batch_lock, read_manifest, run_batch
+from pipeline.config import PROJECT_ROOT, DataPaths
+from pipeline.render import engine
+from tests.helpers import FIXTURES, SEED
+
+pytestmark = pytest.mark.slow  # runs batches: worker processes, warm kernels, PDF, Dask
+
+COMMUNES = ["18133", "18136", "18217"]
+HTML = ("html",)
+
+
+@pytest.fixture
+def district(tmp_path):
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(SEED, raw / SEED.name)
+    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", raw / "two_communes.csv")
+    return DataPaths(tmp_path / "data"), tmp_path / "outputs"
+
+
+def _batch(data, outputs, **kw):
+    kw.setdefault("communes", COMMUNES)
+    kw.setdefault("formats", HTML)
+    kw.setdefault("jobs", 0)  # in this process (the tests of the workers say jobs=2)
+    return run_batch("2021-Q3", data=data, outputs_dir=outputs, progress=False, **kw)
+
+
+def test_incremental_skip_and_selective_rerender(district):
+    data, outputs = district
+    first = _batch(data, outputs)
+    assert sorted(r["commune"] for r in first.rendered) == COMMUNES and first.exit_code == 0
+    made = {c: (outputs / "2021-Q3").glob(f"{c}-*/report.html") for c in COMMUNES}
+    mtimes = {c: next(iter(p)).stat().st_mtime_ns for c, p in made.items()}
+
+    started = time.perf_counter()
+    second = _batch(data, outputs)
+    assert not second.rendered and sorted(second.skipped) == [f"2021-Q3/{c}" for c in COMMUNES]
+    assert time.perf_counter() - started < 2
+
+    # one commune's raw file changes (a figure that no other report shows): only that report is rendered
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18133,2021-Q3,1.1.1,9,\n", encoding="utf-8")
+    third = _batch(data, outputs)
+    assert [r["commune"] for r in third.rendered] == ["18133"]
+    for c in ("18136", "18217"):
+        assert next(iter((outputs / "2021-Q3").glob(f"{c}-*/report.html"))).stat().st_mtime_ns == mtimes[c]
+    html = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")
+    assert "đề ra 9 nhiệm vụ" in html
+
+    forced = _batch(data, outputs, force=True)
+    assert len(forced.rendered) == 3
+
+
+def test_index_lists_every_report(district):
+    data, outputs = district
+    _batch(data, outputs)
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S)
+    assert len(rows) == 3 and {s for s, _ in rows} == {"ok"}
+    links = re.findall(r'href="([^"]+)"', index)
+    assert len(links) == 3 and all(not link.startswith(("/", "http")) and (outputs / link).exists() for link in links)
+    assert "Xã Sơn Phú" in index and 'id="filter"' in index
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", index)
+
+
+def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
+    data, outputs = district
+    broken = nbformat.read(Path("notebooks/commune_report.ipynb"), as_version=4)
+    broken.cells.insert(4, nbformat.v4.new_code_cell(
+        'if commune == "18136":\n    raise RuntimeError("deliberate failure for 18136")'))
+    broken_path = tmp_path / "broken.ipynb"
+    nbformat.write(broken, broken_path)
+    monkeypatch.setattr("pipeline.render.export.REPORT_NOTEBOOK", broken_path)
+    result = _batch(data, outputs)
+    assert result.exit_code == 1
+    assert sorted(r["commune"] for r in result.rendered) == ["18133", "18217"]
+    assert [(f["commune"], f["period"]) for f in result.failed] == [("18136", "2021-Q3")]
+    assert "deliberate failure for 18136" in result.summary()
+    failed_nb = next(iter((outputs / "2021-Q3").glob("18136-*.failed/report.ipynb")))
+    assert "deliberate failure" in failed_nb.read_text(encoding="utf-8")  # the failing cell is kept and marked
+    assert not list((outputs / "2021-Q3").glob("18136-*/report.html"))  # nothing half-made in outputs
+    manifest = read_manifest(outputs)
+    assert manifest["2021-Q3/18136"]["status"] == "failed"
+    assert '<tr data-status="failed">' in (outputs / "index.html").read_text(encoding="utf-8")
+    assert "deliberate failure" in (outputs / "logs" / "2021-Q3" / "18136.log").read_text(encoding="utf-8")
+    # the message names the kept notebook where it is, relative to the outputs directory; no server path is shown
+    kept = r"executed notebook kept in 2021-Q3/18136-[a-z-]+\.failed/report\.ipynb"
+    assert re.search(kept, result.failed[0]["error"])
+    for shared in ("index.html", "manifest.json"):
+        assert str(tmp_path) not in (outputs / shared).read_text(encoding="utf-8")
+
+
+def _in_warm_kernel(code: str, tmp_path: Path) -> str:
+    """What ``code`` prints when run as a notebook in this process's warm kernel (the batch's engine)."""
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    probe.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nbformat.write(probe, tmp_path / "probe.ipynb")
+    out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
+                              engine_name=engine.ENGINE_NAME, progress_bar=False)
+    return out.cells[0].outputs[0]["text"]
+
+
+def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
+    data, outputs = district
+    result = _batch(data, outputs, communes=["18217", "18133"])
+    assert {r["pid"] for r in result.rendered} == {__import__("os").getpid()}  # one worker, one kernel
+    printed = _in_warm_kernel(
+        "print(sorted(k for k in globals() if not k.startswith('_') "
+        "and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'open')))",
+        tmp_path)
+    assert printed.strip() == "[]"  # the previous report's rd, commune, period are gone
+    other = next(iter((outputs / "2021-Q3").glob("18133-*/report.html"))).read_text(encoding="utf-8")
+    assert "Sơn Phú" not in other and "Nguyễn Quang Tỏa" not in other and "52/BC-UBND" not in other
+
+
+def test_the_warm_kernel_keeps_its_libraries_out_of_the_garbage_collector(tmp_path):
+    # Loaded once, kept for the kernel's life: frozen, so `%reset -f` and full collections between
+    # reports do not walk pandas, matplotlib and the package again each time.
+    frozen, loaded = _in_warm_kernel(
+        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report.content' in sys.modules)",
+        tmp_path).split()
+    assert loaded == "True" and int(frozen) > 10_000
+
+
+def test_a_second_run_waits_for_no_one(district, capsys):
+    data, outputs = district
+    from pipeline.cli import main
+
+    with batch_lock(outputs):
+        with pytest.raises(BatchLocked, match="another batch run is in progress"):
+            _batch(data, outputs)
+        assert main(["batch", "--period", "2021-Q3", "--communes", "18217", "--format", "html",
+                     "--data-dir", str(data.root), "--outputs-dir", str(outputs)]) == 3
+    assert "another batch run is in progress" in capsys.readouterr().err
+
+
+def test_killed_batch_run_again_completes(district):
+    data, outputs = district
+    _batch(data, outputs, communes=["18217"])
+    # as if killed mid-way: a half-built directory, and a report missing from the manifest
+    stray = outputs / "2021-Q3" / ".18133-thi-tran-pho-chau.x1y2z3"
+    stray.mkdir(parents=True)
+    (stray / "report.ipynb").write_text("{", encoding="utf-8")
+    result = _batch(data, outputs)
+    assert sorted(r["commune"] for r in result.rendered) == ["18133", "18136"] and result.skipped == ["2021-Q3/18217"]
+    assert not stray.exists()
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest) == [f"2021-Q3/{c}" for c in COMMUNES]
+    assert all((outputs / e["files"]["html"]).exists() and not Path(e["files"]["html"]).is_absolute()
+               for e in manifest.values())
+
+
+def _kernel_pids(scratch: Path) -> set[int]:
+    """Kernels whose connection file is in ``scratch`` (the workers' TMPDIR): this test's, not those of
+    other test runs on the same machine."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+            if b"ipykernel_launcher" in cmdline and str(scratch).encode() in cmdline:
+                pids.add(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_process_pool_renders_and_leaves_no_kernel_behind(district, tmp_path, monkeypatch):
+    data, outputs = district
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the workers' temporary files go here
+    result = _batch(data, outputs, jobs=2, formats=("html", "pdf"))
+    assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
+    assert os.getpid() not in {r["pid"] for r in result.rendered}  # rendered in the pool's workers
+    assert all((outputs / r["files"]["html"]).exists() for r in result.rendered)
+    # each worker stopped and reaped its kernel before exiting (not left to notice its parent is gone)
+    assert not _kernel_pids(scratch)
+    assert not list(scratch.glob("weasyprint-*"))  # each worker removed its copy of the fonts
+
+
+def test_dask_route(district):
+    distributed = pytest.importorskip("distributed")
+    data, outputs = district
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = _batch(data, outputs, communes=["18217"], scheduler=cluster.scheduler_address)
+    assert result.exit_code == 0 and [r["commune"] for r in result.rendered] == ["18217"]
+    assert result.rendered[0]["pid"] != __import__("os").getpid()  # rendered in the cluster's worker
+    assert next(iter((outputs / "2021-Q3").glob("18217-*/report.html"))).exists()
+
+
+def test_a_dead_kernel_is_replaced(district):
+    data, outputs = district
+    _batch(data, outputs, communes=["18217"])
+    from pipeline.render import kernel
+
+    km = kernel.warm_kernel()
+    km.provisioner.process.kill()  # the worker's kernel dies between two reports
+    km.provisioner.process.wait()
+    assert not km.is_alive()
+    result = _batch(data, outputs, communes=["18217"], force=True)
+    assert result.exit_code == 0 and [r["status"] for r in result.rendered] == ["ok"]
+    assert kernel.warm_kernel() is not km and kernel.warm_kernel().is_alive()
+
+
+# --------------------------------------------------------------------------- the batch survives its workers
+def _run_cli(data, outputs, tmp_path, *extra, faults=""):
+    """``cchc batch`` over COMMUNES in 2 workers, as its own process (session) with the test hook
+    ``CCHC_TEST_FAULTS``; every process it starts inherits ``CCHC_TEST_RUN`` (see ``_ours``)."""
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), CCHC_TEST_FAULTS=faults, CCHC_TEST_RUN=str(tmp_path))
+    cmd = [sys.executable, "-m", "pipeline.cli", "batch", "--period", "2021-Q3", "--communes", ",".join(COMMUNES),
+           "--format", "html", "--jobs", "2", "--data-dir", str(data.root), "--outputs-dir", str(outputs), *extra]
+    return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _ours(tmp_path) -> list[psutil.Process]:
+    """Live processes (workers, kernels) started by a ``_run_cli`` of this test."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get("CCHC_TEST_RUN") == str(tmp_path):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _none_left(tmp_path, within: float = 5.0) -> list[psutil.Process]:
+    deadline = time.monotonic() + within
+    while (left := _ours(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+@pytest.fixture(autouse=True)
+def _kill_what_a_failed_test_left(tmp_path):
+    yield
+    for proc in _ours(tmp_path):
+        proc.kill()
+
+
+def _index_rows(outputs) -> dict[str, tuple[str, str]]:
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-status="(\w+)">\s*<td>[^<]*</td><td>(\d+)</td>(.*?)</tr>', index, flags=re.S)
+    return {code: (status, body) for status, code, body in rows}
+
+
+def _finish(proc, timeout: float = 300) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    return proc.returncode, out, err
+
+
+def test_a_worker_that_dies_is_replaced_and_its_report_tried_once_more(district, tmp_path):
+    # 18133's first worker is killed (as by the out-of-memory killer): retried in a new worker, made.
+    # 18136 kills every worker that takes it: failed with the reason after two attempts; 18217 is made.
+    data, outputs = district
+    code, out, err = _finish(_run_cli(data, outputs, tmp_path, faults="18133=kill-once,18136=kill"))
+    assert code == 1, err
+    assert "Traceback" not in err and "BrokenProcessPool" not in err
+    manifest = read_manifest(outputs)
+    assert {k: (e["status"], e["attempts"]) for k, e in manifest.items()} == {
+        "2021-Q3/18133": ("ok", 2), "2021-Q3/18136": ("failed", 2), "2021-Q3/18217": ("ok", 1)}
+    reason = "worker process died (killed by signal 9: out of memory?)"
+    assert manifest["2021-Q3/18136"]["error"] == reason
+    assert f"FAILED 18136 2021-Q3: {reason}" in out
+    rows = _index_rows(outputs)  # the index is written, failures included
+    assert {c: s for c, (s, _) in rows.items()} == {"18133": "ok", "18136": "failed", "18217": "ok"}
+    assert reason in rows["18136"][1]
+    assert all((outputs / e["files"]["html"]).exists() for e in manifest.values() if e["status"] == "ok")
+    assert not list((outputs / "2021-Q3").glob(".*"))  # nothing half-built left by the killed workers
+    assert not _none_left(tmp_path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
+def test_a_stopped_batch_leaves_no_worker_kernel_or_half_built_report(district, tmp_path, signum):
+    # 18133's report hangs after its notebook ran (a half-built directory exists) while the batch is stopped
+    data, outputs = district
+    proc = _run_cli(data, outputs, tmp_path, faults="18133=slow")
+    deadline = time.monotonic() + 180
+    while not list((outputs / "2021-Q3").glob(".18133-*/report.ipynb")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    assert len(_ours(tmp_path)) >= 3  # the batch, its workers and their kernels are running
+    os.kill(proc.pid, signum)
+    code, out, err = _finish(proc, timeout=60)
+    assert not _none_left(tmp_path)  # within 5 s: no worker, no kernel goes on
+    with batch_lock(outputs):  # released
+        pass
+    manifest = read_manifest(outputs)  # readable, and lists only reports that were made
+    assert "2021-Q3/18133" not in manifest
+    assert all((outputs / f).exists() for e in manifest.values() for f in e["files"].values())
+    if signum == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+        return  # no chance to clean up: the next run removes the half-built directory (test above)
+    assert code == 128 + signum and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"cchc: batch stopped by {signal.Signals(signum).name}: the reports made "
+                                            "so far are kept, half-made ones removed; run it again to make the rest")
+    assert not list((outputs / "2021-Q3").glob(".*"))  # the half-built directory is gone
+
+
+def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(district, tmp_path):
+    # 18133 never finishes its HTML (the notebook bound --timeout does not cover it); 18136's kernel
+    # takes memory without end; each is stopped, marked failed with the reason, and 18217 is made.
+    data, outputs = district
+    proc = _run_cli(data, outputs, tmp_path, "--report-timeout", "20", "--max-memory", "1500",
+                    faults="18133=slow,18136=hog")
+    code, out, err = _finish(proc)
+    assert code == 1, err
+    manifest = read_manifest(outputs)
+    assert {k: (e["status"], e["error"]) for k, e in manifest.items()} == {
+        "2021-Q3/18133": ("failed", "took longer than 20 s"), "2021-Q3/18136": ("failed", "used more than 1500 MB"),
+        "2021-Q3/18217": ("ok", None)}
+    assert manifest["2021-Q3/18136"]["peak_rss_mb"] > 1500
+    rows = _index_rows(outputs)
+    assert "took longer than 20 s" in rows["18133"][1] and "used more than 1500 MB" in rows["18136"][1]
+    # the stopped report's executed notebook is kept for inspection, nothing is left half-built
+    assert list((outputs / "2021-Q3").glob("18133-*.failed/report.ipynb"))
+    assert not list((outputs / "2021-Q3").glob(".*"))
+    assert not _none_left(tmp_path)
+
+
+def test_messages_name_no_server_path(tmp_path):
+    from pipeline.batch.run import Job, _shareable
+    from pipeline.config import PACKAGE_DIR
+
+    job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
+    text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
+            f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+            f'  File "{PACKAGE_DIR}/render/export.py", line 7')
+    assert _shareable(text, job) == (
+        "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
+        '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
+        '  File "pipeline/render/export.py", line 7')

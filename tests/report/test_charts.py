@@ -1,0 +1,75 @@
+"""Charts: every label inside the picture (margins are computed, not found by a second layout pass),
+and gaps for missing quarters."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.text import Text
+
+from pipeline.report import charts
+
+PERIOD = "2021-Q3"
+QUARTERS = charts.last_quarters(PERIOD, 8)
+
+
+def _metrics(scale: float) -> pd.DataFrame:
+    rows = []
+    for i, period in enumerate(QUARTERS):
+        for metric, value in (("S.HS.NHAN_MOI", 950 * scale + i), ("S.HS.DA_GIAI_QUYET", 900 * scale + i),
+                              ("R.HS.DUNG_HEN", 97.5), ("R.DVC.MUC_3_4", 40.0 + i), ("7.1.8.3", 12.0 + i),
+                              ("S.NS.THU", 3_250_000_000 * scale), ("S.NS.DU_TOAN", 9_800_000_000 * scale)):
+            rows.append({"commune_key": "k1", "period": period, "metric": metric, "value": value,
+                         "target": 50.0 if metric == "R.DVC.MUC_3_4" else np.nan, "label": f"nhãn {metric}"})
+    return pd.DataFrame(rows)
+
+
+def _ranking_metrics() -> pd.DataFrame:
+    return pd.DataFrame({"commune_key": [f"k{i}" for i in range(25)], "period": PERIOD, "metric": "R.DVC.MUC_3_4",
+                         "value": np.linspace(5, 100, 25), "target": np.nan,
+                         "label": "Tỷ lệ TTHC cung cấp trực tuyến mức độ 3, 4"})
+
+
+def _figures(scale: float):
+    metrics = _metrics(scale)
+    names = {f"k{i}": ("Thị trấn Phú Phong Mở Rộng Rất Dài" if i == 3 else f"Xã {i}") for i in range(25)}
+    rollup = pd.DataFrame({"period": QUARTERS, "metric": "R.HS.DUNG_HEN", "value": 95.0, "minimum": 80.0,
+                           "maximum": 100.0, "median": 96.0, "unit": "%", "label": "Tỷ lệ đúng hạn"})
+    return {
+        "dossier_trend": charts.dossier_trend(metrics, commune_key="k1", period=PERIOD),
+        "rate_against_target": charts.rate_against_target(metrics, commune_key="k1", period=PERIOD),
+        "budget_against_plan": charts.budget_against_plan(metrics, commune_key="k1", period=PERIOD),
+        "commune_ranking": charts.commune_ranking(_ranking_metrics(), names, period=PERIOD, metric="R.DVC.MUC_3_4",
+                                                  highlight="k3"),
+        "district_trend": charts.district_trend(rollup, metric="R.HS.DUNG_HEN", periods=QUARTERS),
+    }
+
+
+@pytest.mark.parametrize("scale", [1, 1000])  # hundreds of dossiers, and hundreds of thousands
+def test_every_label_lies_inside_the_figure(scale):
+    for name, fig in _figures(scale).items():
+        fig.draw_without_rendering()
+        renderer = fig._get_renderer()
+        drawn = fig.get_tightbbox(renderer)  # inches: everything drawn (ticks in view, labels, title, legend)
+        width, height = fig.get_size_inches()
+        tolerance = 1 / 72
+        assert drawn.x0 >= -tolerance and drawn.y0 >= -tolerance, (name, drawn)
+        assert drawn.x1 <= width + tolerance and drawn.y1 <= height + tolerance, (name, drawn, width, height)
+        assert len([t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]) > 5, name
+
+
+def test_axes_are_not_squeezed_by_the_margins():
+    for name, fig in _figures(1).items():
+        (ax, *_) = fig.axes
+        pos = ax.get_position()
+        assert pos.width > 0.55 and pos.height > 0.4, (name, pos)
+
+
+def test_missing_quarters_are_gaps_not_zeros():
+    metrics = _metrics(1)
+    metrics.loc[(metrics["period"] == QUARTERS[2]) & (metrics["metric"] == "S.HS.NHAN_MOI"), "value"] = np.nan
+    fig = charts.dossier_trend(metrics, commune_key="k1", period=PERIOD)
+    heights = [p.get_height() for p in fig.axes[0].patches][:8]
+    assert math.isnan(heights[2]) and heights[3] > 0
+    assert "quý không có số liệu để trống" in fig.axes[0].get_title(loc="left")
