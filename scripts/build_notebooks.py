@@ -105,8 +105,7 @@ def report_notebook() -> nbformat.NotebookNode:
     params = new_code_cell(
         'commune: str = "18217"  # commune code (mã đơn vị hành chính); 18217 is Xã Sơn Phú\n'
         'period: str = "2021-Q3"  # reporting period id: 2021-Q3, 2021-6M, 2021-9M, 2021-Y\n'
-        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)\n'
-        'output_dir: str = ""  # outputs directory that cchc render writes into (empty: the project outputs/)'
+        'data_dir: str = ""  # directory holding raw/ and processed/ (empty: the project data/)'
     )
     params.metadata["tags"] = ["parameters"]
     show = lambda name: new_code_cell(f"report.{name}(rd)")  # noqa: E731

@@ -50,3 +50,14 @@ def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
     assert len(images) >= 4  # district trends, ranking, the commune's dossiers and online rate
     text = json.dumps(nb.cells, ensure_ascii=False)
     assert "Xã Sơn Phú" in text and "postal_not_used" in text and "staff_above_quota" in text
+
+
+def test_render_passes_exactly_the_report_notebooks_parameters(seed_data):
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
+    from pipeline.render.export import REPORT_NOTEBOOK, notebook_parameters
+
+    period = Period.parse("2021-Q3")
+    passed = notebook_parameters(load_registry().resolve("18217", period), period, seed_data)
+    declared = pm.inspect_notebook(str(REPORT_NOTEBOOK))
+    assert sorted(passed) == sorted(declared) == ["commune", "data_dir", "period"]  # no unused output_dir

@@ -63,8 +63,9 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return formats
 
 
-def notebook_parameters(commune: Commune, period: Period, data: DataPaths, outputs_dir: Path) -> dict:
-    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "output_dir": str(outputs_dir)}
+def notebook_parameters(commune: Commune, period: Period, data: DataPaths) -> dict:
+    """The report notebook's parameters (its ``parameters`` cell declares exactly these)."""
+    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root)}
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
@@ -197,7 +198,7 @@ def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_di
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     work.chmod(0o755)  # shared over a web server: readable like any other output
     try:
-        nb = execute(notebook_parameters(commune, p, data, outputs_dir), work / "report.ipynb",
+        nb = execute(notebook_parameters(commune, p, data), work / "report.ipynb",
                      engine_name=engine_name, **engine_kwargs)
         files = {"ipynb": final / "report.ipynb"}
         html = notebook_to_html(nb, title=f"Báo cáo CCHC {p.label_vi} - {commune.full_name}")
