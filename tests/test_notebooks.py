@@ -143,21 +143,76 @@ def test_ingest_notebook_runs_with_papermill(seed_data, tmp_path):
     assert len(Store(seed_data).read("values")) == 46
 
 
-def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
+def _district(seed_data):
+    """The seed report and two more communes of district 439, ingested (metrics not computed yet)."""
     from pipeline.ingest import ingest
     from tests.conftest import FIXTURES
 
     shutil.copy(FIXTURES / "metrics" / "two_communes.csv", seed_data.raw)
     ingest(None, data=seed_data)
+    return seed_data
+
+
+def _run_trends(data, tmp_path) -> nbformat.NotebookNode:
     out = tmp_path / "trends.ipynb"
     pm.execute_notebook(str(NOTEBOOKS_DIR / "02_trends.ipynb"), str(out),
-                        parameters={"data_dir": str(seed_data.root), "period": "2021-Q3", "commune": "18217"},
-                        progress_bar=False)
-    nb = nbformat.read(out, as_version=4)
+                        parameters={"data_dir": str(data.root), "period": "2021-Q3", "district": "439",
+                                    "commune": "18217"}, progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
+    from pipeline.metrics.compute import metrics_up_to_date
+
+    data = _district(seed_data)
+    assert not metrics_up_to_date(data)
+    nb = _run_trends(data, tmp_path)
+    assert metrics_up_to_date(data)  # out-of-date metrics were computed and stored, as the CLI does it
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 4  # district trends, ranking, the commune's dossiers and online rate
     text = json.dumps(nb.cells, ensure_ascii=False)
     assert "Xã Sơn Phú" in text and "postal_not_used" in text and "staff_above_quota" in text
+
+
+_SHOWN = ["severity", "commune_code", "metric", "finding", "message"]
+
+
+def _table_shown(nb: nbformat.NotebookNode, tag: str) -> pd.DataFrame:
+    """The table the cell tagged ``tag`` displayed, as text."""
+    cell = next(c for c in nb.cells if tag in c.metadata.get("tags", []))
+    html = next(o["data"]["text/html"] for o in cell.outputs if "text/html" in o.get("data", {}))
+    table = pd.read_html(io.StringIO(html), keep_default_na=False, converters=dict.fromkeys(_SHOWN, str))[0]
+    return table[_SHOWN].map(lambda text: " ".join(text.split()))
+
+
+def _cchc_findings(data, *args: str) -> pd.DataFrame:
+    from pipeline.cli import main
+
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        assert main(["findings", "--period", "2021-Q3", "--format", "csv", "--data-dir", str(data.root), *args]) == 0
+    table = pd.read_csv(io.StringIO(printed.getvalue()), dtype=str, keep_default_na=False)
+    return table[_SHOWN].map(lambda text: " ".join(text.split()))
+
+
+def test_trends_notebook_shows_the_stored_findings_cchc_findings_prints(seed_data, tmp_path):
+    from pipeline.metrics.compute import ensure_metrics, metrics_up_to_date
+
+    data = _district(seed_data)
+    findings = ensure_metrics(data)["findings"]
+    # mark the stored findings of Sơn Phú: a fresh recomputation would not show the mark
+    mark = (findings["period"] == "2021-Q3") & (findings["commune_code"] == "18217")
+    assert mark.sum() >= 2
+    Store(data).write("findings", findings.assign(message=findings["message"].where(~mark, findings["message"] + " [as stored]")))
+    assert metrics_up_to_date(data)
+
+    nb = _run_trends(data, tmp_path)
+    district, commune = _table_shown(nb, "findings"), _table_shown(nb, "commune-findings")
+    pd.testing.assert_frame_equal(district, _cchc_findings(data))  # every commune of the fixture is in district 439
+    pd.testing.assert_frame_equal(commune, _cchc_findings(data, "--commune", "18217"))
+    assert len(district) > len(commune) == mark.sum()
+    assert commune["message"].str.endswith("[as stored]").all()
+    assert not district.loc[district["commune_code"] != "18217", "message"].str.contains("as stored").any()
 
 
 def test_render_passes_exactly_the_report_notebooks_parameters(seed_data):
