@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.communes import Registry
+from ..domain.periods import Period
 
 
 def stored_overview(values: pd.DataFrame, registry: Registry, *, period: str | None = None) -> pd.DataFrame:
@@ -56,8 +57,6 @@ def findings_table(findings: pd.DataFrame, registry: Registry, *, period: str, d
                    commune_code: str | None = None) -> pd.DataFrame:
     """Findings of one period, for a district or one commune, with commune names: the stored rows
     ``cchc findings --period PERIOD [--commune CODE]`` prints, in the same order."""
-    from ..domain.periods import Period
-
     rows = findings.loc[findings["period"] == Period.parse(period).id]
     units = {u.key: u for u in registry}
     if district_code:
