@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.communes import Registry
+from ..domain.periods import Period
 
 
 def stored_overview(values: pd.DataFrame, registry: Registry, *, period: str | None = None) -> pd.DataFrame:
@@ -54,8 +55,9 @@ def district_table(roll: pd.DataFrame, *, period: str, district_code: str, metri
 
 def findings_table(findings: pd.DataFrame, registry: Registry, *, period: str, district_code: str | None = None,
                    commune_code: str | None = None) -> pd.DataFrame:
-    """Findings of one period, for a district or one commune, with commune names."""
-    rows = findings.loc[findings["period"] == period]
+    """Findings of one period, for a district or one commune, with commune names: the stored rows
+    ``cchc findings --period PERIOD [--commune CODE]`` prints, in the same order."""
+    rows = findings.loc[findings["period"] == Period.parse(period).id]
     units = {u.key: u for u in registry}
     if district_code:
         rows = rows.loc[rows["commune_key"].map(lambda k: units[k].district_code) == district_code]

@@ -64,6 +64,7 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
 
 
 def notebook_parameters(commune: Commune, period: Period, data: DataPaths) -> dict:
+    """The report notebook's parameters (its ``parameters`` cell declares exactly these)."""
     return {"commune": commune.code, "period": period.id, "data_dir": str(data.root)}
 
 
