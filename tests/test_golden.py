@@ -34,7 +34,7 @@ BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "li", "figcaptio
           "table", "thead", "tbody", "figure", "main", "body", "br"}
 CELLS = {"td", "th"}
 SKIPPED = {"style", "script"}
-_SVG = re.compile(r"^data:image/svg\+xml;base64,(.*)$", re.S)
+_SVG = re.compile(r"^data:image/svg\+xml;base64,(.*)$", re.DOTALL)
 
 
 class _Text(HTMLParser):

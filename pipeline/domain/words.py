@@ -22,7 +22,7 @@ an unknown key, a missing parameter or one the phrase does not use raises :class
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -74,6 +74,17 @@ class Words:
         return found
 
 
+    def groups(self, prefix: str) -> dict[str, dict[str, str]]:
+        """The groups of phrases under ``prefix``, in file order: ``{"staff_present": {"en": ..., "vi": ...}}``."""
+        out: dict[str, dict[str, str]] = {}
+        for rest, text in self.section(prefix).items():
+            name, _, field = rest.partition(".")
+            if not field:
+                raise WordsError(f"{self.path.name}: {prefix}.{rest} is a phrase, where a group of phrases was expected")
+            out.setdefault(name, {})[field] = text
+        return out
+
+
 def _names(names) -> str:
     return ", ".join(f"{{{n}}}" for n in sorted(names))
 
@@ -107,7 +118,7 @@ def _flatten(tree: object, prefix: str, path: Path, out: dict[str, str]) -> None
         out[key] = value
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_words(path: Path) -> Words:
     """Read and check a phrase file (once per process)."""
     path = Path(path)

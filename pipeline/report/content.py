@@ -189,7 +189,7 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
         value = row[f"{prefix}_value"]
         change = row["change" if prefix == "previous" else "yoy_change"]
         pct = row["change_pct" if prefix == "previous" else "yoy_change_pct"]
-        against = words(f"comparison.{prefix}", period=Period.parse(period_id).label_vi)
+        against = words(f"comparison.against.{prefix}", period=Period.parse(period_id).label_vi)
         if pd.isna(value):
             parts.append(words("comparison.no_data", against=against))
             continue
