@@ -45,7 +45,7 @@ def _pattern(node: ast.expr) -> re.Pattern | None:
 
 
 def _calls(path: Path):
-    """``(line, name, key pattern or None, keyword names or None when ** is passed)`` of each call."""
+    """``(line, name, key as written, key pattern or None, keyword names or None when ** is passed)`` of each call."""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if not isinstance(node, ast.Call) or not node.args:
             continue
@@ -53,7 +53,7 @@ def _calls(path: Path):
             node.func.attr if isinstance(node.func, ast.Attribute) else "")
         if name in CALLS | LOOKUPS:
             kwargs = None if any(k.arg is None for k in node.keywords) else {k.arg for k in node.keywords}
-            yield node.lineno, name, _pattern(node.args[0]), kwargs
+            yield node.lineno, name, ast.unparse(node.args[0]), _pattern(node.args[0]), kwargs
 
 
 @pytest.mark.parametrize("phrases", list(FILES), ids=lambda p: p.name)
@@ -61,20 +61,20 @@ def test_every_phrase_named_in_code_exists_with_its_parameters(phrases):
     words = load_words(phrases)
     problems, checked = [], 0
     for module in _modules(FILES[phrases]):
-        for line, name, pattern, kwargs in _calls(module):
+        for line, name, written, pattern, kwargs in _calls(module):
             if pattern is None:
                 continue  # a key held in a variable: the function that builds it is checked here instead
             where = f"{module.relative_to(PACKAGE_DIR)}:{line}"
             if name in CALLS:
                 keys = [k for k in words.phrases if pattern.fullmatch(k)]
                 if not keys:
-                    problems.append(f"{where}: no phrase {pattern.pattern!r}")
+                    problems.append(f"{where}: no phrase {written}")
                 for key in keys if kwargs is not None else []:
                     if parameters(words.text(key)) != kwargs:
                         problems.append(f"{where}: {key} takes {sorted(parameters(words.text(key)))}, "
                                         f"given {sorted(kwargs)}")
             elif not any(pattern.fullmatch(k) or re.match(pattern.pattern + r"\.", k) for k in words.phrases):
-                problems.append(f"{where}: no phrase under {pattern.pattern!r}")
+                problems.append(f"{where}: no phrase under {written}")
             checked += 1
     assert checked, "the modules name phrases of this file"
     assert problems == []
