@@ -55,6 +55,10 @@ class CatalogueError(CchcError):
     """The indicator catalogue (or a lookup in it) is inconsistent."""
 
 
+class WordsError(CatalogueError):
+    """A phrase file (``*/words.yaml``, ``findings.yaml``, ``checks.yaml``) or a call naming its phrases is wrong."""
+
+
 class SchemaError(CchcError):
     """A table does not match the declared schema where two stages meet."""
 

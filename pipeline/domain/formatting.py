@@ -1,8 +1,10 @@
 """Vietnamese number, percentage, money, date and period formatting.
 
 House style: "." separates thousands and "," is the decimal mark ("19.630",
-"2.590.755.750 đồng", "21,1", "145,15%").  Ratios are shown with at most two
-decimals, trailing zeros dropped.  The official date form of Nghị định
+"2.590.755.750 đồng", "21,1", "145,15%"): CLDR's Vietnamese (``vi``) symbols,
+applied by babel.  Ratios are shown with at most two decimals, trailing zeros
+dropped, rounded half up (the project's own rounding, done before babel sees
+the number: babel alone rounds half to even and overflows above 10^28).  The official date form of Nghị định
 30/2020 ("ngày 05 tháng 01 năm 2020", "ngày 14 tháng 9 năm 2021") is not in
 CLDR, so it has its own formatter.  A missing value is shown blank, never 0.
 """
@@ -12,6 +14,10 @@ from __future__ import annotations
 import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
+
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 
 def _missing(value: object) -> bool:
@@ -38,20 +44,21 @@ def format_number(value: object, *, decimals: int | None = None, max_decimals: i
     places = decimals if decimals is not None else max_decimals
     with localcontext() as ctx:  # room for every digit: 10^28 must not overflow the default 28-digit context
         ctx.prec = max(28, d.adjusted() + places + 2)
-        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if d < 0 else ""
-    whole, _, frac = f"{d.copy_abs():f}".partition(".")  # copy_abs: no rounding to the 28-digit context
-    if decimals is None:
-        frac = frac.rstrip("0")
-    groups = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    out = ".".join(groups)
-    if sign and (out.strip("0.") or frac.strip("0")):
-        out = sign + out
-    return f"{out},{frac}" if frac else out
+        ctx.rounding = ROUND_HALF_UP  # babel rounds in this context too (half-even by default)
+        d = d.quantize(Decimal(1).scaleb(-places))
+        if d.is_zero():
+            d = d.copy_abs()  # -0,001 is "0", not "-0"
+        return _pattern(places, fixed=decimals is not None).apply(d, _VI)
+
+
+_VI = Locale.parse("vi")
+
+
+@cache
+def _pattern(places: int, *, fixed: bool) -> NumberPattern:
+    """CLDR pattern: grouped thousands, ``places`` decimals (``fixed``: trailing zeros kept)."""
+    fraction = ("0" if fixed else "#") * places
+    return parse_pattern("#,##0" + ("." + fraction if fraction else ""))
 
 
 def format_percent(value: object, *, decimals: int | None = None) -> str:

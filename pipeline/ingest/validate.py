@@ -6,10 +6,14 @@ an *issues* frame with the columns of :data:`ISSUE_COLUMNS`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ..domain.catalogue import Catalogue, parse_legend
 from ..domain.numbers import NumberFormatError, UnitOnlyError, parse_decimal
+from ..domain.words import load_words
+from ..errors import WordsError
 
 ISSUE_COLUMNS = ["file", "row", "severity", "indicator_code", "value", "expected", "message"]
 
@@ -132,29 +136,18 @@ def _range_problem(number, cat: pd.Series) -> str | None:
     return None
 
 
-#: Pairs (smaller, larger, English message, Vietnamese message): the first above the second is contradictory.
-CROSS_CHECKS = [
-    ("4.2.2", "4.2.1", "staff present ({a:g}) above the quota ({b:g})",
-     "số biên chế có mặt ({a}) lớn hơn biên chế được giao ({b})"),
-    ("1.3.2", "1.3.1", "assigned tasks done on time ({a:g}) above tasks assigned ({b:g})",
-     "số nhiệm vụ hoàn thành đúng hạn ({a}) lớn hơn số nhiệm vụ được giao ({b})"),
-    ("1.1.2", "1.1.1", "plan tasks done ({a:g}) above plan tasks set ({b:g})",
-     "số nhiệm vụ đã hoàn thành ({a}) lớn hơn số nhiệm vụ đề ra trong kế hoạch ({b})"),
-    ("S.HS.DUNG_HEN", "S.HS.DA_GIAI_QUYET", "dossiers resolved on time ({a:g}) above dossiers resolved ({b:g})",
-     "số hồ sơ giải quyết đúng hạn ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
-    ("S.HS.QUA_HAN", "S.HS.DA_GIAI_QUYET", "dossiers resolved late ({a:g}) above dossiers resolved ({b:g})",
-     "số hồ sơ giải quyết quá hạn ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
-    ("S.HS.DANG_QUA_HAN", "S.HS.DANG_GIAI_QUYET", "dossiers in progress past due ({a:g}) above dossiers in progress ({b:g})",
-     "số hồ sơ đang giải quyết quá hạn ({a}) lớn hơn số hồ sơ đang giải quyết ({b})"),
-    ("3.2.2", "3.1.3.c", "level 3–4 TTHC on the portal ({a:g}) above commune TTHC in force ({b:g})",
-     "số TTHC mức độ 3, 4 ({a}) lớn hơn số TTHC cấp xã đang có hiệu lực ({b})"),
-    ("7.1.8.1", "3.1.3.c", "level 3 online TTHC ({a:g}) above commune TTHC in force ({b:g})",
-     "số TTHC trực tuyến mức độ 3 ({a}) lớn hơn số TTHC cấp xã đang có hiệu lực ({b})"),
-    ("7.2.5.1", "S.HS.DA_GIAI_QUYET", "dossiers handled by the ISO procedure ({a:g}) above dossiers resolved ({b:g})",
-     "số hồ sơ giải quyết theo quy trình ISO ({a}) lớn hơn số hồ sơ đã giải quyết ({b})"),
-    ("S.NS.THU_TAI_XA", "S.NS.THU", "revenue collected at the commune ({a:g}) above total revenue ({b:g})",
-     "số thu tại xã ({a}) lớn hơn tổng thu ngân sách ({b})"),
-]
+#: The cross-checks: pairs of figures where the first must not be above the second, with their messages.
+CHECKS_FILE = Path(__file__).with_name("checks.yaml")
+_PAIR_FIELDS = {"smaller", "larger", "en", "vi"}
+
+
+def cross_check_pairs() -> list[tuple[str, str, str, str]]:
+    """``(smaller, larger, English message, Vietnamese message)`` of each check of ``checks.yaml``, in order."""
+    pairs = load_words(CHECKS_FILE).groups("pairs")
+    for name, pair in pairs.items():
+        if pair.keys() != _PAIR_FIELDS:
+            raise WordsError(f"{CHECKS_FILE.name}: pairs.{name} needs exactly {', '.join(sorted(_PAIR_FIELDS))}")
+    return [(p["smaller"], p["larger"], p["en"], p["vi"]) for p in pairs.values()]
 
 
 def contradictions(values: pd.DataFrame) -> pd.DataFrame:
@@ -168,8 +161,7 @@ def contradictions(values: pd.DataFrame) -> pd.DataFrame:
     wide = rows.pivot(index=keys, columns="indicator_code", values="value")
     src = rows.set_index(keys + ["indicator_code"])[["source_file", "source_row"]]
     out = []
-    checks = [(a, b, en, vi) for a, b, en, vi in CROSS_CHECKS]
-    for small, large, en, vi in checks:
+    for small, large, en, vi in cross_check_pairs():
         if small in wide and large in wide:
             hit = wide.loc[wide[small] > wide[large], [small, large]]
             for idx, (a, b) in hit.iterrows():
@@ -177,9 +169,10 @@ def contradictions(values: pd.DataFrame) -> pd.DataFrame:
                 file, row = src.loc[idx + (small,)]
                 out.append(dict(zip(keys, idx)) | {
                     "indicator_code": small, "other_code": large, "value": a, "other_value": b,
-                    "message": en.format(a=a, b=b), "message_vi": vi.format(a=_vn(a), b=_vn(b)),
+                    "message": en.format(a=f"{a:g}", b=f"{b:g}"), "message_vi": vi.format(a=_vn(a), b=_vn(b)),
                     "source_file": file, "source_row": row})
     parts = ["S.HS.TRUOC_HAN", "S.HS.DUNG_HAN", "S.HS.DUNG_HEN"]
+    say = load_words(CHECKS_FILE)
     if all(c in wide for c in parts):
         total = wide[parts[0]] + wide[parts[1]]
         hit = wide.loc[total.notna() & wide[parts[2]].notna() & (total != wide[parts[2]])]
@@ -190,9 +183,8 @@ def contradictions(values: pd.DataFrame) -> pd.DataFrame:
             out.append(dict(zip(keys, idx)) | {
                 "indicator_code": parts[2], "other_code": f"{parts[0]}+{parts[1]}", "value": both,
                 "other_value": early + on_time,
-                "message": f"early ({early:g}) + on time ({on_time:g}) ≠ early or on time ({both:g})",
-                "message_vi": f"số hồ sơ trước hạn ({_vn(early)}) cộng đúng hạn ({_vn(on_time)}) khác số hồ sơ "
-                              f"trước hạn và đúng hạn ({_vn(both)})",
+                "message": say("early_plus_on_time.en", early=f"{early:g}", on_time=f"{on_time:g}", both=f"{both:g}"),
+                "message_vi": say("early_plus_on_time.vi", early=_vn(early), on_time=_vn(on_time), both=_vn(both)),
                 "source_file": file, "source_row": row})
     cols = keys + ["indicator_code", "other_code", "value", "other_value", "message", "message_vi", "source_file", "source_row"]
     return pd.DataFrame(out, columns=cols)

@@ -7,17 +7,27 @@ Columns: ``severity`` (cao / trung bình / thấp), ``commune_code``, ``commune_
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ..domain.formatting import format_number, format_percent
 from ..domain.periods import Period
+from ..domain.words import load_words
 from ..ingest.validate import contradictions
 
 FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected", "message"]
 HIGH, MEDIUM, LOW = "cao", "trung bình", "thấp"
 _POSTAL = ["7.1.9.1", "7.1.9.2", "7.1.9.3"]
 _TOLERANCE = {"percent": 0.01, "count": 0.0, "money": 0.0, "score": 0.01}
+#: The sentence of each kind of finding.
+WORDS_FILE = Path(__file__).with_name("findings.yaml")
+
+
+def words(key: str, /, **params: object) -> str:
+    """The sentence ``key`` of ``findings.yaml`` with its parameters filled in."""
+    return load_words(WORDS_FILE)(key, **params)
 
 
 def _rows(frame: pd.DataFrame, **fixed) -> list[dict]:
@@ -35,40 +45,41 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in missed.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "target_missed", "value": r["value"],
                     "expected": f"{r['target_op']} {r['target']:g}",
-                    "message": f"{r['label']} {_period(r['period'])} đạt {format_percent(r['value'])}, chưa đạt chỉ tiêu "
-                               f"{format_percent(r['target'])} (còn thiếu {format_number(-r['target_gap'])} điểm phần trăm)."})
+                    "message": words("target_missed", label=r["label"], period=_period(r["period"]),
+                                     value=format_percent(r["value"]), target=format_percent(r["target"]),
+                                     gap=format_number(-r["target_gap"]))})
 
     # Plan tasks not all done.
     plan = m.loc[(m["metric"] == "R.KH.HOAN_THANH") & m["value"].lt(100)]
     for r in plan.to_dict("records"):
         out.append({**_base(r), "severity": LOW, "finding": "plan_incomplete", "value": r["value"], "expected": ">= 100",
-                    "message": f"Mới hoàn thành {format_number(r['numerator'])}/{format_number(r['denominator'])} nhiệm vụ "
-                               f"kế hoạch CCHC ({format_percent(r['value'])})."})
+                    "message": words("plan_incomplete", done=format_number(r["numerator"]),
+                                     planned=format_number(r["denominator"]), rate=format_percent(r["value"]))})
 
     # Assigned tasks late.
     late = m.loc[(m["metric"] == "R.NV.DUNG_HAN") & m["value"].lt(100)]
     for r in late.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "tasks_late", "value": r["value"], "expected": ">= 100",
-                    "message": f"Trong số {format_number(r['denominator'])} nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao, "
-                               f"chỉ {format_number(r['numerator'])} nhiệm vụ hoàn thành đúng hạn "
-                               f"({format_percent(r['value'])})."})
+                    "message": words("tasks_late", assigned=format_number(r["denominator"]),
+                                     on_time=format_number(r["numerator"]), rate=format_percent(r["value"]))})
 
     # Staff above quota.
     staff = m.loc[(m["metric"] == "R.BC.CO_MAT") & m["value"].gt(100)]
     for r in staff.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "staff_above_quota", "value": r["numerator"],
                     "expected": f"<= {r['denominator']:g}",
-                    "message": f"Số biên chế có mặt ({format_number(r['numerator'])} người) vượt biên chế được giao "
-                               f"({format_number(r['denominator'])} người)."})
+                    "message": words("staff_above_quota", present=format_number(r["numerator"]),
+                                     quota=format_number(r["denominator"]))})
 
     # Overdue dossiers.
-    for code, words in (("S.HS.QUA_HAN", "hồ sơ giải quyết quá hạn"), ("S.HS.DANG_QUA_HAN", "hồ sơ đang giải quyết đã quá hạn")):
+    for code, what in load_words(WORDS_FILE).section("overdue").items():
         if code in wide:
             hit = wide[code].loc[lambda s: s > 0]
             for (commune, key, period), value in hit.items():
                 out.append({"commune_code": commune, "commune_key": key, "period": period, "metric": code,
                             "severity": HIGH, "finding": "overdue_dossiers", "value": value, "expected": "0",
-                            "message": f"Còn {format_number(value)} {words} {_period(period)}."})
+                            "message": words("overdue_dossiers", count=format_number(value), what=what,
+                                             period=_period(period))})
 
     # Postal public service (7.1.9) not in use: no 7.1.9.x above 0 reported for a quarter.
     quarters = values.loc[values["period"].str.contains("-Q")]
@@ -79,15 +90,14 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in unused.to_dict("records"):
         out.append({**_base(r), "metric": "7.1.9", "severity": MEDIUM, "finding": "postal_not_used", "value": np.nan,
                     "expected": "7.1.9.x > 0",
-                    "message": "Chưa thực hiện tiếp nhận hồ sơ, trả kết quả giải quyết TTHC qua dịch vụ bưu chính công ích "
-                               "(mục 7.1.9 không có số liệu)."})
+                    "message": words("postal_not_used")})
 
     # Figures that contradict each other (staff above quota has its own finding above).
     hits = contradictions(values)
     for r in hits.loc[hits["indicator_code"] != "4.2.2"].to_dict("records"):
         out.append({**_base(r), "metric": r["indicator_code"], "severity": HIGH, "finding": "contradiction",
                     "value": r["value"], "expected": f"<= {r['other_code']} = {r['other_value']:g}",
-                    "message": f"Số liệu mâu thuẫn {_period(r['period'])}: {r['message_vi']}."})
+                    "message": words("contradiction", period=_period(r["period"]), check=r["message_vi"])})
 
     # A reported total that disagrees with its reported parts (ratios.yaml, sums).
     from .compute import sum_mismatches
@@ -95,9 +105,9 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in sum_mismatches(values).to_dict("records"):
         out.append({**_base(r), "metric": r["indicator_code"], "severity": MEDIUM, "finding": "parts_mismatch",
                     "value": r["value"], "expected": f"= {r['parts']} = {format_number(r['parts_sum'])}",
-                    "message": f"Số liệu {_period(r['period'])} của chỉ tiêu {r['indicator_code']} "
-                               f"({format_number(r['value'])}) khác tổng các thành phần {r['parts']} "
-                               f"({format_number(r['parts_sum'])})."})
+                    "message": words("parts_mismatch", period=_period(r["period"]), code=r["indicator_code"],
+                                     value=format_number(r["value"]), parts=r["parts"],
+                                     parts_sum=format_number(r["parts_sum"]))})
 
     # Reported cumulative that does not match the quarters.
     cum = m.loc[m["reported_cumulative"].notna() & m["cumulative_value"].notna()]
@@ -106,8 +116,9 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in bad.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "cumulative_mismatch", "value": r["reported_cumulative"],
                     "expected": format_number(r["cumulative_value"]),
-                    "message": f"Số lũy kế báo cáo của chỉ tiêu {r['metric']} ({format_number(r['reported_cumulative'])}) "
-                               f"không khớp với tổng các quý ({format_number(r['cumulative_value'])})."})
+                    "message": words("cumulative_mismatch", code=r["metric"],
+                                     reported=format_number(r["reported_cumulative"]),
+                                     computed=format_number(r["cumulative_value"]))})
     return _frame(out)
 
 
@@ -118,8 +129,8 @@ def aggregate_mismatches(base: pd.DataFrame) -> pd.DataFrame:
     out = [{"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"],
             "metric": r["indicator_code"], "severity": MEDIUM, "finding": "aggregate_mismatch", "value": r["value"],
             "expected": format_number(r["computed_value"]),
-            "message": f"Số liệu {_period(r['period'])} của chỉ tiêu {r['indicator_code']} ({format_number(r['value'])}) "
-                       f"khác số tính từ các quý ({format_number(r['computed_value'])})."}
+            "message": words("aggregate_mismatch", period=_period(r["period"]), code=r["indicator_code"],
+                             value=format_number(r["value"]), computed=format_number(r["computed_value"]))}
            for r in bad.to_dict("records")]
     return _frame(out)
 

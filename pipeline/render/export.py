@@ -24,6 +24,7 @@ from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
 from ..domain.text import ascii_slug
 from ..errors import CchcError
+from ..report.words import words
 
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
     import nbformat
@@ -218,7 +219,7 @@ def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_di
         nb = execute(notebook_parameters(commune, p, data), work / "report.ipynb",
                      engine_name=engine_name, **engine_kwargs)
         files = {"ipynb": final / "report.ipynb"}
-        html = notebook_to_html(nb, title=f"Báo cáo CCHC {p.label_vi} - {commune.full_name}")
+        html = notebook_to_html(nb, title=words("document_title", period=p.label_vi, commune=commune.full_name))
         if "html" in formats or "pdf" in formats:
             (work / "report.html").write_text(html, encoding="utf-8")
             files["html"] = final / "report.html"

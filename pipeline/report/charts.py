@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..domain.formatting import format_number
 from ..domain.periods import Period, period_range
+from .words import takes, words
 
 STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
 FONTS = Path(__file__).parent / "fonts"
@@ -74,6 +75,19 @@ def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> Non
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
 
 
+def caption(chart: str) -> str:
+    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"."""
+    return words(f"charts.{chart}.caption")
+
+
+def _title(chart: str, **params: object) -> str:
+    """The title drawn in ``chart`` (``words.yaml``, ``charts.<chart>.title``), which may repeat its caption."""
+    key = f"charts.{chart}.title"
+    if "caption" in takes(key):
+        params["caption"] = caption(chart)
+    return words(key, **params)
+
+
 def _short(period: str) -> str:
     p = Period.parse(period)
     return f"Q{p.kind[1]}/{p.year}" if p.is_quarter else p.id
@@ -104,13 +118,13 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
         fig = Figure()
         ax = fig.subplots()
         x = np.arange(len(periods))
-        ax.bar(x - 0.2, received.values, width=0.4, label="Hồ sơ tiếp nhận")
-        ax.bar(x + 0.2, resolved.values, width=0.4, label="Hồ sơ đã giải quyết")
+        ax.bar(x - 0.2, received.values, width=0.4, label=words("charts.dossier_trend.received"))
+        ax.bar(x + 0.2, resolved.values, width=0.4, label=words("charts.dossier_trend.resolved"))
         ax.set_xticks(x, [_short(p) for p in periods])
         ax.yaxis.set_major_formatter(_VN)
-        ax.set_ylabel("Hồ sơ")
+        ax.set_ylabel(words("charts.dossier_trend.axis"))
         ax2 = ax.twinx()
-        ax2.plot(x, rate.values, marker="o", color="#c00000", label="Tỷ lệ đúng hạn (%)")
+        ax2.plot(x, rate.values, marker="o", color="#c00000", label=words("charts.dossier_trend.rate"))
         ax2.set_ylim(0, 105)
         ax2.yaxis.set_major_formatter(_VN_PCT)
         ax2.grid(False)
@@ -118,8 +132,8 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
                   bbox_to_anchor=(0.5, -0.12))
-        gap = " (quý không có số liệu để trống)" if received.isna().any() else ""
-        ax.set_title(f"Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, {n} quý gần nhất{gap}")
+        gap = words("charts.dossier_trend.gap") if received.isna().any() else ""
+        ax.set_title(_title("dossier_trend", quarters=n, gap=gap))
         _fit(fig, ax, right_axis=ax2, legend_below=True)
     return fig
 
@@ -143,12 +157,13 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str,
                 ax.plot(x, other.set_index("period")["value"].reindex(periods).values, marker="s",
                         label=other["label"].iloc[0])
         if targets.notna().any():
-            ax.step(x, targets.values, where="mid", linestyle="--", color="#c00000", label="Chỉ tiêu")
+            ax.step(x, targets.values, where="mid", linestyle="--", color="#c00000",
+                    label=words("charts.rate_against_target.target"))
         ax.set_xticks(x, [_short(p) for p in periods])
         ax.set_ylim(0, 105)
         ax.yaxis.set_major_formatter(_VN_PCT)
         ax.legend(loc="upper left")
-        ax.set_title("Dịch vụ công trực tuyến so với chỉ tiêu")
+        ax.set_title(_title("rate_against_target"))
         _fit(fig, ax)
     return fig
 
@@ -165,15 +180,16 @@ def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str)
         fig = Figure()
         ax = fig.subplots()
         x = np.arange(len(periods))
-        ax.bar(x, revenue.values / 1e6, width=0.5, label="Thu trong quý")
-        ax.plot(x, cumulative.values / 1e6, marker="o", label="Lũy kế từ đầu năm")
+        ax.bar(x, revenue.values / 1e6, width=0.5, label=words("charts.budget_against_plan.quarter"))
+        ax.plot(x, cumulative.values / 1e6, marker="o", label=words("charts.budget_against_plan.cumulative"))
         if plan.notna().any():
-            ax.axhline(plan.dropna().iloc[-1] / 1e6, linestyle="--", color="#c00000", label="Dự toán năm")
+            ax.axhline(plan.dropna().iloc[-1] / 1e6, linestyle="--", color="#c00000",
+                       label=words("charts.budget_against_plan.plan"))
         ax.set_xticks(x, [_short(p) for p in periods])
         ax.yaxis.set_major_formatter(_VN)
-        ax.set_ylabel("Triệu đồng")
+        ax.set_ylabel(words("charts.budget_against_plan.axis"))
         ax.legend(loc="upper left")
-        ax.set_title(f"Thu ngân sách năm {year} so với dự toán")
+        ax.set_title(_title("budget_against_plan", year=year))
         _fit(fig, ax)
     return fig
 
@@ -193,7 +209,7 @@ def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: str
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(f"{label}, {Period.parse(period).label_vi}")
+        ax.set_title(_title("commune_ranking", label=label, period=Period.parse(period).label_vi))
         _fit(fig, ax)
     return fig
 
@@ -206,9 +222,9 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
         ax = fig.subplots()
         x = np.arange(len(periods))
         ax.fill_between(x, rows["minimum"].values.astype(float), rows["maximum"].values.astype(float),
-                        alpha=0.2, label="Thấp nhất – cao nhất")
-        ax.plot(x, rows["median"].values, linestyle=":", label="Trung vị các xã")
-        ax.plot(x, rows["value"].values, marker="o", label="Toàn huyện")
+                        alpha=0.2, label=words("charts.district_trend.band"))
+        ax.plot(x, rows["median"].values, linestyle=":", label=words("charts.district_trend.median"))
+        ax.plot(x, rows["value"].values, marker="o", label=words("charts.district_trend.district"))
         ax.set_xticks(x, [_short(p) for p in periods])
         label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else metric
         ax.set_title(label)

@@ -24,30 +24,14 @@ from ..domain.formatting import format_money, format_number, format_official_dat
 from ..domain.periods import Period
 from ..store import Store
 from . import charts
+from .words import section, words
 
 TEMPLATES = TEMPLATES_DIR
-AREAS = [
-    ("1", "Công tác chỉ đạo, điều hành cải cách hành chính"),
-    ("2", "Cải cách thể chế"),
-    ("3", "Cải cách thủ tục hành chính"),
-    ("4", "Cải cách tổ chức bộ máy hành chính nhà nước"),
-    ("5", "Cải cách chế độ công vụ"),
-    ("6", "Cải cách tài chính công"),
-    ("7", "Xây dựng và phát triển Chính phủ điện tử, Chính phủ số"),
-    ("8", "Thực hiện thu ngân sách"),
-]
-#: Next-period tasks proposed for each kind of finding, when the commune wrote none.
-TASKS_FOR_FINDING = {
-    "target_missed": "Đẩy mạnh cung cấp, tuyên truyền dịch vụ công trực tuyến để đạt chỉ tiêu theo Nghị quyết 76/NQ-CP.",
-    "tasks_late": "Tăng cường theo dõi, đôn đốc để hoàn thành đúng hạn các nhiệm vụ được cấp trên giao.",
-    "plan_incomplete": "Tập trung hoàn thành các nhiệm vụ còn lại của Kế hoạch cải cách hành chính năm.",
-    "staff_above_quota": "Rà soát, sắp xếp đội ngũ cán bộ, công chức bảo đảm không vượt biên chế được giao.",
-    "overdue_dossiers": "Kiểm soát chặt chẽ thời hạn giải quyết hồ sơ, không để phát sinh hồ sơ quá hạn.",
-    "postal_not_used": "Triển khai tiếp nhận hồ sơ, trả kết quả giải quyết TTHC qua dịch vụ bưu chính công ích.",
-    "contradiction": "Rà soát, thống nhất số liệu báo cáo trước khi gửi cấp trên.",
-    "cumulative_mismatch": "Đối chiếu số lũy kế với số liệu các quý trước khi báo cáo.",
-    "aggregate_mismatch": "Đối chiếu số liệu tổng hợp kỳ với số liệu các quý trước khi báo cáo.",
-}
+
+
+def areas() -> list[tuple[str, str]]:
+    """The reform areas of part I, in order: ``[("1", "Công tác chỉ đạo, ..."), ...]``."""
+    return list(section("areas").items())
 
 
 class Html:
@@ -158,34 +142,39 @@ def _read_version(root: str, name: str, mtime_ns: int, size: int) -> pd.DataFram
 # --------------------------------------------------------------------------- words
 def subject_line(period: Period) -> str:
     """"Tình hình thực hiện công tác Cải cách hành chính trong quý III, phương hướng nhiệm vụ quý IV năm 2021"."""
-    base = "Tình hình thực hiện công tác Cải cách hành chính"
     if period.is_quarter:
         nxt = period.next()
         if nxt.year == period.year:
-            return f"{base} trong {period.phrase_vi}, phương hướng nhiệm vụ {nxt.phrase_vi} năm {period.year}"
-        return f"{base} {period.label_vi}, phương hướng nhiệm vụ {nxt.label_vi}"
+            return words("subject.quarter", quarter=period.phrase_vi, next_quarter=nxt.phrase_vi, year=period.year)
+        return words("subject.year_end_quarter", period=period.label_vi, next_period=nxt.label_vi)
     if period.kind == "6M":
-        return f"{base} 6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm {period.year}"
+        return words("subject.6M", year=period.year)
     if period.kind == "9M":
-        return f"{base} 9 tháng, phương hướng nhiệm vụ quý IV năm {period.year}"
-    return f"{base} năm {period.year}, phương hướng nhiệm vụ năm {period.year + 1}"
+        return words("subject.9M", year=period.year)
+    return words("subject.Y", year=period.year, next_year=period.year + 1)
 
 
 def next_phrase(period: Period) -> str:
     """What section III plans for: "quý IV năm 2021", "6 tháng cuối năm 2021", "năm 2022"."""
     if period.is_quarter:
         return period.next().label_vi
-    return {"6M": f"6 tháng cuối năm {period.year}", "9M": f"quý IV năm {period.year}"}.get(period.kind, f"năm {period.year + 1}")
+    if period.kind == "6M":
+        return words("next_period.6M", year=period.year)
+    if period.kind == "9M":
+        return words("next_period.9M", year=period.year)
+    return words("next_period.Y", next_year=period.year + 1)
 
 
 def _change_words(change: float, unit: str, *, points: bool) -> str:
     if change != change:  # NaN
         return ""
     if change == 0:
-        return "không thay đổi"
-    verb = "tăng" if change > 0 else "giảm"
+        return words("change.none")
+    verb = words("change.up") if change > 0 else words("change.down")
     amount = format_number(abs(change))
-    return f"{verb} {amount} điểm phần trăm" if points else f"{verb} {amount} {unit}".rstrip()
+    if points:
+        return words("change.points", verb=verb, amount=amount)
+    return words("change.amount", verb=verb, amount=amount, unit=unit).rstrip()
 
 
 def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "") -> str:
@@ -195,19 +184,19 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
         return ""
     points = row["kind"] == "percent"
     parts = []
-    for prefix, label in (("previous", "So với {p}"), ("yoy", "so với cùng kỳ {p}")):
+    for prefix in ("previous", "yoy"):
         period_id = row["previous_period" if prefix == "previous" else "yoy_period"]
         value = row[f"{prefix}_value"]
         change = row["change" if prefix == "previous" else "yoy_change"]
         pct = row["change_pct" if prefix == "previous" else "yoy_change_pct"]
-        where = label.format(p=Period.parse(period_id).label_vi)
+        against = words(f"comparison.against.{prefix}", period=Period.parse(period_id).label_vi)
         if pd.isna(value):
-            parts.append(f"{where} không có số liệu để so sánh")
+            parts.append(words("comparison.no_data", against=against))
             continue
-        words = _change_words(change, unit, points=points)
+        text = _change_words(change, unit, points=points)
         if not points and pd.notna(pct) and change != 0:
-            words += f" ({format_number(abs(pct))}%)"
-        parts.append(f"{where}, {noun} {words}")
+            text = words("change.with_percent", change=text, percent=format_number(abs(pct)))
+        parts.append(words("comparison.clause", against=against, noun=noun, change=text))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "." if text else ""
 
@@ -222,124 +211,126 @@ def _ratio(rd: ReportData, code: str) -> str:
 
 
 def area_sentences(rd: ReportData, area: str) -> list[str]:
-    """Sentences generated from the data for one reform area (only figures that exist)."""
+    """Sentences generated from the data for one reform area (only figures that exist).
+
+    The words are ``words.yaml``'s ``area<n>`` phrases; a sentence is its first phrase followed by
+    the clauses whose figures exist.
+    """
     v, out = rd.value, []
-    when = f"Trong {rd.period.phrase_vi}" if rd.period.is_quarter else f"Trong {rd.period.label_vi}"
+    when = words("when", period=rd.period.phrase_vi if rd.period.is_quarter else rd.period.label_vi)
     if area == "1":
         if v("1.1.1") is not None:
-            s = f"Kế hoạch cải cách hành chính đề ra {_n(rd, '1.1.1')} nhiệm vụ"
+            s = words("area1.plan", count=_n(rd, "1.1.1"))
             if v("1.1.2") is not None:
-                s += f", đã hoàn thành {_n(rd, '1.1.2')} nhiệm vụ" + (
-                    f" (đạt {_ratio(rd, 'R.KH.HOAN_THANH')})" if _ratio(rd, "R.KH.HOAN_THANH") else "")
+                s += words("area1.plan_done", count=_n(rd, "1.1.2"))
+                if _ratio(rd, "R.KH.HOAN_THANH"):
+                    s += words("area1.plan_rate", rate=_ratio(rd, "R.KH.HOAN_THANH"))
             out.append(s + ".")
         if v("1.3.1") is not None:
-            s = f"Số nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao: {_n(rd, '1.3.1')} nhiệm vụ"
+            s = words("area1.assigned", count=_n(rd, "1.3.1"))
             if v("1.3.2") is not None:
-                s += f", hoàn thành đúng hạn {_n(rd, '1.3.2')} nhiệm vụ" + (
-                    f" ({_ratio(rd, 'R.NV.DUNG_HAN')})" if _ratio(rd, "R.NV.DUNG_HAN") else "")
+                s += words("area1.assigned_on_time", count=_n(rd, "1.3.2"))
+                if _ratio(rd, "R.NV.DUNG_HAN"):
+                    s += words("area1.assigned_rate", rate=_ratio(rd, "R.NV.DUNG_HAN"))
             if v("1.3.3"):
-                s += f", hoàn thành nhưng quá hạn {_n(rd, '1.3.3')} nhiệm vụ"
+                s += words("area1.assigned_late", count=_n(rd, "1.3.3"))
             out.append(s + ".")
         if v("1.4.1") is not None or v("1.4.2") is not None:
-            s = "Khảo sát sự hài lòng của người dân, tổ chức"
+            s = words("area1.survey")
             if v("1.4.1") is not None:
-                s += f": {_n(rd, '1.4.1')} phiếu"
+                s += words("area1.survey_forms", count=_n(rd, "1.4.1"))
             if v("1.4.2") is not None:
-                s += f", hình thức {_legend(rd, '1.4.2').lower()}"
+                s += words("area1.survey_how", how=_legend(rd, "1.4.2").lower())
             out.append(s + ".")
         if v("1.5") is not None:
-            out.append("Có tổ chức đối thoại của lãnh đạo với người dân, doanh nghiệp." if v("1.5") else
-                       "Trong kỳ không tổ chức đối thoại của lãnh đạo với người dân, doanh nghiệp.")
-    elif area == "2":
-        labels = [("2.1", "văn bản QPPL ban hành, tham mưu ban hành"), ("2.2", "văn bản QPPL đã kiểm tra"),
-                  ("2.3", "văn bản QPPL đã rà soát"), ("2.4", "văn bản kiến nghị xử lý"), ("2.5", "văn bản đã xử lý xong")]
-        parts = [f"{text}: {_n(rd, code)}" for code, text in labels if v(code) is not None]
-        if parts:
-            out.append("Số " + "; ".join(parts) + ".")
+            out.append(words("area1.dialogue") if v("1.5") else words("area1.no_dialogue"))
+    elif area in ("2", "5"):
+        labels = section(f"area{area}.labels")
+        items = [words(f"area{area}.item", label=label, count=_n(rd, code)) for code, label in labels.items()
+                 if v(code) is not None]
+        if items:
+            out.append(words(f"area{area}.sentence", items="; ".join(items)))
     elif area == "3":
         if v("3.1.3.c") is not None:
-            s = f"Tổng số TTHC cấp xã đang có hiệu lực: {_n(rd, '3.1.3.c')} thủ tục"
+            s = words("area3.in_force", count=_n(rd, "3.1.3.c"))
             if v("3.2.1") is not None:
-                s += f"; đã công khai trên Cổng dịch vụ công {_n(rd, '3.2.1')} thủ tục ({_ratio(rd, 'R.TTHC.CONG_KHAI')})"
+                s += words("area3.published", count=_n(rd, "3.2.1"), rate=_ratio(rd, "R.TTHC.CONG_KHAI"))
             if v("3.2.2") is not None:
-                s += f"; TTHC mức độ 3, 4 đã tích hợp lên Cổng {_n(rd, '3.2.2')} thủ tục ({_ratio(rd, 'R.DVC.MUC_3_4')})"
+                s += words("area3.level_3_4", count=_n(rd, "3.2.2"), rate=_ratio(rd, "R.DVC.MUC_3_4"))
             out.append(s + ".")
         flows = []
         if v("S.HS.NHAN_MOI") is not None:
-            flows.append(f"tiếp nhận mới {_n(rd, 'S.HS.NHAN_MOI')} hồ sơ")
+            flows.append(words("area3.received", count=_n(rd, "S.HS.NHAN_MOI")))
         if v("S.HS.KY_TRUOC") is not None:
-            flows.append(f"kỳ trước chuyển qua {_n(rd, 'S.HS.KY_TRUOC')} hồ sơ")
+            flows.append(words("area3.carried_over", count=_n(rd, "S.HS.KY_TRUOC")))
         if v("S.HS.DA_GIAI_QUYET") is not None:
-            s = f"đã giải quyết {_n(rd, 'S.HS.DA_GIAI_QUYET')} hồ sơ"
+            s = words("area3.resolved", count=_n(rd, "S.HS.DA_GIAI_QUYET"))
             if v("S.HS.DUNG_HEN") is not None:
-                s += f", trong đó trước hạn và đúng hạn {_n(rd, 'S.HS.DUNG_HEN')} hồ sơ"
+                s += words("area3.resolved_on_time", count=_n(rd, "S.HS.DUNG_HEN"))
                 if _ratio(rd, "R.HS.DUNG_HEN"):
-                    s += f" (đạt {_ratio(rd, 'R.HS.DUNG_HEN')})"
+                    s += words("area3.on_time_rate", rate=_ratio(rd, "R.HS.DUNG_HEN"))
             flows.append(s)
         if v("S.HS.DANG_GIAI_QUYET") is not None:
-            flows.append(f"đang giải quyết {_n(rd, 'S.HS.DANG_GIAI_QUYET')} hồ sơ")
+            flows.append(words("area3.in_progress", count=_n(rd, "S.HS.DANG_GIAI_QUYET")))
         if v("S.HS.TRA_LAI") is not None:
-            flows.append(f"trả lại, rút {_n(rd, 'S.HS.TRA_LAI')} hồ sơ" if v("S.HS.TRA_LAI") else "không có hồ sơ trả lại")
+            flows.append(words("area3.returned", count=_n(rd, "S.HS.TRA_LAI")) if v("S.HS.TRA_LAI")
+                         else words("area3.none_returned"))
         if v("S.HS.QUA_HAN") is not None:
-            flows.append(f"giải quyết quá hạn {_n(rd, 'S.HS.QUA_HAN')} hồ sơ" if v("S.HS.QUA_HAN") else "không có hồ sơ quá hạn")
+            flows.append(words("area3.late", count=_n(rd, "S.HS.QUA_HAN")) if v("S.HS.QUA_HAN")
+                         else words("area3.none_late"))
         if flows:
-            out.append(f"{when}, " + ", ".join(flows) + ".")
-            out.append(comparison_sentence(rd, "S.HS.NHAN_MOI", noun="số hồ sơ tiếp nhận", unit="hồ sơ"))
+            out.append(words("area3.flows", when=when, flows=", ".join(flows)))
+            out.append(comparison_sentence(rd, "S.HS.NHAN_MOI", noun=words("area3.received_noun"),
+                                           unit=words("area3.received_unit")))
             if rd.metric("R.HS.DUNG_HEN") is not None and pd.notna(rd.metric("R.HS.DUNG_HEN")["value"]):
-                out.append(comparison_sentence(rd, "R.HS.DUNG_HEN", noun="tỷ lệ giải quyết trước hạn và đúng hạn"))
+                out.append(comparison_sentence(rd, "R.HS.DUNG_HEN", noun=words("area3.on_time_noun")))
         elif v("3.4.3") is not None:
-            out.append(f"Tỷ lệ hồ sơ TTHC cấp xã được giải quyết đúng hẹn, đúng quy trình: {format_percent(v('3.4.3'))}.")
+            out.append(words("area3.on_time_appendix", rate=format_percent(v("3.4.3"))))
     elif area == "4":
         if v("4.2.1") is not None or v("4.2.2") is not None:
-            s = "Biên chế công chức"
+            s = words("area4.staff")
             if v("4.2.1") is not None:
-                s += f" được giao {_n(rd, '4.2.1')} người"
+                s += words("area4.quota", count=_n(rd, "4.2.1"))
             if v("4.2.2") is not None:
-                s += f", có mặt tại thời điểm báo cáo {_n(rd, '4.2.2')} người"
+                s += words("area4.present", count=_n(rd, "4.2.2"))
             if v("4.2.3") is not None:
-                s += f"; hợp đồng lao động {_n(rd, '4.2.3')} người"
+                s += words("area4.contract", count=_n(rd, "4.2.3"))
             out.append(s + ".")
-    elif area == "5":
-        parts = [(c, t) for c, t in (("5.2.1", "công chức được tuyển dụng"),
-                                     ("5.2.3", "cán bộ, công chức cấp xã được xét chuyển"))
-                 if v(c) is not None]
-        if parts:
-            out.append("Số " + "; ".join(f"{t}: {_n(rd, c)} người" for c, t in parts) + ".")
     elif area == "7":
         if v("7.1.8.1") is not None or v("7.1.8.2") is not None:
-            s = f"Số TTHC cung cấp trực tuyến mức độ 3: {_n(rd, '7.1.8.1')}"
+            s = words("area7.online", count=_n(rd, "7.1.8.1"))
             if v("7.1.8.2") is not None:
-                s += f"; mức độ 4: {_n(rd, '7.1.8.2')}"
+                s += words("area7.online_level_4", count=_n(rd, "7.1.8.2"))
             out.append(s + ".")
         if v("7.1.8.3") is not None:
-            s = f"Tỷ lệ hồ sơ xử lý trực tuyến mức độ 3: {format_percent(v('7.1.8.3'))}"
+            s = words("area7.online_rate", rate=format_percent(v("7.1.8.3")))
             cum = rd.values.loc[rd.values["indicator_code"] == "7.1.8.3", "cumulative_value"]
             if len(cum) and pd.notna(cum.iloc[0]):
-                s += f" (lũy kế từ đầu năm {format_percent(cum.iloc[0])})"
+                s += words("area7.online_cumulative", rate=format_percent(cum.iloc[0]))
             out.append(s + ".")
         if v("7.1.6.2.b") is not None:
-            out.append(f"Tỷ lệ văn bản được gửi dưới dạng điện tử song song với văn bản giấy: {format_percent(v('7.1.6.2.b'))}.")
+            out.append(words("area7.electronic", rate=format_percent(v("7.1.6.2.b"))))
         if v("7.2.3.4") is not None or v("7.2.5.1") is not None:
-            s = "Hệ thống quản lý chất lượng ISO 9001:2015"
+            s = words("area7.iso")
             if v("7.2.3.4") is not None:
-                s += f": {_n(rd, '7.2.3.4')} quy trình nội bộ đang áp dụng"
+                s += words("area7.iso_procedures", count=_n(rd, "7.2.3.4"))
             if v("7.2.5.1") is not None:
-                s += f"; {_n(rd, '7.2.5.1')} hồ sơ TTHC được giải quyết đúng quy trình"
+                s += words("area7.iso_dossiers", count=_n(rd, "7.2.5.1"))
                 if v("7.2.5.3") is not None:
-                    s += f" ({format_percent(v('7.2.5.3'))})"
+                    s += words("area7.iso_rate", rate=format_percent(v("7.2.5.3")))
             out.append(s + ".")
     elif area == "8":
         if v("S.NS.THU") is not None:
-            s = f"Tổng thu ngân sách {rd.period.label_vi}: {format_money(v('S.NS.THU'))}"
+            s = words("area8.revenue", period=rd.period.label_vi, amount=format_money(v("S.NS.THU")))
             if v("S.NS.TY_LE_DU_TOAN") is not None:
-                s += f", đạt {format_percent(v('S.NS.TY_LE_DU_TOAN'))} dự toán"
+                s += words("area8.of_plan", rate=format_percent(v("S.NS.TY_LE_DU_TOAN")))
             elif _ratio(rd, "R.NS.DU_TOAN"):
-                s += f", đạt {_ratio(rd, 'R.NS.DU_TOAN')} dự toán"
+                s += words("area8.of_plan", rate=_ratio(rd, "R.NS.DU_TOAN"))
             if v("S.NS.DU_TOAN") is not None:
-                s += f" (dự toán năm {format_money(v('S.NS.DU_TOAN'))})"
+                s += words("area8.plan", amount=format_money(v("S.NS.DU_TOAN")))
             out.append(s + ".")
         if v("S.NS.THU_TAI_XA") is not None:
-            out.append(f"Trong đó, thu tại xã: {format_money(v('S.NS.THU_TAI_XA'))}.")
+            out.append(words("area8.at_commune", amount=format_money(v("S.NS.THU_TAI_XA"))))
     return [s for s in out if s]
 
 
@@ -353,24 +344,26 @@ def strengths(rd: ReportData) -> list[str]:
     out = []
     row = rd.metric("R.HS.DUNG_HEN")
     if row is not None and row["value"] == 100:
-        out.append(f"100% hồ sơ TTHC ({format_number(row['denominator'])} hồ sơ) được giải quyết trước hạn và đúng hạn.")
+        out.append(words("strengths.all_on_time", count=format_number(row["denominator"])))
     if rd.value("S.HS.QUA_HAN") == 0 and rd.value("S.HS.DANG_QUA_HAN") in (0, None):
-        out.append("Không để xảy ra hồ sơ giải quyết quá hạn.")
+        out.append(words("strengths.none_late"))
     here = rd.metrics.loc[(rd.metrics["commune_key"] == rd.key) & (rd.metrics["period"] == rd.period.id)]
     for r in here.loc[here["target_met"].eq(True) & ~here["metric"].isin(["R.BC.CO_MAT"])].itertuples():
-        out.append(f"{r.label} đạt {format_percent(r.value)}, đạt chỉ tiêu {format_percent(r.target)}.")
+        out.append(words("strengths.target_met", label=r.label, value=format_percent(r.value),
+                         target=format_percent(r.target)))
     return out
 
 
 def proposed_tasks(rd: ReportData) -> list[str]:
     """Next-period tasks keyed to the findings (used when the commune wrote none)."""
+    for_finding = section("tasks.for_finding")
     seen, out = set(), []
     for finding in rd.findings["finding"]:
-        task = TASKS_FOR_FINDING.get(finding)
+        task = for_finding.get(finding)
         if task and task not in seen:
             seen.add(task)
             out.append(task)
-    out.append("Tiếp tục thực hiện hoàn thành các nhiệm vụ cải cách hành chính năm đảm bảo chỉ tiêu, kế hoạch đề ra.")
+    out.append(words("tasks.always"))
     return out
 
 
@@ -396,7 +389,7 @@ def header_html(rd: ReportData) -> Html:
         doc_date = doc_date.date()
     return _render(
         "header.html.j2", rd=rd,
-        body_line1="ỦY BAN NHÂN DÂN",
+        body_line1=words("header.issuer"),
         body_line2=rd.commune.full_name.upper(),
         doc_number=doc.get("doc_number") or "",
         place=doc.get("place") or rd.commune.name,
@@ -408,9 +401,9 @@ def header_html(rd: ReportData) -> Html:
 
 def results_html(rd: ReportData) -> Html:
     """Part I: results by reform area, generated sentences first, then the commune's own text."""
-    areas = [{"number": n, "title": t, "sentences": area_sentences(rd, n), "own": rd.narrative(n)} for n, t in AREAS]
+    parts = [{"number": n, "title": t, "sentences": area_sentences(rd, n), "own": rd.narrative(n)} for n, t in areas()]
     preamble = rd.narrative("mo_dau")
-    return _render("results.html.j2", rd=rd, areas=areas, preamble=preamble)
+    return _render("results.html.j2", rd=rd, areas=parts, preamble=preamble)
 
 
 def assessment_html(rd: ReportData) -> Html:
@@ -427,12 +420,13 @@ def assessment_html(rd: ReportData) -> Html:
 def closing_html(rd: ReportData) -> Html:
     """The closing sentence, nơi nhận and the signature block."""
     doc = rd.document
-    recipients = [r for r in (doc.get("recipients") or "").split("\n") if r] or ["Phòng Nội vụ huyện", "Lưu: VT"]
+    recipients = ([r for r in (doc.get("recipients") or "").split("\n") if r]
+                  or list(section("closing.recipients").values()))
     return _render(
         "closing.html.j2", rd=rd, recipients=recipients,
         own_closing=rd.narrative("ket_luan"),
-        signer_role=doc.get("signer_role") or "TM. ỦY BAN NHÂN DÂN",
-        signer_title=doc.get("signer_title") or "CHỦ TỊCH",
+        signer_role=doc.get("signer_role") or words("closing.signer_role"),
+        signer_title=doc.get("signer_title") or words("closing.signer_title"),
         signer_name=doc.get("signer_name") or "",
         next_phrase=next_phrase(rd.period),
     )
@@ -446,15 +440,13 @@ def charts_html(rd: ReportData) -> Html:
     district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
         if rd.commune.district_code else rd.metrics
     figures = [
-        ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn",
-         charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Dịch vụ công trực tuyến so với chỉ tiêu",
-         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Thu ngân sách so với dự toán", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Vị trí của xã trong huyện", charts.commune_ranking(district, names, period=rd.period.id, metric="R.DVC.MUC_3_4",
-                                                              highlight=rd.key)),
+        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
+        ("rate_against_target", charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
+        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period.id)),
+        ("commune_ranking", charts.commune_ranking(district, names, period=rd.period.id, metric="R.DVC.MUC_3_4",
+                                                   highlight=rd.key)),
     ]
-    return _render("charts.html.j2", figures=[(title, charts.to_data_uri(fig)) for title, fig in figures],
+    return _render("charts.html.j2", figures=[(charts.caption(name), charts.to_data_uri(fig)) for name, fig in figures],
                    ranks=district_ranks(rd))
 
 
@@ -503,7 +495,7 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
 
 def appendix_html(rd: ReportData) -> Html:
     """Phụ lục 2B: every row, code, label, unit, value, note; section rows bold."""
-    title = f"THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CCHC {rd.period.label_vi.upper()} {rd.commune.full_name.upper()}"
+    title = words("appendix.title", period=rd.period.label_vi.upper(), commune=rd.commune.full_name.upper())
     return _render("appendix.html.j2", title=title, rows=appendix_rows(rd), supplementary=supplementary_rows(rd))
 
 

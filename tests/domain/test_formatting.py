@@ -41,3 +41,12 @@ def test_huge_numbers_are_formatted_not_crashed():
     assert format_number(1e28) == "10.000.000.000.000.000.000.000.000.000"
     assert format_number(10**40).count(".") == 13
     assert format_number(-1.5e30, decimals=1).endswith(",0")
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.125, "0,13"), (2.675, "2,68"), (-999.995, "-1.000"),  # half up (babel alone rounds half to even)
+    (-0.001, "0"), (-0.0, "0"),  # no "-0"
+    (12345678901234567890, "12.345.678.901.234.567.890"),  # above babel's default 28-digit context
+])
+def test_numbers_round_half_up_through_babel(value, text):
+    assert format_number(value) == text
