@@ -2,9 +2,9 @@
 (warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
 
 Incremental rule: a report is rendered again only when the content hash of its inputs changed:
-its slice of the processed tables (the commune's values, narrative and header of the period, its
-metrics over all periods, its findings, and the district's values of the ranking metric), the
-code that makes it (the package, the notebook, the templates, the fonts) and its parameters.
+what the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`: its slices of the
+processed tables, and the code, notebook, templates, phrase files, fonts and catalogue that make it)
+and its parameters.
 The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
 rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
 manifest, the messages and the index are relative to the outputs directory.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import fcntl
-import hashlib
 import json
 import os
 import signal
@@ -43,9 +42,6 @@ from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
 LOCK = ".cchc-batch.lock"
-KEY_FIGURES = {"S.HS.NHAN_MOI": "Hồ sơ tiếp nhận", "R.HS.DUNG_HEN": "Tỷ lệ đúng hạn (%)",
-               "R.DVC.MUC_3_4": "TTHC trực tuyến mức độ 3, 4 (%)", "S.NS.THU": "Thu ngân sách (đồng)"}
-RANKING_METRIC = "R.DVC.MUC_3_4"
 
 
 class BatchLocked(CchcError):
@@ -152,74 +148,31 @@ def write_manifest(outputs_dir: Path, manifest: dict) -> None:
 
 # --------------------------------------------------------------------------- input hashes
 def code_fingerprint() -> str:
-    """Hash of everything that makes a report besides its data: package, notebook, templates, fonts."""
-    h = hashlib.sha256(__version__.encode())
-    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    files.append(NOTEBOOKS_DIR / "commune_report.ipynb")
-    for path in files:
-        h.update(str(path.relative_to(PACKAGE_DIR.parent)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    """Hash of the files that make a report besides its data, as the report declares them
+    (:data:`pipeline.report.inputs.COMMUNE_REPORT`): the package code it runs, notebook, templates, fonts."""
+    from ..report.inputs import COMMUNE_REPORT
+
+    return COMMUNE_REPORT.files_fingerprint()
 
 
-def _frame_hash(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "empty"
-    return _row_hashes_digest(_row_hashes(frame))
-
-
-def _row_hashes(frame: pd.DataFrame):
-    """One 64-bit hash per row, from the row's values as text (so dtypes do not matter)."""
-    return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-
-
-def _row_hashes_digest(rows) -> str:
-    return hashlib.sha256(rows.tobytes()).hexdigest()
-
-
-def _grouped_hashes(frame: pd.DataFrame) -> dict[str, str]:
-    """``_frame_hash`` of each commune's rows, computed in one pass over the table."""
-    if frame.empty:
-        return {}
-    rows = _row_hashes(frame)
-    return {key: _row_hashes_digest(rows[idx]) for key, idx in frame.groupby("commune_key", sort=False).indices.items()}
-
-
-def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
-                 code: str) -> dict[str, str]:
-    """The content hash of each report's inputs (see the module docstring)."""
+def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...]) -> dict[str, str]:
+    """The content hash of each report's inputs, by commune code: the slices of the stored tables and the
+    files the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`), and its formats."""
+    from ..report.inputs import COMMUNE_REPORT
     from ..store import Store
 
     store = Store(data)
-    values, metrics = store.read("values"), store.read("metrics")
-    narr, docs, findings = store.read("narratives"), store.read("documents"), store.read("findings")
-    drop = ["ingested_at", "submitted_at"]
-    values = values.drop(columns=[c for c in drop if c in values.columns])
-    ranking = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == RANKING_METRIC),
-                          ["commune_key", "value"]]
-    district_of = {u.key: u.district_code for u in load_registry()}
-    ranking = ranking.assign(district=ranking["commune_key"].map(district_of))
-    tables = {"values": values.loc[values["period"] == period.id], "metrics": metrics,
-              "narratives": narr.loc[narr["period"] == period.id], "documents": docs.loc[docs["period"] == period.id],
-              "findings": findings.loc[findings["period"] == period.id]}
-    groups = {name: _grouped_hashes(frame) for name, frame in tables.items()}
-    district_hash: dict[str | None, str] = {}
-    out = {}
-    for unit in units:
-        h = hashlib.sha256(f"{code}|{period.id}|{unit.key}|{','.join(formats)}".encode())
-        for name in ("values", "metrics", "narratives", "documents", "findings"):
-            h.update(groups[name].get(unit.key, "empty").encode())
-        if unit.district_code not in district_hash:
-            district_hash[unit.district_code] = _frame_hash(
-                ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key"))
-        h.update(district_hash[unit.district_code].encode())
-        out[unit.code] = h.hexdigest()
-    return out
+    tables = {name: store.read(name) for name in COMMUNE_REPORT.tables}
+    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, period: Period) -> dict:
+    """The report's key figures (``key_figures`` in ratios.yaml) and its number of findings."""
+    from ..metrics.compute import key_figures as declared
+
+    codes = [f.code for f in declared()]
     rows = metrics.loc[(metrics["commune_key"] == unit.key) & (metrics["period"] == period.id)
-                       & metrics["metric"].isin(list(KEY_FIGURES))]
+                       & metrics["metric"].isin(codes)]
     figures = {r.metric: (None if pd.isna(r.value) else float(r.value)) for r in rows.itertuples()}
     figures["findings"] = int(((findings["commune_key"] == unit.key) & (findings["period"] == period.id)).sum())
     return figures
@@ -411,7 +364,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
             ingested = ingest(None, data=data, skip_unchanged=not force)
             result.ingest_errors = ingested.errors
             metrics_out = ensure_metrics(data, force=force)
-            hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
+            hashes = input_hashes(units, p, data, formats=formats)
             manifest = read_manifest(outputs_dir)
             todo = []
             for unit in units:
