@@ -33,35 +33,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__, config
+from .. import config
 from ..domain.communes import Commune, load_registry
-from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
-from ..errors import CchcError
+from ..config import MAX_MEMORY_MB, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
+from ..errors import BatchLocked, BatchStopped, CchcError  # noqa: F401 - BatchLocked, BatchStopped: importable here too
 from ..domain.periods import Period
 from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
 LOCK = ".cchc-batch.lock"
-
-
-class BatchLocked(CchcError):
-    """Another batch run holds the lock."""
-
-
-class BatchStopped(KeyboardInterrupt):
-    """The batch was stopped by a signal (SIGINT, SIGTERM); its workers are gone, its lock released."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
 @dataclass

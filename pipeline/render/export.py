@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.communes import Commune, load_registry
 from ..config import FONTS_DIR, NOTEBOOKS_DIR, TEMPLATES_DIR, DataPaths
-from ..errors import CchcError
+from ..errors import RenderError  # defined with every error in pipeline.errors; importable here too
 from ..domain.periods import Period
 from ..domain.text import ascii_slug
 
@@ -31,10 +31,6 @@ if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
 TEMPLATE_DIR = TEMPLATES_DIR
 FORMATS = ("html", "pdf")
-
-
-class RenderError(CchcError):
-    """A report could not be rendered (the executed notebook is kept for inspection)."""
 
 
 @dataclass(frozen=True)
