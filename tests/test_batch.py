@@ -378,8 +378,11 @@ def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(di
 def test_messages_name_no_server_path(tmp_path):
     from pipeline.batch.run import Job, _shareable
     from pipeline.config import PACKAGE_DIR
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
 
-    job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
+    period = Period.parse("2021-Q3")
+    job = Job(load_registry().resolve("18133", period), period, str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
     text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
             f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
             f'  File "{PACKAGE_DIR}/render/export.py", line 7')

@@ -46,8 +46,10 @@ LOCK = ".cchc-batch.lock"
 
 @dataclass
 class Job:
-    commune: str
-    period: str
+    """One report to make; ``commune`` and ``period`` were parsed once, where the batch was asked for."""
+
+    commune: Commune
+    period: Period
     data_root: str
     outputs_dir: str
     formats: tuple[str, ...]
@@ -56,7 +58,7 @@ class Job:
     key: str = ""
 
     def __post_init__(self) -> None:
-        self.key = f"{self.period}/{self.commune}"
+        self.key = f"{self.period.id}/{self.commune.code}"
 
 
 @dataclass
@@ -188,7 +190,7 @@ def render_job(job: Job) -> dict:
             break
     outputs = Path(job.outputs_dir)
     return {
-        "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
+        "key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
         "status": "ok" if error is None else "failed", "error": _shareable(error, job),
         "detail": _shareable(detail, job), "attempts": attempt,
         "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
@@ -243,7 +245,7 @@ def inject_fault(job: Job, attempt: int) -> None:
     until it is stopped.
     """
     faults = dict(item.split("=", 1) for item in config.TEST_FAULTS.split(",") if "=" in item)
-    fault = faults.get(job.commune)
+    fault = faults.get(job.commune.code)
     if fault is None:
         return
     if fault == "kill" or (fault == "kill-once" and attempt == 1):
@@ -309,7 +311,8 @@ def _worker_exit() -> None:
 
 
 # --------------------------------------------------------------------------- the batch
-def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list[str] | None = None,
+def run_batch(period: "str | Period", *, data: DataPaths, outputs_dir: Path,
+              communes: "list[str | Commune] | None" = None,
               district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
               report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
@@ -320,6 +323,9 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     seconds and ``max_memory_mb`` (worker and kernel; ``None``: unbounded).  ``jobs=0`` renders in
     this process, without those bounds (for debugging and tests).  SIGINT or SIGTERM (in the main
     thread) stops the batch with :class:`BatchStopped`.
+
+    ``period`` and ``communes`` may be given as text (codes): they are parsed and looked up here, once,
+    and travel on as :class:`Period` and :class:`Commune`.
     """
     from .index import write_index
     from ..ingest import ingest
@@ -355,7 +361,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
                 if done and not force:
                     result.skipped.append(key)
                     continue
-                todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+                todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
             figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
             names = {u.code: u.full_name for u in units}
             if local and todo and pool is None:
@@ -436,8 +442,8 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
     (as for any failed report), anything else is removed.  The lock is ours and the report no one else's."""
     import shutil
 
-    period_dir = outputs_dir / job.period
-    for path in period_dir.glob(f".{job.commune}-*"):
+    period_dir = outputs_dir / job.period.id
+    for path in period_dir.glob(f".{job.commune.code}-*"):
         name, _, suffix = path.name[1:].rpartition(".")
         if not suffix.startswith("old-") and (path / "report.ipynb").is_file():
             failed = period_dir / f"{name}.failed"
@@ -449,16 +455,16 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
 
 def _failed_outcome(job: Job, failure: Failure) -> dict:
     """The outcome of a report whose worker died or was stopped."""
-    return {"key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash, "status": "failed",
+    return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash, "status": "failed",
             "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
             "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
             "files": {}}
 
 
-def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
+def _select(period: Period, *, communes: "list[str | Commune] | None", district: str | None) -> list[Commune]:
     registry = load_registry()
     if communes:
-        return [registry.resolve(c, period) for c in communes]
+        return [c if isinstance(c, Commune) else registry.resolve(c, period) for c in communes]
     units = registry.communes_in(period, district_code=district)
     if not units:
         raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))

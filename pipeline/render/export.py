@@ -41,11 +41,10 @@ class RenderResult:
     files: dict[str, Path]
 
 
-def report_dir(outputs_dir: Path, period: "str | Period", commune: Commune) -> Path:
+def report_dir(outputs_dir: Path, period: Period, commune: Commune) -> Path:
     """``outputs/{period}/{code}-{slug}``, guaranteed to lie inside ``outputs_dir``."""
-    p = Period.parse(period)
     code = ascii_slug(commune.code, max_length=12)
-    target = (Path(outputs_dir) / p.id / f"{code}-{ascii_slug(commune.name)}").resolve()
+    target = (Path(outputs_dir) / period.id / f"{code}-{ascii_slug(commune.name)}").resolve()
     if not target.is_relative_to(Path(outputs_dir).resolve()):
         raise RenderError(f"refusing to write outside {outputs_dir}: {target}")
     return target
@@ -182,11 +181,14 @@ def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_dir: Path,
+def render_report(commune: "Commune | str", period: "Period | str", *, data: DataPaths, outputs_dir: Path,
                   formats: tuple[str, ...] = FORMATS, engine_name: str | None = None, **engine_kwargs) -> RenderResult:
-    """Render one commune's report for one period into the outputs directory (atomically)."""
+    """Render one commune's report for one period into the outputs directory (atomically).
+
+    A commune code and a period id given as text (a caller's own entry point) are parsed here, once.
+    """
     p = Period.parse(period)
-    commune = load_registry().resolve(commune_code, p)
+    commune = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
     outputs_dir = Path(outputs_dir)
     final = report_dir(outputs_dir, p, commune)
     final.parent.mkdir(parents=True, exist_ok=True)
