@@ -24,7 +24,7 @@ from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import Period
 from ..store import Store
-from .inputs import COMMUNE_REPORT, ReportInputs
+from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
 
 TEMPLATES = TEMPLATES_DIR
 AREAS = [
@@ -444,10 +444,12 @@ def charts_html(rd: ReportData) -> Html:
     district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
         if rd.commune.district_code else rd.metrics
     figures = [
-        ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Dịch vụ công trực tuyến so với chỉ tiêu", charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Thu ngân sách so với dự toán", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("Vị trí của xã trong huyện", charts.commune_ranking(district, names, period=rd.period.id, metric=ranking_chart_ratio().code,
+        ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn",
+         charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
+        ("Dịch vụ công trực tuyến so với chỉ tiêu",
+         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
+        ("Thu ngân sách so với dự toán", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period)),
+        ("Vị trí của xã trong huyện", charts.commune_ranking(district, names, period=rd.period, metric=ranking_chart_ratio().code,
                                                               highlight=rd.key)),
     ]
     return _render("charts.html.j2", figures=[(title, charts.to_data_uri(fig)) for title, fig in figures],

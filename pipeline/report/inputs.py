@@ -24,8 +24,10 @@ import pandas as pd
 
 from ..config import CATALOGUE_DIR, FONTS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, TEMPLATES_DIR
 from ..domain.communes import Commune, Registry
-from ..domain.periods import Period, period_range
+from ..domain.periods import Period, last_quarters
 
+#: Quarters the report's trend charts show (and so read).
+TREND_QUARTERS = 8
 #: Comparison group of a commune without a district (two-level government from 07/2025): every commune.
 NO_DISTRICT = "*"
 
@@ -34,14 +36,10 @@ def this_period(period: Period) -> tuple[str, ...]:
     return (period.id,)
 
 
-def trend_periods(period: Period, quarters: int = 8) -> tuple[str, ...]:
+def trend_periods(period: Period) -> tuple[str, ...]:
     """The report's own metrics: the period, the one before and the same period last year (comparison
-    sentences), and the last ``quarters`` quarters (trend and budget charts)."""
-    end = Period.quarter(period.year, period.quarter_number)
-    start = end
-    for _ in range(quarters - 1):
-        start = start.previous()
-    shown = {p.id for p in period_range(start, end)}
+    sentences), and the last :data:`TREND_QUARTERS` quarters (trend and budget charts)."""
+    shown = {p.id for p in last_quarters(period, TREND_QUARTERS)}
     return tuple(sorted(shown | {period.id, period.previous().id, period.same_period_last_year().id}))
 
 
