@@ -37,9 +37,11 @@ from ..config import CATALOGUE_DIR, PACKAGE_DIR
 from ..errors import CatalogueError
 from ..domain.periods import Period
 
-#: The files the metrics, findings and scores are computed by: this package (rules, finding sentences),
-#: the domain modules and rule files it uses (catalogue, ratios, targets, registry, periods, numbers).
-METRICS_SOURCES = (PACKAGE_DIR / "__init__.py", PACKAGE_DIR / "metrics", PACKAGE_DIR / "domain", CATALOGUE_DIR)
+#: What the metrics, findings and scores are computed by: this package's code (rules, finding sentences) with
+#: every module of the project it imports (domain, the contradiction checks of ingest.validate, …), and the
+#: rule files (catalogue, ratios, targets, registry).
+METRICS_CODE = (PACKAGE_DIR / "metrics",)
+METRICS_RULES = (CATALOGUE_DIR,)
 RATIOS_FILE = CATALOGUE_DIR / "ratios.yaml"
 TARGETS_FILE = CATALOGUE_DIR / "targets.yaml"
 POINTS = "điểm phần trăm"
@@ -477,10 +479,11 @@ def scores(metrics: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the stage
 def inputs_fingerprint(data) -> str:
     """Hash of what the metrics are computed from and by: the stored values, narratives and documents, and
-    the code and rule files of :data:`METRICS_SOURCES` (editing a finding's sentence recomputes the findings)."""
+    the code of :data:`METRICS_CODE` with the modules it imports, and :data:`METRICS_RULES` (editing a finding's
+    sentence recomputes the findings)."""
     import hashlib
 
-    from ..fingerprint import source_fingerprint
+    from ..fingerprint import imported_modules, source_fingerprint
     from ..store import Store
 
     store = Store(data)
@@ -488,7 +491,7 @@ def inputs_fingerprint(data) -> str:
     for name in ("values", "narratives", "documents"):
         path = store.path(name)
         h.update(path.read_bytes() if path.exists() else b"-")
-    h.update(source_fingerprint(METRICS_SOURCES).encode())
+    h.update(source_fingerprint([*imported_modules(METRICS_CODE), *METRICS_RULES]).encode())
     return h.hexdigest()
 
 

@@ -2,8 +2,8 @@
 
 A report kind declares its inputs as data (:class:`ReportInputs`): which stored tables, which rows of
 them (the commune's own rows of the period, its metrics over which periods, its comparison group's
-values of which metrics), which columns, and which files make it (code, notebook, templates, phrase
-files, fonts, catalogue and registry).  The report's loader (:func:`pipeline.report.content.load`)
+values of which metrics), which columns, and which files make it (the package code it runs, followed
+through its imports, and the notebook, templates, phrase files, fonts, catalogue and registry).  The report's loader (:func:`pipeline.report.content.load`)
 reads through :meth:`ReportInputs.select`, and the batch's incremental hash is
 :meth:`ReportInputs.hashes` of the same declaration, so a chart or ranking that reads more data changes
 the declaration, and so the hash: the two cannot drift apart.
@@ -93,7 +93,8 @@ class ReportInputs:
 
     kind: str
     slices: tuple[Slice, ...]
-    files: tuple[Path, ...]
+    code: tuple[Path, ...]  # the package's modules the report runs; the modules they import are followed
+    files: tuple[Path, ...]  # other files that make it: notebook, templates, phrase files, fonts, catalogue
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -137,11 +138,13 @@ class ReportInputs:
         return out
 
     def files_fingerprint(self) -> str:
-        """Hash of the files that make the report besides its data."""
+        """Hash of the files that make the report besides its data: its code (with the modules it imports)
+        and its other files."""
         from .. import __version__
-        from ..fingerprint import source_fingerprint
+        from ..fingerprint import imported_modules, source_fingerprint
 
-        return hashlib.sha256(f"{__version__}|{source_fingerprint(self.files)}".encode()).hexdigest()
+        files = [*imported_modules(self.code), *self.files]
+        return hashlib.sha256(f"{__version__}|{source_fingerprint(files)}".encode()).hexdigest()
 
 
 def _groups(rows: pd.DataFrame, registry: Registry) -> pd.Series:
@@ -183,14 +186,10 @@ COMMUNE_REPORT = ReportInputs(
         Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True,
               columns=("commune_code", "commune_key", "period", "metric", "label", "value", "synthetic")),
     ),
+    code=(PACKAGE_DIR / "report", PACKAGE_DIR / "render"),  # with every module they import (metrics, domain, …)
     files=(
-        PACKAGE_DIR / "__init__.py", PACKAGE_DIR / "config.py", PACKAGE_DIR / "errors.py", PACKAGE_DIR / "store.py",
-        PACKAGE_DIR / "fingerprint.py",
-        PACKAGE_DIR / "report",  # content, charts, this declaration, templates, phrase files, plot style, fonts
-        PACKAGE_DIR / "render",  # papermill engine, HTML and PDF export
-        PACKAGE_DIR / "metrics",  # ranking and ratio rules the report calls
-        PACKAGE_DIR / "domain",  # periods, communes, formatting
-        CATALOGUE_DIR,  # catalogue versions, ratios (key ratios), targets, registry (names, districts)
+        PACKAGE_DIR / "report",  # templates, phrase files, plot style, fonts
+        CATALOGUE_DIR,  # catalogue versions, ratios (the key ratios), targets, registry (names, districts)
         TEMPLATES_DIR, FONTS_DIR,
         NOTEBOOKS_DIR / "commune_report.ipynb",
     ),
