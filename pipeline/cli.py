@@ -21,7 +21,7 @@ from . import __version__
 from .cells import neutralise_frame
 from .config import MAX_MEMORY_MB, REPORT_TIMEOUT, data_paths
 from .domain.catalogue import load_catalogue
-from .domain.communes import load_registry
+from .domain.communes import Commune, load_registry
 from .domain.periods import Period
 from .errors import CchcError, DataLocked, UsageError
 from .store import Store
@@ -147,7 +147,11 @@ def _os_error(exc: OSError) -> str:
 
 
 def check_arguments(args: argparse.Namespace) -> None:
-    """Wrong usage found before any work: raise :class:`UsageError` (exit status 2) with one line."""
+    """Wrong usage found before any work: raise :class:`UsageError` (exit status 2) with one line.
+
+    The arguments are parsed here, once: ``args.period`` becomes a :class:`Period`, ``args.commune`` a
+    :class:`Commune` and ``args.communes`` a list of them (looked up in the registry for the period).
+    """
     from .errors import UnknownCommuneError
 
     period = None
@@ -156,15 +160,20 @@ def check_arguments(args: argparse.Namespace) -> None:
             period = Period.parse(args.period)
         except CchcError as exc:
             raise UsageError(f"--period: {_one_line(exc)}") from None
-    codes = [args.commune] if getattr(args, "commune", None) else []
-    codes += [c.strip() for c in (getattr(args, "communes", None) or "").split(",") if c.strip()]
-    if codes and period is not None:
+        args.period = period
+    if period is not None:
         registry = load_registry()
-        for code in codes:
+
+        def resolve(code: str):
             try:
-                registry.resolve(code, period)
+                return registry.resolve(code, period)
             except UnknownCommuneError as exc:
                 raise UsageError(f"--commune: {_one_line(exc)}") from None
+
+        if getattr(args, "commune", None):
+            args.commune = resolve(args.commune)
+        if getattr(args, "communes", None):
+            args.communes = [resolve(c.strip()) for c in args.communes.split(",") if c.strip()] or None
     if getattr(args, "district", None):
         if args.district not in {u.district_code for u in load_registry()}:
             raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
@@ -214,20 +223,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def export_frame(data_dir: Path | None, period: str, commune: str | None) -> pd.DataFrame:
+def export_frame(data_dir: Path | None, period: Period, commune: Commune | None) -> pd.DataFrame:
     """Stored values of ``period`` (and ``commune``) as long rows with names and labels."""
     from .store import Store
 
-    p = Period.parse(period)
-    registry = load_registry()
-    if commune:
-        registry.resolve(commune, p)
     values = Store(data_paths(data_dir)).read("values")
-    rows = values.loc[values["period"] == p.id]
-    if commune:
-        rows = rows.loc[rows["commune_code"] == commune]
-    names = {u.key: u.full_name for u in registry}
-    cat = load_catalogue().for_period(p).table.set_index("code")
+    rows = values.loc[values["period"] == period.id]
+    if commune is not None:
+        rows = rows.loc[rows["commune_key"] == commune.key]
+    names = {u.key: u.full_name for u in load_registry()}
+    cat = load_catalogue().for_period(period).table.set_index("code")
     out = rows.assign(
         commune_name=rows["commune_key"].map(names),
         label=rows["indicator_code"].map(cat["label"]),
@@ -252,12 +257,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _select(frame: pd.DataFrame, period: str, commune: str | None) -> pd.DataFrame:
-    p = Period.parse(period)
-    if commune:
-        load_registry().resolve(commune, p)
-    rows = frame.loc[frame["period"] == p.id]
-    return rows.loc[rows["commune_code"] == commune] if commune else rows
+def _select(frame: pd.DataFrame, period: Period, commune: Commune | None) -> pd.DataFrame:
+    rows = frame.loc[frame["period"] == period.id]
+    return rows.loc[rows["commune_key"] == commune.key] if commune is not None else rows
 
 
 def _emit(frame: pd.DataFrame, args: argparse.Namespace) -> None:
@@ -300,8 +302,7 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     if args.output.suffix.lower() != ".xlsx":
         raise UsageError(f"the form is an Excel workbook: give -o FILE.xlsx, not {args.output.name!r}")
-    period = Period.parse(args.period)
-    unit = load_registry().resolve(args.commune, period)
+    period, unit = args.period, args.commune
     catalogue = load_catalogue()
     before = period.previous()
     previous = previous_values(Store(data_paths(args.data_dir)).read("values"), commune=unit, period=before)
@@ -338,7 +339,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError("--report-timeout and --max-memory take a number >= 0 (0: no bound)")
     try:
         result = run_batch(args.period, data=data_paths(args.data_dir), outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
-                           communes=args.communes.split(",") if args.communes else None, district=args.district,
+                           communes=args.communes, district=args.district,
                            jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
                            scheduler=args.scheduler, timeout=args.timeout, report_timeout=args.report_timeout,
                            max_memory_mb=args.max_memory)

@@ -6,6 +6,7 @@ file, row, indicator code, value and what was expected.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 
 
@@ -78,3 +79,39 @@ class DataLocked(CchcError):
 
 class StoreError(CchcError):
     """A processed table that cannot be read (truncated, corrupt) or written."""
+
+
+class NumberFormatError(CchcError, ValueError):
+    """Text that is not a Vietnamese number (a ``ValueError`` too, as ``float("x")`` raises)."""
+
+
+class UnitOnlyError(NumberFormatError):
+    """A value that holds a unit ("%", "đồng", "()") but no number: not blank, not a number either."""
+
+
+class RenderError(CchcError):
+    """A report could not be rendered (the executed notebook is kept for inspection)."""
+
+
+class BatchLocked(CchcError):
+    """Another batch run holds the lock."""
+
+
+class BatchStopped(KeyboardInterrupt):
+    """The batch was stopped by a signal (SIGINT, SIGTERM); its workers are gone, its lock released.
+
+    Deliberately not a :class:`CchcError`: a stop is not an error in the input, and like Ctrl-C it must
+    pass through every ``except Exception`` (one report's failure is caught, a stop never is).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM

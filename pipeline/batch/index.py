@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from ..config import TEMPLATES_DIR
 from ..domain.formatting import format_number, format_percent
 from ..domain.periods import Period
+from ..metrics.compute import key_figures
 from ..store import atomic_file
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True),
@@ -38,9 +39,8 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
             "html": files.get("html"), "pdf": files.get("pdf"),
             "log": rel(outputs_dir / "logs" / period.id / f"{entry['commune']}.log"),
             "made_at": entry.get("made_at", ""), "synthetic": entry.get("synthetic", False),
-            "received": format_number(figures.get("S.HS.NHAN_MOI")),
-            "on_time": format_percent(figures.get("R.HS.DUNG_HEN")),
-            "online": format_percent(figures.get("R.DVC.MUC_3_4")),
+            "figures": [format_percent(figures.get(f.code)) if f.kind == "percent" else format_number(figures.get(f.code))
+                        for f in key_figures()],
             "findings": figures.get("findings", ""),
             "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind), entry["commune"]),
             "directory": directory,
@@ -51,7 +51,7 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
 def write_index(outputs_dir: Path, manifest: dict) -> Path:
     """Write ``index.html`` atomically and return its path."""
     outputs_dir = Path(outputs_dir)
-    html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest),
+    html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest), key_figures=key_figures(),
                                                      made_at=time.strftime("%Y-%m-%d %H:%M:%S"))
     target = outputs_dir / "index.html"
     with atomic_file(target) as tmp:

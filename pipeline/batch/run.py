@@ -2,9 +2,9 @@
 (warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
 
 Incremental rule: a report is rendered again only when the content hash of its inputs changed:
-its slice of the processed tables (the commune's values, narrative and header of the period, its
-metrics over all periods, its findings, and the district's values of the ranking metric), the
-code that makes it (the package, the notebook, the templates, the fonts) and its parameters.
+what the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`: its slices of the
+processed tables, and the code, notebook, templates, phrase files, fonts and catalogue that make it)
+and its parameters.
 The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
 rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
 manifest, the messages and the index are relative to the outputs directory.
@@ -18,7 +18,6 @@ with :class:`BatchStopped`.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import signal
@@ -34,44 +33,23 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .. import __version__, config
-from ..config import MAX_MEMORY_MB, NOTEBOOKS_DIR, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
+from .. import config
+from ..config import MAX_MEMORY_MB, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
 from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
-from ..errors import CchcError
+from ..errors import BatchLocked, BatchStopped, CchcError  # noqa: F401 - BatchLocked, BatchStopped: importable here too
 from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
 LOCK = ".cchc-batch.lock"
-KEY_FIGURES = {"S.HS.NHAN_MOI": "Hồ sơ tiếp nhận", "R.HS.DUNG_HEN": "Tỷ lệ đúng hạn (%)",
-               "R.DVC.MUC_3_4": "TTHC trực tuyến mức độ 3, 4 (%)", "S.NS.THU": "Thu ngân sách (đồng)"}
-RANKING_METRIC = "R.DVC.MUC_3_4"
-
-
-class BatchLocked(CchcError):
-    """Another batch run holds the lock."""
-
-
-class BatchStopped(KeyboardInterrupt):
-    """The batch was stopped by a signal (SIGINT, SIGTERM); its workers are gone, its lock released."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-    @property
-    def signal_name(self) -> str:
-        return signal.Signals(self.signum).name
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
 @dataclass
 class Job:
-    commune: str
-    period: str
+    """One report to make; ``commune`` and ``period`` were parsed once, where the batch was asked for."""
+
+    commune: Commune
+    period: Period
     data_root: str
     outputs_dir: str
     formats: tuple[str, ...]
@@ -80,7 +58,7 @@ class Job:
     key: str = ""
 
     def __post_init__(self) -> None:
-        self.key = f"{self.period}/{self.commune}"
+        self.key = f"{self.period.id}/{self.commune.code}"
 
 
 @dataclass
@@ -153,74 +131,31 @@ def write_manifest(outputs_dir: Path, manifest: dict) -> None:
 
 # --------------------------------------------------------------------------- input hashes
 def code_fingerprint() -> str:
-    """Hash of everything that makes a report besides its data: package, notebook, templates, fonts."""
-    h = hashlib.sha256(__version__.encode())
-    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    files.append(NOTEBOOKS_DIR / "commune_report.ipynb")
-    for path in files:
-        h.update(str(path.relative_to(PACKAGE_DIR.parent)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    """Hash of the files that make a report besides its data, as the report declares them
+    (:data:`pipeline.report.inputs.COMMUNE_REPORT`): the package code it runs, notebook, templates, fonts."""
+    from ..report.inputs import COMMUNE_REPORT
+
+    return COMMUNE_REPORT.files_fingerprint()
 
 
-def _frame_hash(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "empty"
-    return _row_hashes_digest(_row_hashes(frame))
-
-
-def _row_hashes(frame: pd.DataFrame):
-    """One 64-bit hash per row, from the row's values as text (so dtypes do not matter)."""
-    return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
-
-
-def _row_hashes_digest(rows) -> str:
-    return hashlib.sha256(rows.tobytes()).hexdigest()
-
-
-def _grouped_hashes(frame: pd.DataFrame) -> dict[str, str]:
-    """``_frame_hash`` of each commune's rows, computed in one pass over the table."""
-    if frame.empty:
-        return {}
-    rows = _row_hashes(frame)
-    return {key: _row_hashes_digest(rows[idx]) for key, idx in frame.groupby("commune_key", sort=False).indices.items()}
-
-
-def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
-                 code: str) -> dict[str, str]:
-    """The content hash of each report's inputs (see the module docstring)."""
+def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...]) -> dict[str, str]:
+    """The content hash of each report's inputs, by commune code: the slices of the stored tables and the
+    files the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`), and its formats."""
+    from ..report.inputs import COMMUNE_REPORT
     from ..store import Store
 
     store = Store(data)
-    values, metrics = store.read("values"), store.read("metrics")
-    narr, docs, findings = store.read("narratives"), store.read("documents"), store.read("findings")
-    drop = ["ingested_at", "submitted_at"]
-    values = values.drop(columns=[c for c in drop if c in values.columns])
-    ranking = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == RANKING_METRIC),
-                          ["commune_key", "value"]]
-    district_of = {u.key: u.district_code for u in load_registry()}
-    ranking = ranking.assign(district=ranking["commune_key"].map(district_of))
-    tables = {"values": values.loc[values["period"] == period.id], "metrics": metrics,
-              "narratives": narr.loc[narr["period"] == period.id], "documents": docs.loc[docs["period"] == period.id],
-              "findings": findings.loc[findings["period"] == period.id]}
-    groups = {name: _grouped_hashes(frame) for name, frame in tables.items()}
-    district_hash: dict[str | None, str] = {}
-    out = {}
-    for unit in units:
-        h = hashlib.sha256(f"{code}|{period.id}|{unit.key}|{','.join(formats)}".encode())
-        for name in ("values", "metrics", "narratives", "documents", "findings"):
-            h.update(groups[name].get(unit.key, "empty").encode())
-        if unit.district_code not in district_hash:
-            district_hash[unit.district_code] = _frame_hash(
-                ranking.loc[ranking["district"] == unit.district_code].sort_values("commune_key"))
-        h.update(district_hash[unit.district_code].encode())
-        out[unit.code] = h.hexdigest()
-    return out
+    tables = {name: store.read(name) for name in COMMUNE_REPORT.tables}
+    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, period: Period) -> dict:
+    """The report's key figures (``key_figures`` in ratios.yaml) and its number of findings."""
+    from ..metrics.compute import key_figures as declared
+
+    codes = [f.code for f in declared()]
     rows = metrics.loc[(metrics["commune_key"] == unit.key) & (metrics["period"] == period.id)
-                       & metrics["metric"].isin(list(KEY_FIGURES))]
+                       & metrics["metric"].isin(codes)]
     figures = {r.metric: (None if pd.isna(r.value) else float(r.value)) for r in rows.itertuples()}
     figures["findings"] = int(((findings["commune_key"] == unit.key) & (findings["period"] == period.id)).sum())
     return figures
@@ -256,7 +191,7 @@ def render_job(job: Job) -> dict:
             break
     outputs = Path(job.outputs_dir)
     return {
-        "key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash,
+        "key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
         "status": "ok" if error is None else "failed", "error": _shareable(error, job),
         "detail": _shareable(detail, job), "attempts": attempt,
         "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
@@ -311,7 +246,7 @@ def inject_fault(job: Job, attempt: int) -> None:
     until it is stopped.
     """
     faults = dict(item.split("=", 1) for item in config.TEST_FAULTS.split(",") if "=" in item)
-    fault = faults.get(job.commune)
+    fault = faults.get(job.commune.code)
     if fault is None:
         return
     if fault == "kill" or (fault == "kill-once" and attempt == 1):
@@ -378,7 +313,8 @@ def _worker_exit() -> None:
 
 
 # --------------------------------------------------------------------------- the batch
-def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list[str] | None = None,
+def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
+              communes: list[str | Commune] | None = None,
               district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
               report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
@@ -389,6 +325,9 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
     seconds and ``max_memory_mb`` (worker and kernel; ``None``: unbounded).  ``jobs=0`` renders in
     this process, without those bounds (for debugging and tests).  SIGINT or SIGTERM (in the main
     thread) stops the batch with :class:`BatchStopped`.
+
+    ``period`` and ``communes`` may be given as text (codes): they are parsed and looked up here, once,
+    and travel on as :class:`Period` and :class:`Commune`.
     """
     from ..ingest import ingest
     from ..metrics.compute import ensure_metrics
@@ -413,7 +352,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
             ingested = ingest(None, data=data, skip_unchanged=not force)
             result.ingest_errors = ingested.errors
             metrics_out = ensure_metrics(data, force=force)
-            hashes = input_hashes(units, p, data, formats=formats, code=code_fingerprint())
+            hashes = input_hashes(units, p, data, formats=formats)
             manifest = read_manifest(outputs_dir)
             todo = []
             for unit in units:
@@ -424,7 +363,7 @@ def run_batch(period: str, *, data: DataPaths, outputs_dir: Path, communes: list
                 if done and not force:
                     result.skipped.append(key)
                     continue
-                todo.append(Job(unit.code, p.id, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+                todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
             figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
             names = {u.code: u.full_name for u in units}
             if local and todo and pool is None:
@@ -505,8 +444,8 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
     (as for any failed report), anything else is removed.  The lock is ours and the report no one else's."""
     import shutil
 
-    period_dir = outputs_dir / job.period
-    for path in period_dir.glob(f".{job.commune}-*"):
+    period_dir = outputs_dir / job.period.id
+    for path in period_dir.glob(f".{job.commune.code}-*"):
         name, _, suffix = path.name[1:].rpartition(".")
         if not suffix.startswith("old-") and (path / "report.ipynb").is_file():
             failed = period_dir / f"{name}.failed"
@@ -518,16 +457,16 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
 
 def _failed_outcome(job: Job, failure: Failure) -> dict:
     """The outcome of a report whose worker died or was stopped."""
-    return {"key": job.key, "commune": job.commune, "period": job.period, "hash": job.inputs_hash, "status": "failed",
+    return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash, "status": "failed",
             "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
             "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
             "files": {}}
 
 
-def _select(period: Period, *, communes: list[str] | None, district: str | None) -> list[Commune]:
+def _select(period: Period, *, communes: list[str | Commune] | None, district: str | None) -> list[Commune]:
     registry = load_registry()
     if communes:
-        return [registry.resolve(c, period) for c in communes]
+        return [c if isinstance(c, Commune) else registry.resolve(c, period) for c in communes]
     units = registry.communes_in(period, district_code=district)
     if not units:
         raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))

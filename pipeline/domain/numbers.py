@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..errors import NumberFormatError, UnitOnlyError  # noqa: F401 - importable here too
 from .text import INVISIBLE_CHARS
 
 # Any kind of space used as a thousands separator (normal, no-break, narrow no-break, thin, figure).
@@ -48,14 +49,6 @@ _NUMBER_TOKEN = re.compile(
 )
 _AMOUNT_PART = re.compile(rf"({_PLAIN})\s*({_SCALE_WORD})?", re.IGNORECASE)
 _UNIT_SUFFIX = re.compile(r"\s*(%|đồng|đ|VNĐ|VND)\s*$", re.IGNORECASE)
-
-
-class NumberFormatError(ValueError):
-    """Text that is not a Vietnamese number."""
-
-
-class UnitOnlyError(NumberFormatError):
-    """A value that holds a unit ("%", "đồng", "()") but no number: not blank, not a number either."""
 
 
 def parse_decimal(text: object) -> Decimal | None:

@@ -159,6 +159,20 @@ def period_range(first: str | Period, last: str | Period) -> list[Period]:
     return out
 
 
+def last_quarters(period: str | Period, n: int) -> list[Period]:
+    """The ``n`` quarters ending with ``period``'s last quarter.
+
+    >>> [p.id for p in last_quarters("2021-6M", 3)]
+    ['2020-Q4', '2021-Q1', '2021-Q2']
+    """
+    end = Period.parse(period)
+    end = Period.quarter(end.year, end.quarter_number)
+    start = end
+    for _ in range(n - 1):
+        start = start.previous()
+    return period_range(start, end)
+
+
 _PHRASE_RE = re.compile(
     r"(?P<quarter>quý\s+(?P<q>iv|iii|ii|i|[1-4])\b)"
     r"|(?P<six>6\s+tháng(?:\s+đầu\s+năm)?)"

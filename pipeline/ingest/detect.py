@@ -392,7 +392,7 @@ def _by_name(clue: Clue, codes: list[str], registry: Registry, period: Period, d
                 unit = registry.resolve(code, period)
             except CchcError:
                 continue
-            if match_key(unit.name) == match_key(clue.commune_name):
-                return unit
+            if f" {match_key(unit.name)} " in f" {match_key(clue.commune_name)} ":
+                return unit  # the name (ambiguous, or read with words around it) fits the code given elsewhere
         raise InputError(f"commune not recognised in the {clue.source}: {exc}", file=display,
                          value=clue.commune_name, expected="a commune of the registry valid in the period") from None

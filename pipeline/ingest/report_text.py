@@ -18,12 +18,12 @@ import pandas as pd
 from ..domain.catalogue import Catalogue
 from ..domain.communes import Registry
 from ..domain.numbers import find_numbers, is_rounded_amount, unread_digits
-from ..domain.periods import Period, parse_period_phrase
+from ..domain.periods import parse_period_phrase
 from ..domain.text import clean, match_key, normalise_letters
-from ..errors import InputError, PeriodError, UnknownCommuneError
+from ..errors import InputError, PeriodError
 from . import tables
 from .base import DOCUMENT_COLUMNS, NARRATIVE_COLUMNS, RAW_VALUE_COLUMNS, Extract, cumulative_from_note
-from .detect import ROLES, locate_columns
+from .detect import ROLES, Clue, locate_columns, settle
 from .phrases import load_phrases, matching_form
 from .registry import Source, reader
 from .tables import FORMS, TableRow
@@ -419,8 +419,8 @@ def parse_report(
     body_end = appendix_at if appendix_at is not None else len(lines)
 
     facts = _header_facts(lines[:body_end], keys[:body_end], display)
-    period = _detect_period(facts, appendix_title, display, period_hint, hint_source)
-    commune = _detect_commune(facts, registry, period, display, commune_hint, hint_source)
+    commune, period = settle(_clues(facts, appendix_title, commune_hint, hint_source, period_hint),
+                             registry=registry, display=display, scope="file")
     cat = catalogue.for_period(period)
 
     extract = Extract(file=display)
@@ -560,52 +560,22 @@ def _names_period(text: str) -> bool:
     return True
 
 
-def _detect_period(facts: dict, appendix_title: str | None, display: str, hint: str | None, hint_source: str) -> Period:
+def _clues(facts: dict, appendix_title: str | None, hint: str | None, hint_source: str,
+           period_hint: str | None) -> list[Clue]:
+    """What the report says about its period and commune, in order of trust (subject line, appendix title,
+    issuing body, then the file name or column); :func:`pipeline.ingest.detect.settle` judges them."""
     default_year = facts["doc_date"].year if facts.get("doc_date") else None
-    found: list[tuple[str, Period]] = []
+    clues = []
     for where, text in (("subject line", facts.get("subject")), ("appendix title", appendix_title)):
         if text:
             try:
-                found.append((where, parse_period_phrase(text, default_year=default_year)))
+                clues.append(Clue(where, period=parse_period_phrase(text, default_year=default_year).id))
             except PeriodError:
-                pass
-    if hint:
-        found.append((hint_source, Period.parse(hint)))
-    if not found:
-        raise InputError("cannot tell the reporting period", file=display,
-                         expected="a subject line such as 'quý III năm 2021' or a period in the file name")
-    first = found[0][1]
-    for where, other in found[1:]:
-        if other != first:
-            raise InputError(f"the {found[0][0]} says {first.id} but the {where} says {other.id}", file=display,
-                             expected="one reporting period per file")
-    return first
-
-
-def _detect_commune(facts: dict, registry: Registry, period: Period, display: str, hint: str | None,
-                    hint_source: str = "file name"):
-    name = facts.get("issuer_name", "")
-    unit = None
-    if name:
-        try:
-            unit = registry.find_by_name(name, period)
-        except UnknownCommuneError as exc:
-            if not hint:
-                raise InputError(f"issuing body not recognised: {exc}", file=display, value=name,
-                                 expected="a commune of the registry valid in the period") from None
-    if hint:
-        try:
-            hinted = registry.resolve(hint, period)
-        except UnknownCommuneError as exc:
-            raise InputError(str(exc), file=display, value=hint, expected="a commune code valid in the period") from None
-        if unit is not None and unit != hinted:
-            raise InputError(f"the header names {unit.full_name} ({unit.code}) but the {hint_source} says {hint}",
-                             file=display, expected="one commune per file")
-        unit = hinted
-    if unit is None:
-        raise InputError("cannot tell which commune the report is from", file=display,
-                         expected="a header 'ỦY BAN NHÂN DÂN / Xã …' naming a commune of the registry")
-    return unit
+                pass  # no period phrase here: this source says nothing
+    if facts.get("issuer_name"):
+        clues.append(Clue(f"issuing body ({facts['issuer_name']!r})", commune_name=facts["issuer_name"]))
+    clues.append(Clue(hint_source, period=period_hint, commune_code=hint))
+    return [c for c in clues if c]
 
 
 _NUMBERED = re.compile(r"^\s*(?P<num>[IVX]+|\d+(?:\.\d+)*|[a-zđ])\s*(?:\.\)|[.:)/])\s*(?P<title>\S.*)$")

@@ -31,12 +31,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..config import CATALOGUE_DIR
+from ..config import CATALOGUE_DIR, PACKAGE_DIR
 from ..domain.catalogue import Catalogue, load_catalogue
 from ..domain.communes import Registry
 from ..domain.periods import Period
 from ..errors import CatalogueError
 
+#: What the metrics, findings and scores are computed by: this package's code (rules, finding sentences) with
+#: every module of the project it imports (domain, the contradiction checks of ingest.validate, …), and the
+#: rule files (catalogue, ratios, targets, registry).
+METRICS_CODE = (PACKAGE_DIR / "metrics",)
+METRICS_RULES = (CATALOGUE_DIR,)
 RATIOS_FILE = CATALOGUE_DIR / "ratios.yaml"
 TARGETS_FILE = CATALOGUE_DIR / "targets.yaml"
 POINTS = "điểm phần trăm"
@@ -57,7 +62,12 @@ class Ratio:
     numerator: str
     denominator: tuple[str, ...]
     higher_is_better: bool | None
-    key: bool
+    key_order: int | None = None  # a key ratio's place (``key: N`` in ratios.yaml); None: not a key ratio
+    ranking_chart: bool = False  # the key ratio the report charts across the district's communes
+
+    @property
+    def key(self) -> bool:
+        return self.key_order is not None
 
 
 @lru_cache(maxsize=1)
@@ -68,11 +78,51 @@ def load_ratios() -> tuple[Ratio, ...]:
     out = []
     for r in spec:
         den = tuple(r["denominator"]) if isinstance(r["denominator"], list) else (str(r["denominator"]),)
-        ratio = Ratio(r["code"], r["label"], str(r["numerator"]), den, r.get("higher_is_better"), bool(r.get("key")))
+        key = r.get("key")
+        if key is not None and (isinstance(key, bool) or not isinstance(key, int)):
+            raise CatalogueError(f"{RATIOS_FILE.name}: ratio {r['code']}: key must be its place (1, 2, …), not {key!r}")
+        ratio = Ratio(r["code"], r["label"], str(r["numerator"]), den, r.get("higher_is_better"), key,
+                      bool(r.get("ranking_chart")))
         unknown = {ratio.numerator, *ratio.denominator} - codes
         if unknown:
             raise CatalogueError(f"{RATIOS_FILE.name}: ratio {ratio.code} uses unknown indicators {sorted(unknown)}")
+        if ratio.ranking_chart and not ratio.key:
+            raise CatalogueError(f"{RATIOS_FILE.name}: ratio {ratio.code}: ranking_chart needs key")
         out.append(ratio)
+    orders = [r.key_order for r in out if r.key]
+    if len(set(orders)) != len(orders) or sum(r.ranking_chart for r in out) != 1:
+        raise CatalogueError(f"{RATIOS_FILE.name}: key places must differ and one key ratio be the ranking_chart")
+    return tuple(out)
+
+
+def key_ratios() -> tuple[Ratio, ...]:
+    """The key ratios, in their ``key`` order: ranked in the district, charted, shown in the index."""
+    return tuple(sorted((r for r in load_ratios() if r.key), key=lambda r: r.key_order))
+
+
+def ranking_chart_ratio() -> Ratio:
+    """The key ratio the commune report charts across its district's communes."""
+    return next(r for r in key_ratios() if r.ranking_chart)
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    code: str
+    label: str
+    kind: str  # the catalogue's kind (count, money, …) or "percent" for a ratio
+
+
+@lru_cache(maxsize=1)
+def key_figures() -> tuple[KeyFigure, ...]:
+    """A report's key figures (``key_figures`` in ratios.yaml), kept in the manifest and shown in the index."""
+    spec = yaml.safe_load(RATIOS_FILE.read_text(encoding="utf-8")).get("key_figures", [])
+    kinds = load_catalogue().table.drop_duplicates("code", keep="last").set_index("code")["kind"].to_dict()
+    kinds |= {r.code: "percent" for r in load_ratios()}
+    out = []
+    for f in spec:
+        if f["code"] not in kinds:
+            raise CatalogueError(f"{RATIOS_FILE.name}: key figure {f['code']} is neither an indicator nor a ratio")
+        out.append(KeyFigure(str(f["code"]), f["label"], kinds[f["code"]]))
     return tuple(out)
 
 
@@ -392,7 +442,7 @@ def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str,
                   metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
     """Each commune's rank in its district on the key ratios (1 = best; ties share the best rank)."""
     ratios = {r.code: r for r in load_ratios()}
-    wanted = metrics_to_rank or [c for c, r in ratios.items() if r.key]
+    wanted = metrics_to_rank or [r.code for r in key_ratios()]
     district = {u.key: u.district_code for u in registry}
     m = metrics.loc[(metrics["period"] == period) & metrics["metric"].isin(wanted) & metrics["value"].notna()]
     m = m.assign(district_code=m["commune_key"].map(district))
@@ -430,9 +480,12 @@ def scores(metrics: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the stage
 def inputs_fingerprint(data) -> str:
-    """Hash of what the metrics are computed from: stored values, narratives, documents and the rules."""
+    """Hash of what the metrics are computed from and by: the stored values, narratives and documents, and
+    the code of :data:`METRICS_CODE` with the modules it imports, and :data:`METRICS_RULES` (editing a finding's
+    sentence recomputes the findings)."""
     import hashlib
 
+    from ..fingerprint import imported_modules, source_fingerprint
     from ..store import Store
 
     store = Store(data)
@@ -440,9 +493,7 @@ def inputs_fingerprint(data) -> str:
     for name in ("values", "narratives", "documents"):
         path = store.path(name)
         h.update(path.read_bytes() if path.exists() else b"-")
-    for path in sorted(CATALOGUE_DIR.glob("*")):
-        if path.is_file():
-            h.update(path.read_bytes())
+    h.update(source_fingerprint([*imported_modules(METRICS_CODE), *METRICS_RULES]).encode())
     return h.hexdigest()
 
 

@@ -33,9 +33,9 @@ def issues_by_file(issues: pd.DataFrame) -> pd.DataFrame:
 def key_ratio_table(metrics: pd.DataFrame, registry: Registry, *, period: str, district_code: str,
                     metrics_to_show: list[str] | None = None) -> pd.DataFrame:
     """Communes of a district (rows) × key ratios (value and rank), for one period."""
-    from .compute import load_ratios, rank_communes
+    from .compute import key_ratios, rank_communes
 
-    wanted = metrics_to_show or [r.code for r in load_ratios() if r.key]
+    wanted = metrics_to_show or [r.code for r in key_ratios()]
     ranks = rank_communes(metrics, registry, period=period, metrics_to_rank=wanted)
     ranks = ranks.loc[ranks["district_code"] == district_code]
     names = {u.code: u.full_name for u in registry.communes_in(period, district_code=district_code)}

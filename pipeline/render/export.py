@@ -23,7 +23,9 @@ from ..config import FONTS_DIR, NOTEBOOKS_DIR, TEMPLATES_DIR, DataPaths
 from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
 from ..domain.text import ascii_slug
-from ..errors import CchcError
+from ..errors import (
+    RenderError,  # defined with every error in pipeline.errors; importable here too
+)
 from ..report.words import words
 
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
@@ -34,10 +36,6 @@ TEMPLATE_DIR = TEMPLATES_DIR
 FORMATS = ("html", "pdf")
 
 
-class RenderError(CchcError):
-    """A report could not be rendered (the executed notebook is kept for inspection)."""
-
-
 @dataclass(frozen=True)
 class RenderResult:
     commune: Commune
@@ -46,11 +44,10 @@ class RenderResult:
     files: dict[str, Path]
 
 
-def report_dir(outputs_dir: Path, period: str | Period, commune: Commune) -> Path:
+def report_dir(outputs_dir: Path, period: Period, commune: Commune) -> Path:
     """``outputs/{period}/{code}-{slug}``, guaranteed to lie inside ``outputs_dir``."""
-    p = Period.parse(period)
     code = ascii_slug(commune.code, max_length=12)
-    target = (Path(outputs_dir) / p.id / f"{code}-{ascii_slug(commune.name)}").resolve()
+    target = (Path(outputs_dir) / period.id / f"{code}-{ascii_slug(commune.name)}").resolve()
     if not target.is_relative_to(Path(outputs_dir).resolve()):
         raise RenderError(f"refusing to write outside {outputs_dir}: {target}")
     return target
@@ -205,11 +202,14 @@ def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
-def render_report(commune_code: str, period: str, *, data: DataPaths, outputs_dir: Path,
+def render_report(commune: Commune | str, period: Period | str, *, data: DataPaths, outputs_dir: Path,
                   formats: tuple[str, ...] = FORMATS, engine_name: str | None = None, **engine_kwargs) -> RenderResult:
-    """Render one commune's report for one period into the outputs directory (atomically)."""
+    """Render one commune's report for one period into the outputs directory (atomically).
+
+    A commune code and a period id given as text (a caller's own entry point) are parsed here, once.
+    """
     p = Period.parse(period)
-    commune = load_registry().resolve(commune_code, p)
+    commune = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
     outputs_dir = Path(outputs_dir)
     final = report_dir(outputs_dir, p, commune)
     final.parent.mkdir(parents=True, exist_ok=True)

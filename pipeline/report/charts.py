@@ -23,8 +23,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
+from ..domain import periods
 from ..domain.formatting import format_number
-from ..domain.periods import Period, period_range
+from ..domain.periods import Period
 from .words import takes, words
 
 STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
@@ -93,14 +94,9 @@ def _short(period: str) -> str:
     return f"Q{p.kind[1]}/{p.year}" if p.is_quarter else p.id
 
 
-def last_quarters(period: str, n: int = 8) -> list[str]:
-    """The ``n`` quarters ending with ``period``'s last quarter."""
-    end = Period.parse(period)
-    end = Period.quarter(end.year, end.quarter_number)
-    start = end
-    for _ in range(n - 1):
-        start = start.previous()
-    return [p.id for p in period_range(start, end)]
+def last_quarters(period: Period | str, n: int = 8) -> list[str]:
+    """The ids of the ``n`` quarters ending with ``period``'s last quarter."""
+    return [p.id for p in periods.last_quarters(period, n)]
 
 
 def _series(metrics: pd.DataFrame, commune_key: str, metric: str, periods: list[str]) -> pd.Series:
@@ -108,7 +104,7 @@ def _series(metrics: pd.DataFrame, commune_key: str, metric: str, periods: list[
     return rows.set_index("period")["value"].reindex(periods)
 
 
-def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: int = 8) -> Figure:
+def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, n: int = 8) -> Figure:
     """Dossiers received and resolved (bars) and the on-time rate (line), last ``n`` quarters."""
     periods = last_quarters(period, n)
     received = _series(metrics, commune_key, "S.HS.NHAN_MOI", periods)
@@ -138,7 +134,7 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: str, n: in
     return fig
 
 
-def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str, metric: str = "R.DVC.MUC_3_4",
+def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, metric: str = "R.DVC.MUC_3_4",
                         extra: str | None = "7.1.8.3", n: int = 8) -> Figure:
     """A ratio over the last ``n`` quarters against its target line."""
     periods = last_quarters(period, n)
@@ -168,7 +164,7 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: str,
     return fig
 
 
-def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str) -> Figure:
+def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: Period | str) -> Figure:
     """Budget revenue per quarter of the year up to ``period`` and year to date, against the plan (dự toán)."""
     p = Period.parse(period)
     year = p.year
@@ -194,10 +190,11 @@ def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: str)
     return fig
 
 
-def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: str, metric: str,
+def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: Period | str, metric: str,
                     highlight: str | None = None) -> Figure:
     """All communes on one ratio in ``period``, sorted, the highlighted commune in colour."""
-    rows = metrics.loc[(metrics["period"] == period) & (metrics["metric"] == metric) & metrics["value"].notna()]
+    period = Period.parse(period)
+    rows = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == metric) & metrics["value"].notna()]
     rows = rows.sort_values("value")
     label = rows["label"].iloc[0] if len(rows) else metric
     with matplotlib.style.context(STYLE):
@@ -209,7 +206,7 @@ def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: str
         ax.grid(axis="x")
         ax.grid(axis="y", visible=False)
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(_title("commune_ranking", label=label, period=Period.parse(period).label_vi))
+        ax.set_title(_title("commune_ranking", label=label, period=period.label_vi))
         _fit(fig, ax)
     return fig
 

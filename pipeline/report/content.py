@@ -24,6 +24,7 @@ from ..domain.formatting import format_money, format_number, format_official_dat
 from ..domain.periods import Period
 from ..store import Store
 from . import charts
+from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
 from .words import section, words
 
 TEMPLATES = TEMPLATES_DIR
@@ -72,7 +73,7 @@ class ReportData:
     commune: Commune
     period: Period
     values: pd.DataFrame  # this commune and period, current values
-    metrics: pd.DataFrame  # every commune and period (for trends and the district ranking)
+    metrics: pd.DataFrame  # this commune over its trend periods, and its district's communes on the key ratios
     findings: pd.DataFrame  # this commune and period
     narratives: pd.DataFrame  # this commune and period
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
@@ -97,32 +98,30 @@ class ReportData:
                 for r in rows.itertuples()]
 
 
-def load(*, commune: str, period: str, data: DataPaths) -> ReportData:
-    """Read what the report of ``commune`` for ``period`` needs from the processed store."""
+def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
+         inputs: ReportInputs = COMMUNE_REPORT) -> ReportData:
+    """Read what the report of ``commune`` for ``period`` needs from the processed store: exactly the
+    slices its declaration (:data:`pipeline.report.inputs.COMMUNE_REPORT`) names, nothing else.
+
+    ``commune`` and ``period`` may be given as text (a notebook's parameters): they are parsed here, once.
+    """
     from ..metrics.compute import run_metrics
 
     p = Period.parse(period)
-    unit = load_registry().resolve(commune, p)
+    registry = load_registry()
+    unit = commune if isinstance(commune, Commune) else registry.resolve(commune, p)
     store = Store(data)
     if not store.path("metrics").exists():
         run_metrics(data)
-    metrics, findings, values, narr, docs = (_read(store, name) for name in
-                                             ("metrics", "findings", "values", "narratives", "documents"))
-    mine = values.loc[(values["commune_key"] == unit.key) & (values["period"] == p.id)].reset_index(drop=True)
-    doc = docs.loc[(docs["commune_key"] == unit.key) & (docs["period"] == p.id)]
-    # Figures shown come from this period, the last 8 quarters and the same period last year (trends,
-    # charts) and the district's communes in this period (ranking): any synthetic one gets the notice.
-    shown = set(charts.last_quarters(p.id, 8)) | {p.id, p.same_period_last_year().id, p.previous().id}
-    used = metrics.loc[((metrics["commune_key"] == unit.key) & metrics["period"].isin(shown))
-                       | (metrics["period"] == p.id)]
-    # Keep what the report shows: this commune over time, and every commune of the period (ranking).
-    metrics = metrics.loc[(metrics["commune_key"] == unit.key) | (metrics["period"] == p.id)].reset_index(drop=True)
+    read = inputs.select({name: _read(store, name) for name in inputs.tables}, unit, p, registry)
+    mine, doc, group = read["values"], read["documents"], read["group_metrics"]
+    # The commune's metrics over its periods, and the district's other communes on the key ratios.
+    metrics = pd.concat([read["metrics"], group.loc[group["commune_key"] != unit.key]], ignore_index=True)
     return ReportData(
-        commune=unit, period=p, values=mine, metrics=metrics,
-        findings=findings.loc[(findings["commune_key"] == unit.key) & (findings["period"] == p.id)].reset_index(drop=True),
-        narratives=narr.loc[(narr["commune_key"] == unit.key) & (narr["period"] == p.id)].reset_index(drop=True),
-        document=doc.iloc[0].to_dict() if len(doc) else {},
-        synthetic=bool(mine["synthetic"].any() or used["synthetic"].any()),
+        commune=unit, period=p, values=mine, metrics=metrics, findings=read["findings"],
+        narratives=read["narratives"], document=doc.iloc[0].to_dict() if len(doc) else {},
+        # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
+        synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
     )
 
 
@@ -434,16 +433,19 @@ def closing_html(rd: ReportData) -> Html:
 
 def charts_html(rd: ReportData) -> Html:
     """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast)."""
+    from ..metrics.compute import ranking_chart_ratio
+
     registry = load_registry()
     names = {u.key: u.name for u in registry}
     district_of = {u.key: u.district_code for u in registry}
     district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
         if rd.commune.district_code else rd.metrics
     figures = [
-        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("rate_against_target", charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period.id)),
-        ("commune_ranking", charts.commune_ranking(district, names, period=rd.period.id, metric="R.DVC.MUC_3_4",
+        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
+        ("rate_against_target",
+         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
+        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period)),
+        ("commune_ranking", charts.commune_ranking(district, names, period=rd.period, metric=ranking_chart_ratio().code,
                                                    highlight=rd.key)),
     ]
     return _render("charts.html.j2", figures=[(charts.caption(name), charts.to_data_uri(fig)) for name, fig in figures],
@@ -452,15 +454,16 @@ def charts_html(rd: ReportData) -> Html:
 
 def district_ranks(rd: ReportData) -> list[dict]:
     """The commune's rank among its district's communes on each key ratio (1 = best)."""
-    from ..metrics.compute import load_ratios, rank_communes
+    from ..metrics.compute import key_ratios, rank_communes
 
     if not rd.commune.district_code:
         return []
-    labels = {r.code: r.label for r in load_ratios() if r.key}
-    ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=list(labels))
+    key = key_ratios()
+    ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
     mine = ranks.loc[(ranks["commune_code"] == rd.commune.code) & (ranks["district_code"] == rd.commune.district_code)]
-    return [{"label": labels[r.metric], "value": format_percent(r.value), "rank": r.rank, "of": r.of}
-            for r in mine.itertuples() if r.metric in labels]
+    by_metric = {r.metric: r for r in mine.itertuples()}
+    return [{"label": k.label, "value": format_percent(by_metric[k.code].value), "rank": by_metric[k.code].rank,
+             "of": by_metric[k.code].of} for k in key if k.code in by_metric]
 
 
 def appendix_rows(rd: ReportData) -> list[dict]:

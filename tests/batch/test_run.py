@@ -68,6 +68,44 @@ def test_incremental_skip_and_selective_rerender(district):
     assert len(forced.rendered) == 3
 
 
+def _rank(html: str, label: str) -> tuple[int, int]:
+    """The commune's rank and group size in its report's rank table on the ratio ``label``."""
+    row = re.search(rf"<tr><td>{re.escape(label)}</td><td class=\"value\">[^<]*</td><td class=\"value\">(\d+)/(\d+)</td>",
+                    html)
+    assert row, f"no rank row for {label}"
+    return int(row.group(1)), int(row.group(2))
+
+
+def test_a_neighbours_change_of_a_key_ratio_rerenders_the_commune(district):
+    """Stale report (issue 12): commune B's on-time dossiers change commune A's rank in the district on the
+    on-time rate, so A's report is made again (it was skipped when only one ranking metric was hashed)."""
+    from pipeline.batch.run import input_hashes
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
+
+    data, outputs = district
+    csv = data.raw / "two_communes.csv"
+    text = csv.read_text(encoding="utf-8")
+    csv.write_text(text.replace("18133,2021-Q3,S.HS.DUNG_HEN,100,", "18133,2021-Q3,S.HS.DUNG_HEN,90,"), encoding="utf-8")
+    label = "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn"
+    a, b = "18133", "18136"  # one district (Hương Sơn); A: 90 %, B: 100 % on time
+    first = _batch(data, outputs, communes=[a, b])
+    assert sorted(r["commune"] for r in first.rendered) == [a, b]
+    report_a = next(iter((outputs / "2021-Q3").glob(f"{a}-*/report.html")))
+    rank_before, of = _rank(report_a.read_text(encoding="utf-8"), label)
+    period = Period.parse("2021-Q3")
+    units = [load_registry().resolve(c, period) for c in (a, b)]
+    before = input_hashes(units, period, data, formats=HTML)
+
+    # only B's raw figure changes: 56 of 70 on time (80 %), now below A
+    csv.write_text(csv.read_text(encoding="utf-8").replace("18136,2021-Q3,S.HS.DUNG_HEN,70,",
+                                                           "18136,2021-Q3,S.HS.DUNG_HEN,56,"), encoding="utf-8")
+    second = _batch(data, outputs, communes=[a, b])
+    assert sorted(r["commune"] for r in second.rendered) == [a, b] and not second.skipped
+    assert input_hashes(units, period, data, formats=HTML)[a] != before[a]
+    assert _rank(report_a.read_text(encoding="utf-8"), label) == (rank_before - 1, of)
+
+
 def test_index_lists_every_report(district):
     data, outputs = district
     _batch(data, outputs)
@@ -343,8 +381,11 @@ def test_a_report_over_its_time_or_memory_bound_fails_and_the_others_are_made(di
 def test_messages_name_no_server_path(tmp_path):
     from pipeline.batch.run import Job, _shareable
     from pipeline.config import PACKAGE_DIR
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
 
-    job = Job("18133", "2021-Q3", str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
+    period = Period.parse("2021-Q3")
+    job = Job(load_registry().resolve("18133", period), period, str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
     text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
             f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
             f'  File "{PACKAGE_DIR}/render/export.py", line 7')

@@ -186,7 +186,7 @@ def test_file_name_disagreeing_with_the_header(word, tmp_path):
     shutil.copy(word, data.raw / "18217_2021-Q3.docx")
     result = ingest(None, data=data)
     errors = result.issues.loc[result.issues["severity"] == "error"].set_index("file")["message"]
-    assert "but the file name says 18133" in errors["18133_2021-Q3.docx"]
+    assert "but the file name says Thị trấn Phố Châu (18133)" in errors["18133_2021-Q3.docx"]
     assert "subject line says 2021-Q3 but the file name says 2021-Q2" in errors["18217_2021-Q2.docx"]
     assert "18217_2021-Q3.docx" not in errors.index
     assert set(Store(data).read("values")["source_file"]) == {"18217_2021-Q3.docx"}

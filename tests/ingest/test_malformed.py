@@ -42,7 +42,7 @@ EXPECTED = {
     "old_binary_excel.xls": ("old binary Office format", None, None, None),
     "pdf_disguised_as_text.txt": ("PDF is not an input format", None, None, None),
     "unrecognised_layout.txt": ("layout not recognised", None, None, None),
-    "report_unknown_commune.md": ("issuing body not recognised", None, None, "Xã Không Tồn Tại"),
+    "report_unknown_commune.md": ("commune not recognised in the issuing body", None, None, "Xã Không Tồn Tại"),
     "report_period_conflict.md": ("subject line says 2021-Q3 but the appendix title says 2021-Q2", None, None, None),
     "report_without_period.md": ("cannot tell the reporting period", None, None, None),
     "report_impossible_date.md": ("impossible date", 6, None, None),

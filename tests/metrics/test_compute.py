@@ -200,3 +200,42 @@ def test_a_missing_part_leaves_the_total_missing(portal_run):
     m = portal_run["metrics"]
     assert absent(m, "18196", "2025-Q1", "S.HS.DUNG_HEN")
     assert one(m, "18196", "2025-Q1", "R.HS.DUNG_HEN")["reason"].startswith("thiếu tử số")
+
+
+def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
+    """Stale findings (issue 12): the metrics stage's fingerprint covers its code, so a finding's sentence
+    edited in ``findings.py`` is printed by the next run (it was kept until the data changed or --force).
+
+    The edit is made in a copy of the package, run in a child process on the same data directory.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.config import PACKAGE_DIR, DataPaths
+    from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint
+
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", tmp_path / "data" / "raw")
+    data = DataPaths(tmp_path / "data")
+    assert ingest(None, data=data).ok
+    old = "nhiệm vụ hoàn thành đúng hạn ("
+    assert old in ensure_metrics(data)["findings"].query("finding == 'tasks_late'")["message"].iloc[0]
+    stamp = inputs_fingerprint(data)
+
+    code = tmp_path / "code"
+    shutil.copytree(PACKAGE_DIR, code / "pipeline", ignore=shutil.ignore_patterns("__pycache__", "fonts"))
+    findings_py = code / "pipeline" / "metrics" / "findings.py"
+    findings_py.write_text(findings_py.read_text(encoding="utf-8").replace(old, "nhiệm vụ xong đúng hạn ("),
+                           encoding="utf-8")
+    child = ("import sys, pipeline\nfrom pathlib import Path\nfrom pipeline.config import DataPaths\n"
+             "from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint\n"
+             "data = DataPaths(Path(sys.argv[1]))\nout = ensure_metrics(data)\n"
+             "print(pipeline.__file__)\nprint(inputs_fingerprint(data))\n"
+             "print(out['findings'].query(\"finding == 'tasks_late'\")['message'].iloc[0])\n")
+    run = subprocess.run([sys.executable, "-c", child, str(data.root)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(code)}, cwd=tmp_path, check=True)
+    module, new_stamp, message = run.stdout.strip().splitlines()[-3:]
+    assert module.startswith(str(code))  # the edited copy ran
+    assert new_stamp != stamp
+    assert "nhiệm vụ xong đúng hạn (" in message

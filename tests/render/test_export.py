@@ -116,8 +116,10 @@ def test_injected_markup_is_escaped(tmp_path):
 def test_paths_stay_inside_the_outputs_directory(tmp_path):
     from datetime import date
 
+    from pipeline.domain.periods import Period
+
     hostile = Commune("../../x", "../../etc/passwd", "xã", "439", "", "42", "", date(2020, 1, 1), None)
-    target = report_dir(tmp_path, "2021-Q3", hostile)
+    target = report_dir(tmp_path, Period.parse("2021-Q3"), hostile)
     assert target.is_relative_to(tmp_path.resolve()) and target.name == "x-etc-passwd"
 
 

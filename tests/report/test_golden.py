@@ -3,10 +3,10 @@
 Sơn Phú (18217) 2021-Q3 is rendered from the real seed report and the sample district (for the
 comparisons and the district ranking), through the notebook to HTML, and its visible text (one
 line per block; table cells joined by " | "; the text drawn in each chart, from its SVG) is
-compared with ``tests/golden/son-phu_2021-Q3.txt``.
+compared with ``tests/report/golden/son-phu_2021-Q3.txt``.
 
-A deliberate wording change: ``CCHC_UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the
-file; review ``git diff tests/golden/`` and commit it with the change.
+A deliberate wording change: ``CCHC_UPDATE_GOLDEN=1 pytest tests/report/test_golden.py`` rewrites the
+file; review ``git diff tests/report/golden/`` and commit it with the change.
 """
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def test_report_text_matches_the_golden_file(son_phu_text):
     if son_phu_text != expected:
         diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), son_phu_text.splitlines(keepends=True),
                                             fromfile=str(GOLDEN.relative_to(PROJECT_ROOT)), tofile="rendered", n=1))
-        pytest.fail("the report's text changed (if on purpose: CCHC_UPDATE_GOLDEN=1 pytest tests/test_golden.py, "
-                    f"then review git diff tests/golden/):\n{diff}", pytrace=False)
+        pytest.fail("the report's text changed (if on purpose: CCHC_UPDATE_GOLDEN=1 pytest tests/report/test_golden.py, "
+                    f"then review git diff tests/report/golden/):\n{diff}", pytrace=False)
 
 
 def test_golden_text_covers_every_part(son_phu_text):

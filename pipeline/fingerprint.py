@@ -1,0 +1,86 @@
+"""Fingerprints of source files: what a stored result or a rendered report was made by.
+
+A stage whose output is kept (the metrics and findings, a batch's reports) records the fingerprint of
+the files that make it, beside the fingerprint of its data, so that editing a rule, a sentence or a
+template makes the next run redo it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+
+
+def source_files(paths: Iterable[Path]) -> list[Path]:
+    """The files of ``paths`` (a directory stands for every file under it, caches left out), sorted."""
+    files: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.update(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                         and p.suffix != ".pyc")
+        elif path.is_file():
+            files.add(path)
+    return sorted(files)
+
+
+def source_fingerprint(paths: Iterable[Path], *, root: Path = PROJECT_ROOT) -> str:
+    """Hash of the names (relative to ``root``) and bytes of the files of ``paths``."""
+    h = hashlib.sha256()
+    for path in source_files(paths):
+        name = path.relative_to(root) if path.is_relative_to(root) else path
+        h.update(name.as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> list[Path]:
+    """The source files of the package's modules ``roots`` run: the files of ``roots`` (a directory stands
+    for its modules) and, transitively, every module of the package they import (at the top or inside a
+    function, absolutely or relatively).  Importing ``a.b`` counts ``a/b.py``, not what ``a/__init__.py``
+    imports besides (the module used, not the package's other modules).
+
+    >>> from pipeline.config import PACKAGE_DIR
+    >>> used = {p.relative_to(PACKAGE_DIR).as_posix() for p in imported_modules([PACKAGE_DIR / "metrics"])}
+    >>> {"metrics/findings.py", "ingest/validate.py", "domain/periods.py"} <= used, "ingest/xlsx.py" in used
+    (True, False)
+    """
+    import ast
+
+    package = Path(package) if package is not None else Path(__file__).resolve().parent
+    name = package.name
+    todo = [p for p in source_files(roots) if p.suffix == ".py"]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        here = path.relative_to(package).with_suffix("").parts
+        here = here[:-1] if here[-1] == "__init__" else here
+        base = here if path.name == "__init__.py" else here[:-1]  # the package this module is in
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            targets: list[tuple[str, ...]] = []
+            if isinstance(node, ast.Import):
+                targets = [tuple(a.name.split(".")) for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    start = base[:len(base) - node.level + 1] if node.level > 1 else base
+                    if node.level - 1 > len(base):
+                        continue
+                    mod = (name, *start, *(node.module.split(".") if node.module else ()))
+                else:
+                    mod = tuple((node.module or "").split("."))
+                targets = [mod] + [(*mod, a.name) for a in node.names]  # ``from . import charts``: a module
+            for target in targets:
+                if not target or target[0] != name:
+                    continue
+                rel = Path(*target[1:]) if len(target) > 1 else Path()
+                for candidate in (package / rel.with_suffix(".py") if target[1:] else None, package / rel / "__init__.py"):
+                    if candidate is not None and candidate.is_file():
+                        todo.append(candidate)
+                        break
+    return sorted(seen)

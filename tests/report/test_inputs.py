@@ -1,0 +1,85 @@
+"""The commune report's declared inputs (pipeline/report/inputs.py): what the loader reads, what the hash covers."""
+
+import dataclasses
+import shutil
+
+import pandas as pd
+import pytest
+
+from pipeline.config import DataPaths
+from pipeline.domain.communes import load_registry
+from pipeline.domain.periods import Period
+from pipeline.ingest import ingest
+from pipeline.metrics.compute import key_ratios, run_metrics
+from pipeline.report import content
+from pipeline.report.inputs import COMMUNE_REPORT, trend_periods
+from pipeline.store import Store
+from tests.conftest import FIXTURES
+
+PERIOD = Period.parse("2021-Q3")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inputs")
+    (root / "raw").mkdir()
+    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", root / "raw")
+    data = DataPaths(root)
+    assert ingest(None, data=data).ok
+    run_metrics(data)
+    store = Store(data)
+    return data, {name: store.read(name) for name in COMMUNE_REPORT.tables}
+
+
+def _units(*codes):
+    registry = load_registry()
+    return [registry.resolve(c, PERIOD) for c in codes]
+
+
+def test_key_ratios_come_from_ratios_yaml_in_their_order():
+    codes = [r.code for r in key_ratios()]
+    assert codes[:2] == ["R.HS.DUNG_HEN", "R.DVC.MUC_3_4"] and len(codes) == 5
+
+
+def test_the_loader_reads_exactly_the_declared_slices(stored):
+    data, tables = stored
+    (a,) = _units("18133")
+    rd = content.load(commune="18133", period="2021-Q3", data=data)
+    read = COMMUNE_REPORT.select(tables, a, PERIOD, load_registry())
+    pd.testing.assert_frame_equal(rd.values, read["values"])
+    assert "ingested_at" not in rd.values.columns
+    mine = rd.metrics.loc[rd.metrics["commune_key"] == a.key]
+    assert set(mine["period"]) <= set(trend_periods(PERIOD)) and "2020-Q3" in set(mine["period"])
+    others = rd.metrics.loc[rd.metrics["commune_key"] != a.key]
+    assert set(others["period"]) == {PERIOD.id} and set(others["metric"]) <= {r.code for r in key_ratios()}
+    assert others["value"].notna().all()
+
+
+@pytest.mark.parametrize(("change", "a_changes"), [
+    (("18136", "R.HS.DUNG_HEN", 80.0), True),  # a key ratio of a district commune: A's rank may change
+    (("18136", "S.HS.NHAN_MOI", 1.0), False),  # a figure only B's report shows
+    (("18133", "S.HS.NHAN_MOI", 1.0), True),  # A's own figure
+])
+def test_the_hash_covers_what_the_report_reads_and_nothing_else(stored, change, a_changes):
+    _, tables = stored
+    units = _units("18133", "18136")
+    before = COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
+    code, metric, value = change
+    m = tables["metrics"]
+    row = (m["commune_code"] == code) & (m["period"] == PERIOD.id) & (m["metric"] == metric)
+    assert row.sum() == 1
+    after = COMMUNE_REPORT.hashes(tables | {"metrics": m.assign(value=m["value"].mask(row, value))}, units, PERIOD,
+                                  load_registry())
+    assert (after["18133"] != before["18133"]) is a_changes
+
+
+def test_the_hash_covers_the_declared_files(stored, tmp_path):
+    _, tables = stored
+    units = _units("18133")
+    phrases = tmp_path / "phrases.yaml"
+    phrases.write_text("a: b\n", encoding="utf-8")
+    more = dataclasses.replace(COMMUNE_REPORT, files=(*COMMUNE_REPORT.files, phrases))
+    before = more.hashes(tables, units, PERIOD, load_registry())
+    assert before != COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
+    phrases.write_text("a: c\n", encoding="utf-8")
+    assert more.hashes(tables, units, PERIOD, load_registry()) != before
