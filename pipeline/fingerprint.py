@@ -39,14 +39,17 @@ def source_fingerprint(paths: Iterable[Path], *, root: Path = PROJECT_ROOT) -> s
 
 def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> list[Path]:
     """The source files of the package's modules ``roots`` run: the files of ``roots`` (a directory stands
-    for its modules) and, transitively, every module of the package they import (at the top or inside a
+    for its modules) and, transitively, every module of the package they import, with the data files
+    (phrase and rule files) in the folders of those modules (at the top or inside a
     function, absolutely or relatively).  Importing ``a.b`` counts ``a/b.py``, not what ``a/__init__.py``
     imports besides (the module used, not the package's other modules).
 
     >>> from pipeline.config import PACKAGE_DIR
     >>> used = {p.relative_to(PACKAGE_DIR).as_posix() for p in imported_modules([PACKAGE_DIR / "metrics"])}
-    >>> {"metrics/findings.py", "ingest/validate.py", "domain/periods.py"} <= used, "ingest/xlsx.py" in used
-    (True, False)
+    >>> {"metrics/findings.py", "metrics/findings.yaml", "ingest/validate.py", "ingest/checks.yaml"} <= used
+    True
+    >>> "ingest/xlsx.py" in used
+    False
     """
     import ast
 
@@ -83,4 +86,15 @@ def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> l
                     if candidate is not None and candidate.is_file():
                         todo.append(candidate)
                         break
-    return sorted(seen)
+    return sorted(seen | _data_beside(seen))
+
+
+#: Files a module reads from its own folder: phrase and rule files (``words.yaml``, ``checks.yaml``, ...).
+DATA_SUFFIXES = (".yaml", ".yml", ".csv", ".json")
+
+
+def _data_beside(modules: Iterable[Path]) -> set[Path]:
+    """The data files in the folders of ``modules`` (a sentence moved out of code into a phrase file
+    must still change the fingerprint of the code that prints it)."""
+    return {p for folder in {m.parent for m in modules} for p in folder.iterdir()
+            if p.is_file() and p.suffix in DATA_SUFFIXES}

@@ -203,8 +203,9 @@ def test_a_missing_part_leaves_the_total_missing(portal_run):
 
 
 def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
-    """Stale findings (issue 12): the metrics stage's fingerprint covers its code, so a finding's sentence
-    edited in ``findings.py`` is printed by the next run (it was kept until the data changed or --force).
+    """Stale findings (issue 12): the metrics stage's fingerprint covers its code and its phrase files, so a
+    finding's sentence edited in ``metrics/findings.yaml`` is printed by the next run (it was kept until the
+    data changed or --force).
 
     The edit is made in a copy of the package, run in a child process on the same data directory.
     """
@@ -225,9 +226,8 @@ def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
 
     code = tmp_path / "code"
     shutil.copytree(PACKAGE_DIR, code / "pipeline", ignore=shutil.ignore_patterns("__pycache__", "fonts"))
-    findings_py = code / "pipeline" / "metrics" / "findings.py"
-    findings_py.write_text(findings_py.read_text(encoding="utf-8").replace(old, "nhiệm vụ xong đúng hạn ("),
-                           encoding="utf-8")
+    phrases = code / "pipeline" / "metrics" / "findings.yaml"
+    phrases.write_text(phrases.read_text(encoding="utf-8").replace(old, "nhiệm vụ xong đúng hạn ("), encoding="utf-8")
     child = ("import sys, pipeline\nfrom pathlib import Path\nfrom pipeline.config import DataPaths\n"
              "from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint\n"
              "data = DataPaths(Path(sys.argv[1]))\nout = ensure_metrics(data)\n"

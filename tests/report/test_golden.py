@@ -25,7 +25,7 @@ from pipeline.config import PROJECT_ROOT, DataPaths
 from pipeline.ingest import ingest
 from pipeline.metrics.compute import run_metrics
 from pipeline.render.export import render_report
-from tests.conftest import SEED
+from tests.helpers import SEED
 
 GOLDEN = Path(__file__).parent / "golden" / "son-phu_2021-Q3.txt"
 SAMPLE = PROJECT_ROOT / "data" / "raw" / "sample"
