@@ -45,10 +45,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from .config import DataPaths
 from .errors import DataLocked, SchemaError, StoreError
+from .locks import hold
 
 _STR = pa.string()
 _TS = pa.timestamp("us", tz="UTC")
@@ -258,24 +259,12 @@ class Store:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / LOCK
         owner = path.with_name(LOCK + ".owner")
-        lock = _lock_for(path)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            try:
-                holder = owner.read_text(encoding="utf-8").strip()
-            except OSError:
-                holder = None
-            raise DataLocked(str(path), holder) from None
-        try:
-            if lock.lock_counter == 1:
-                command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:2]))
-                owner.write_text(f"pid {os.getpid()} ({command}) since "
-                                 f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC", encoding="utf-8")
+        command = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(sys.argv[:2]))
+        note = f"pid {os.getpid()} ({command}) since {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S} UTC"
+        with hold(_lock_for(path), owner, refused=lambda holder: DataLocked(str(path), holder), note=note) as first:
+            if first:
                 self.clean()
             yield
-        finally:
-            lock.release()
 
     @contextmanager
     def transaction(self):

@@ -31,13 +31,14 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from .. import config
 from ..config import MAX_MEMORY_MB, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
 from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
 from ..errors import BatchLocked, BatchStopped, CchcError  # noqa: F401 - BatchLocked, BatchStopped: importable here too
+from ..locks import hold
 from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
@@ -95,21 +96,12 @@ def batch_lock(outputs_dir: Path):
     (a locked file cannot be read on Windows)."""
     outputs_dir.mkdir(parents=True, exist_ok=True)
     path = outputs_dir / LOCK
-    owner = path.with_name(LOCK + ".owner")
-    lock = FileLock(path)  # a new object each time: a second batch in this process is refused too
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        try:
-            holder = owner.read_text(encoding="utf-8").strip()
-        except OSError:
-            holder = ""
-        raise BatchLocked(f"another batch run is in progress ({holder or 'unknown'}); this one exits") from None
-    try:
-        owner.write_text(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}", encoding="utf-8")
+    refused = lambda holder: BatchLocked(  # noqa: E731
+        f"another batch run is in progress ({holder or 'unknown'}); this one exits")
+    # A new lock object each time: a second batch in this process is refused too.
+    with hold(FileLock(path), path.with_name(LOCK + ".owner"), refused=refused,
+              note=f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"):
         yield
-    finally:
-        lock.release()
 
 
 def read_manifest(outputs_dir: Path) -> dict:
