@@ -8,6 +8,7 @@ template makes the next run redo it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -37,12 +38,29 @@ def source_fingerprint(paths: Iterable[Path], *, root: Path = PROJECT_ROOT) -> s
     return h.hexdigest()
 
 
+_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)", re.MULTILINE)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#]+)", re.MULTILINE)
+
+
+def _imports(source: str) -> list[tuple[int, str, list[str]]]:
+    """The import statements of a module's source as ``(level, module, names)`` (``import a.b``: level 0,
+    module ``a.b``, no names), at the top or inside a function.  Read by pattern, not by parsing (ten times
+    faster on the whole package): a line in a docstring that looks like an import only adds a file."""
+    found = []
+    for m in _FROM.finditer(source):
+        names = [n.strip().split()[0] for n in m.group(3).strip("()\n ").replace("\n", ",").split(",") if n.strip()]
+        found.append((len(m.group(1)), m.group(2), names))
+    for m in _IMPORT.finditer(source):
+        found += [(0, n.strip().split()[0], []) for n in m.group(1).split(",") if n.strip()]
+    return found
+
+
 def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> list[Path]:
     """The source files of the package's modules ``roots`` run: the files of ``roots`` (a directory stands
-    for its modules) and, transitively, every module of the package they import, with the data files
-    (phrase and rule files) in the folders of those modules (at the top or inside a
-    function, absolutely or relatively).  Importing ``a.b`` counts ``a/b.py``, not what ``a/__init__.py``
-    imports besides (the module used, not the package's other modules).
+    for its modules) and, transitively, every module of the package they import (at the top or inside a
+    function, absolutely or relatively), with the data files (phrase and rule files) in the folders of
+    those modules.  Importing ``a.b`` counts ``a/b.py``, not what ``a/__init__.py`` imports besides (the
+    module used, not the package's other modules).
 
     >>> from pipeline.config import PACKAGE_DIR
     >>> used = {p.relative_to(PACKAGE_DIR).as_posix() for p in imported_modules([PACKAGE_DIR / "metrics"])}
@@ -51,8 +69,6 @@ def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> l
     >>> "ingest/xlsx.py" in used
     False
     """
-    import ast
-
     package = Path(package) if package is not None else Path(__file__).resolve().parent
     name = package.name
     todo = [p for p in source_files(roots) if p.suffix == ".py"]
@@ -65,20 +81,15 @@ def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> l
         here = path.relative_to(package).with_suffix("").parts
         here = here[:-1] if here[-1] == "__init__" else here
         base = here if path.name == "__init__.py" else here[:-1]  # the package this module is in
-        for node in ast.walk(ast.parse(path.read_bytes())):
-            targets: list[tuple[str, ...]] = []
-            if isinstance(node, ast.Import):
-                targets = [tuple(a.name.split(".")) for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    start = base[:len(base) - node.level + 1] if node.level > 1 else base
-                    if node.level - 1 > len(base):
-                        continue
-                    mod = (name, *start, *(node.module.split(".") if node.module else ()))
-                else:
-                    mod = tuple((node.module or "").split("."))
-                targets = [mod] + [(*mod, a.name) for a in node.names]  # ``from . import charts``: a module
-            for target in targets:
+        for level, module, names in _imports(path.read_text(encoding="utf-8")):
+            if level:
+                if level - 1 > len(base):
+                    continue
+                start = base[:len(base) - level + 1] if level > 1 else base
+                mod = (name, *start, *(module.split(".") if module else ()))
+            else:
+                mod = tuple(module.split("."))
+            for target in [mod] + [(*mod, n) for n in names]:  # ``from . import charts``: a module
                 if not target or target[0] != name:
                     continue
                 rel = Path(*target[1:]) if len(target) > 1 else Path()
