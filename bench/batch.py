@@ -70,7 +70,8 @@ def main() -> int:
             run([str(BIN / "papermill"), str(ROOT / "notebooks" / "commune_report.ipynb"), str(nb), "-p", "commune",
                  code, "-p", "period", args.period, "-p", "data_dir", str(data.root), "--no-progress-bar"])
             run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--template", "cchc_report",
-                 f"--TemplateExporter.extra_template_basedirs={ROOT / 'pipeline' / 'report' / 'templates' / 'nbconvert'}",
+                 f"--TemplateExporter.extra_template_basedirs="
+                 f"{ROOT / 'pipeline' / 'report' / 'templates' / 'nbconvert'}",
                  "--no-input", str(nb), "--output", str(html)])
             if pdf:
                 run([str(BIN / "weasyprint"), str(html), str(naive_dir / f"{code}.pdf")])
@@ -79,7 +80,8 @@ def main() -> int:
 
         # -- batch route -------------------------------------------------------------------------
         outputs = work / "outputs"
-        cmd = [str(BIN / "cchc"), "batch", "--period", args.period, "--district", args.district, "--jobs", str(args.jobs),
+        cmd = [str(BIN / "cchc"), "batch", "--period", args.period, "--district", args.district,
+               "--jobs", str(args.jobs),
                "--format", args.formats, "--data-dir", str(data.root), "--outputs-dir", str(outputs)]
         t0 = time.perf_counter()
         run(cmd)
@@ -100,14 +102,16 @@ def main() -> int:
             w["seconds"] += e["seconds"]
         per_report_worker_s = sum(w["seconds"] for w in per_worker.values()) / max(1, len(entries))
 
-        print(f"machine: {os.cpu_count()} cores; period {args.period}; district {args.district}; formats {args.formats}")
+        print(f"machine: {os.cpu_count()} cores; period {args.period}; district {args.district}; "
+              f"formats {args.formats}")
         print(f"naive route : {len(naive_set):4d} reports in {naive_s:7.1f} s = {naive_rate:6.1f} reports/min")
         print(f"cchc batch  : {len(communes):4d} reports in {batch_s:7.1f} s = {batch_rate:6.1f} reports/min "
               f"(--jobs {args.jobs}, whole command: ingest check, metrics, render, index)")
         print(f"ratio       : {batch_rate / naive_rate:.1f}x")
         print(f"no-change rerun: {rerun_s:.2f} s (whole command)")
         for pid, w in sorted(per_worker.items()):
-            print(f"worker {pid}: {w['reports']} reports, peak RSS worker {w['worker']:.0f} MB + kernel {w['kernel']:.0f} MB")
+            print(f"worker {pid}: {w['reports']} reports, peak RSS worker {w['worker']:.0f} MB "
+                  f"+ kernel {w['kernel']:.0f} MB")
         print(f"per report, per worker: {per_report_worker_s:.2f} s")
         fixed = max(0.0, batch_s - per_report_worker_s * len(communes) / max(1, len(per_worker)))
         print("extrapolation (linear in reports; one worker per core; fixed start-up "

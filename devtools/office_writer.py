@@ -546,7 +546,8 @@ def _zip_with(data: bytes, replace: dict[str, bytes]) -> bytes:
 def write_fixtures(seed: Seed, target: Path) -> list[Path]:
     """The malformed Office files, each named for its defect (plus nothing else)."""
     target.mkdir(parents=True, exist_ok=True)
-    few = [r for r in seed.rows if r.code in ("1", "1.1", "1.1.1", "1.1.2", "1.3", "1.3.1", "1.3.2", "3", "3.4", "3.4.3")]
+    few = [r for r in seed.rows
+           if r.code in ("1", "1.1", "1.1.1", "1.1.2", "1.3", "1.3.1", "1.3.2", "3", "3.4", "3.4.3")]
     written: list[Path] = []
 
     def xlsx(name: str, **kw) -> Path:
@@ -619,7 +620,8 @@ def write_fixtures(seed: Seed, target: Path) -> list[Path]:
     path = xlsx("xlsx_formula_error.xlsx", tweak=set_value("1.3.2", "=1/0"))
     data = path.read_bytes()
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
-    sheet = re.sub(r'<c r="(E\d+)"([^>]*)><f>1/0</f><v\s*/?>(?:</v>)?', r'<c r="\1"\2 t="e"><f>1/0</f><v>#DIV/0!</v>', sheet)
+    sheet = re.sub(r'<c r="(E\d+)"([^>]*)><f>1/0</f><v\s*/?>(?:</v>)?', r'<c r="\1"\2 t="e"><f>1/0</f><v>#DIV/0!</v>',
+                   sheet)
     path.write_bytes(_zip_with(data, {"xl/worksheets/sheet1.xml": sheet.encode()}))
 
     def unknown_row(ws, at):
@@ -663,7 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=PROJECT_ROOT / "outputs" / "office_seed",
                         help="directory for the .docx and .xlsx (default: outputs/office_seed)")
-    parser.add_argument("--pages", action="store_true", help="Word table as the text has it (header repeated, rows split)")
+    parser.add_argument("--pages", action="store_true",
+                        help="Word table as the text has it (header repeated, rows split)")
     parser.add_argument("--fixtures", type=Path, nargs="?", const=FIXTURES,
                         help="also write the malformed Office fixtures "
                              f"(default directory: {FIXTURES.relative_to(PROJECT_ROOT)})")

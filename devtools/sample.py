@@ -68,8 +68,8 @@ its Phụ lục 2B), :func:`form_workbook` (the fill-in form of
 :mod:`pipeline.forms.workbook`, filled in) and :func:`word_report` (the seed-style
 report as ``.docx``, through :mod:`devtools.office_writer`);
 :func:`write_district` spreads the district over them (:data:`TEXT_REPORTS`,
-:data:`FORM_REPORTS`, :data:`WORD_REPORTS`; the rest in long CSVs).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure a text report
-cannot state (none at present: the text reader takes every figure back).
+:data:`FORM_REPORTS`, :data:`WORD_REPORTS`; the rest in long CSVs).  :data:`TEXT_UNSTATED` lists any ``S.*`` figure
+a text report cannot state (none at present: the text reader takes every figure back).
 """
 
 from __future__ import annotations
@@ -499,7 +499,8 @@ class _Report:
         self.u, self.p, self.v, self.notes, self.cat = unit, period, values, notes, cat
         self.rng = np.random.default_rng([zlib.crc32(unit.code.encode()), period.year, period.quarter_number])
         name_rng = np.random.default_rng(zlib.crc32(f"chair {unit.code}".encode()))
-        self.chair = " ".join([str(name_rng.choice(_SURNAMES)), str(name_rng.choice(_MIDDLE)), str(name_rng.choice(_GIVEN))])
+        self.chair = " ".join([str(name_rng.choice(_SURNAMES)), str(name_rng.choice(_MIDDLE)),
+                               str(name_rng.choice(_GIVEN))])
         self.kind = "thị trấn" if unit.type == "thị trấn" else "xã"
 
     def val(self, code: str):
@@ -572,7 +573,8 @@ class _Report:
             "",
         ]
         if plan is not None:
-            out += [f"Trong {q}, kế hoạch đề ra {_count_words(plan)} nhiệm vụ, đã hoàn thành {_count_words(done)} nhiệm vụ. "
+            out += [f"Trong {q}, kế hoạch đề ra {_count_words(plan)} nhiệm vụ, "
+                    f"đã hoàn thành {_count_words(done)} nhiệm vụ. "
                     "Thực hiện chế độ giao ban vào hàng tuần, hàng tháng nhằm đánh giá kết quả thực hiện trong tuần, "
                     "trong tháng, triển khai kế hoạch nhiệm vụ trong tuần, tháng tiếp theo.", ""]
         out += [
@@ -597,7 +599,8 @@ class _Report:
             "",
             "Thực hiện cập nhật niêm yết công khai kịp thời các bộ thủ tục hành chính thuộc thẩm quyền giải quyết "
             f"của UBND {self.kind} tại bộ phận tiếp nhận và trả kết quả và trên trang thông tin điện tử theo quy định"
-            + (f"; tổng số TTHC cấp xã đang có hiệu lực là {v('3.1.3.c')} thủ tục." if v("3.1.3.c") is not None else "."),
+            + (f"; tổng số TTHC cấp xã đang có hiệu lực là {v('3.1.3.c')} thủ tục."
+               if v("3.1.3.c") is not None else "."),
             "",
             "###### 3.2. Về tiếp nhận và xử lý phản ánh kiến nghị",
             "",
@@ -616,7 +619,8 @@ class _Report:
         quota, present = v("4.2.1"), v("4.2.2")
         out += ["##### 4. Công tác cải cách tổ chức bộ máy", ""]
         if quota is not None and present is not None:
-            out += [f"Tổng số biên chế được giao trong năm {quota} người; có mặt tại thời điểm báo cáo {present} người.", ""]
+            out += [f"Tổng số biên chế được giao trong năm {quota} người; "
+                    f"có mặt tại thời điểm báo cáo {present} người.", ""]
         out += [
             "- Thực hiện thống kê báo cáo số lượng, chất lượng cán bộ, công chức đúng thời gian quy định.",
             "",
@@ -734,7 +738,8 @@ class _Report:
         ]
 
     # -- the appendix ---------------------------------------------------------------
-    _HEAD_PLAIN = ["STT\tChỉ tiêu thống kê <i>(Sử dụng trong kỳ báo cáo hàng quý, 6 tháng, năm)</i>\tKết quả thống kê\t\tGhi chú",
+    _HEAD_PLAIN = ["STT\tChỉ tiêu thống kê <i>(Sử dụng trong kỳ báo cáo hàng quý, 6 tháng, năm)</i>\t"
+                   "Kết quả thống kê\t\tGhi chú",
                    "\t\tĐơn vị tính\tSố liệu\t"]
     _HEAD_BOLD = ["STT\t<b>Chỉ tiêu thống kê</b> <i>(Sử dụng trong kỳ báo cáo hàng quý, 6 tháng, năm)</i>\t"
                   "<b>Kết quả thống kê</b>\t\t<b>Ghi chú</b>",

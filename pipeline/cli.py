@@ -338,7 +338,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.report_timeout < 0 or args.max_memory < 0:
         raise UsageError("--report-timeout and --max-memory take a number >= 0 (0: no bound)")
     try:
-        result = run_batch(args.period, data=data_paths(args.data_dir), outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
+        result = run_batch(args.period, data=data_paths(args.data_dir),
+                           outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
                            communes=args.communes, district=args.district,
                            jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
                            scheduler=args.scheduler, timeout=args.timeout, report_timeout=args.report_timeout,

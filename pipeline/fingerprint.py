@@ -93,7 +93,8 @@ def imported_modules(roots: Iterable[Path], *, package: Path | None = None) -> l
                 if not target or target[0] != name:
                     continue
                 rel = Path(*target[1:]) if len(target) > 1 else Path()
-                for candidate in (package / rel.with_suffix(".py") if target[1:] else None, package / rel / "__init__.py"):
+                for candidate in (package / rel.with_suffix(".py") if target[1:] else None,
+                                  package / rel / "__init__.py"):
                     if candidate is not None and candidate.is_file():
                         todo.append(candidate)
                         break

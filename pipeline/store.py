@@ -239,7 +239,8 @@ class Store:
             except FileNotFoundError:
                 continue  # cleaned up by a writer between reading the pointer and the file: read the pointer again
             except (pa.ArrowException, OSError) as exc:  # truncated or corrupt: name the file, say what to do
-                raise StoreError(f"{path}: unreadable table, truncated or corrupt ({' '.join(str(exc).split())[:200]}); "
+                raise StoreError(f"{path}: unreadable table, truncated or corrupt "
+                                 f"({' '.join(str(exc).split())[:200]}); "
                                  f"move {self.dir} aside and run 'cchc ingest' to rebuild it from raw/") from None
             return _upgrade(table, name, path).to_pandas()
         raise SchemaError(f"{path}: named by {self.dir / POINTER} but missing")

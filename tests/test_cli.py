@@ -35,7 +35,8 @@ def test_export_parquet(seed_data, tmp_path):
 
 
 def test_exit_codes(seed_data, capsys):
-    shutil.copy(SEED.parent.parent.parent / "tests" / "fixtures" / "malformed" / "bad_negative_count.csv", seed_data.raw)
+    shutil.copy(SEED.parent.parent.parent / "tests" / "fixtures" / "malformed" / "bad_negative_count.csv",
+                seed_data.raw)
     assert main(["ingest", "--data-dir", str(seed_data.root)]) == 1
     assert "ERROR" in capsys.readouterr().out
     assert main(["export", "--data-dir", str(seed_data.root), "--period", "2021-Q9"]) == 2

@@ -170,7 +170,8 @@ def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
     assert not metrics_up_to_date(data)
     nb = _run_trends(data, tmp_path)
     assert metrics_up_to_date(data)  # out-of-date metrics were computed and stored, as the CLI does it
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    images = [o for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 4  # district trends, ranking, the commune's dossiers and online rate
     text = json.dumps(nb.cells, ensure_ascii=False)
     assert "Xã Sơn Phú" in text and "postal_not_used" in text and "staff_above_quota" in text
@@ -205,7 +206,8 @@ def test_trends_notebook_shows_the_stored_findings_cchc_findings_prints(seed_dat
     # mark the stored findings of Sơn Phú: a fresh recomputation would not show the mark
     mark = (findings["period"] == "2021-Q3") & (findings["commune_code"] == "18217")
     assert mark.sum() >= 2
-    Store(data).write("findings", findings.assign(message=findings["message"].where(~mark, findings["message"] + " [as stored]")))
+    Store(data).write("findings",
+                      findings.assign(message=findings["message"].where(~mark, findings["message"] + " [as stored]")))
     assert metrics_up_to_date(data)
 
     nb = _run_trends(data, tmp_path)

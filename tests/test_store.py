@@ -35,7 +35,8 @@ def test_conform_rejects_a_frame_off_schema():
 def test_reingest_changes_nothing(seed_data):
     ingest(None, data=seed_data)
     store = Store(seed_data)
-    before = {n: store.path(n).read_bytes() for n in ("values", "narratives", "documents", "submissions", "values_history")}
+    before = {n: store.path(n).read_bytes()
+              for n in ("values", "narratives", "documents", "submissions", "values_history")}
     result = ingest(None, data=seed_data)
     assert result.counts["new"] == 0 and result.counts["unchanged"] == 1
     after = {n: store.path(n).read_bytes() for n in before}
@@ -493,7 +494,8 @@ def test_random_edits_reverts_and_removals_equal_a_rebuild(data_dir, tmp_path, s
         if rng.random() < 0.25:
             (data_dir.raw / name).unlink(missing_ok=True)
         else:  # a unique time, older or newer than the others
-            _write(data_dir.raw / name, CSV_HEADER + rng.choice(contents), 1_600_000_000 + rng.randrange(10) * 1000 + step)
+            _write(data_dir.raw / name, CSV_HEADER + rng.choice(contents),
+                   1_600_000_000 + rng.randrange(10) * 1000 + step)
         ingest(None, data=data_dir, skip_unchanged=True, **opts)
         fresh = DataPaths(tmp_path / f"rebuild{step}")
         shutil.copytree(data_dir.raw, fresh.raw)

@@ -39,10 +39,12 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
             "html": files.get("html"), "pdf": files.get("pdf"),
             "log": rel(outputs_dir / "logs" / period.id / f"{entry['commune']}.log"),
             "made_at": entry.get("made_at", ""), "synthetic": entry.get("synthetic", False),
-            "figures": [format_percent(figures.get(f.code)) if f.kind == "percent" else format_number(figures.get(f.code))
+            "figures": [format_percent(figures.get(f.code)) if f.kind == "percent"
+                        else format_number(figures.get(f.code))
                         for f in key_figures()],
             "findings": figures.get("findings", ""),
-            "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind), entry["commune"]),
+            "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind),
+                     entry["commune"]),
             "directory": directory,
         })
     return sorted(rows, key=lambda r: r["sort"])

@@ -81,7 +81,8 @@ class BatchResult:
         for f in self.failed:
             lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
         if self.ingest_errors:
-            lines.append(f"  {self.ingest_errors} input error(s) at ingest: see `cchc ingest` or processed/ingest_report")
+            lines.append(f"  {self.ingest_errors} input error(s) at ingest: "
+                         "see `cchc ingest` or processed/ingest_report")
         if self.index:
             lines.append(f"index: {self.index}")
         return "\n".join(lines)
@@ -449,7 +450,8 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
 
 def _failed_outcome(job: Job, failure: Failure) -> dict:
     """The outcome of a report whose worker died or was stopped."""
-    return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash, "status": "failed",
+    return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+            "status": "failed",
             "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
             "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
             "files": {}}

@@ -83,7 +83,8 @@ class Registry:
             f"{u.full_name} from {u.valid_from:%d/%m/%Y}"
             for u in units
         )
-        raise UnknownCommuneError(f"commune code {text} is not valid in {p.id} (ends {p.end:%d/%m/%Y}); it denotes {spans}")
+        raise UnknownCommuneError(f"commune code {text} is not valid in {p.id} (ends {p.end:%d/%m/%Y}); "
+                                  f"it denotes {spans}")
 
     def by_key(self, key: str) -> Commune:
         try:
@@ -118,7 +119,8 @@ class Registry:
         """Every unit valid in ``period`` (optionally of one district), ordered by code."""
         p = Period.parse(period)
         return sorted(
-            (u for u in self._units if u.valid_on(p.end) and (district_code is None or u.district_code == district_code)),
+            (u for u in self._units
+             if u.valid_on(p.end) and (district_code is None or u.district_code == district_code)),
             key=lambda u: u.code,
         )
 
@@ -152,7 +154,8 @@ def read_registry(path: Path = REGISTRY_FILE) -> pd.DataFrame:
         spans = sorted((r.valid_from, r.valid_to or "9999-12-31") for r in group.itertuples())
         for (a_from, a_to), (b_from, _) in zip(spans, spans[1:]):
             if b_from <= a_to:
-                raise UnknownCommuneError(f"{path}: code {code} has overlapping validity ({a_from}–{a_to} and from {b_from})")
+                raise UnknownCommuneError(f"{path}: code {code} has overlapping validity "
+                                          f"({a_from}–{a_to} and from {b_from})")
     return table
 
 

@@ -80,7 +80,8 @@ class Words:
         for rest, text in self.section(prefix).items():
             name, _, field = rest.partition(".")
             if not field:
-                raise WordsError(f"{self.path.name}: {prefix}.{rest} is a phrase, where a group of phrases was expected")
+                raise WordsError(f"{self.path.name}: {prefix}.{rest} is a phrase, "
+                                 "where a group of phrases was expected")
             out.setdefault(name, {})[field] = text
         return out
 

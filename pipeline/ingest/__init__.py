@@ -344,7 +344,8 @@ def _submissions(typed: pd.DataFrame, extract: Extract, *, registry: Registry, f
         }
         sid = hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:20]
         synthetic = bool(v["synthetic"].any()) if len(v) else bool(d["synthetic"].any()) if len(d) else False
-        out_v.append(v.drop(columns=["raw_value"]).assign(commune_key=ckey, submission_id=sid, submitted_at=submitted_at,
+        out_v.append(v.drop(columns=["raw_value"]).assign(commune_key=ckey, submission_id=sid,
+                                                          submitted_at=submitted_at,
                                                           ingested_at=run_at, synthetic=v["synthetic"].astype(bool)))
         out_n.append(n.assign(commune_key=ckey, submission_id=sid))
         out_d.append(d.assign(commune_key=ckey, submission_id=sid))

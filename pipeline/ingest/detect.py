@@ -165,7 +165,8 @@ def locate_columns(rows: list[list[str]], *, search: int = 40) -> ColumnMap | No
             span = depth + 1
             for i, role in row_roles.items():
                 if role and (columns[role] is None or depth):  # a sub-header refines the header above
-                    if role == "value" and row_keys[i].startswith("kết quả") and depth == 0 and _has_subheader(rows, h, i):
+                    if (role == "value" and row_keys[i].startswith("kết quả") and depth == 0
+                            and _has_subheader(rows, h, i)):
                         continue  # "Kết quả thống kê" over "Đơn vị tính | Số liệu"
                     if columns[role] is not None and columns[role] != i and depth:
                         named.add(columns[role])
@@ -214,7 +215,8 @@ _PERIOD_ID = re.compile(r"(?<![0-9])(\d{4})\s*[-_ .]?\s*(Q[1-4]|6M|9M|Y)(?![A-Za
 _PERIOD_QY = re.compile(r"(?<![A-Za-z0-9])Q([1-4])\s*[-_ .]?\s*(\d{4})(?![0-9])", re.IGNORECASE)
 _DATE_LINE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", re.IGNORECASE)
 _UNIT_WORD = r"(?:xã|phường|thị trấn)"
-_STRONG = re.compile(rf"^(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân)?\s*{_UNIT_WORD}\s+(?!hội\b)(?P<rest>.+)$", re.IGNORECASE)
+_STRONG = re.compile(rf"^(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân)?\s*{_UNIT_WORD}\s+(?!hội\b)(?P<rest>.+)$",
+                     re.IGNORECASE)
 _WEAK = re.compile(rf"\b{_UNIT_WORD}\s+(?!hội\b)(?P<rest>.+)$", re.IGNORECASE)
 _COMMUNE_FIELDS = ("mã đơn vị hành chính", "mã đvhc", "mã xã", "mã đơn vị", "commune code", "commune_code")
 _PERIOD_FIELDS = ("kỳ báo cáo", "kỳ", "period")
@@ -365,7 +367,8 @@ def settle(clues: list[Clue], *, registry: Registry, display: str, scope: str = 
                 units.append((clue.source, registry.resolve(clue.commune_code, period)))
             except UnknownCommuneError as exc:
                 raise InputError(f"the {clue.source} gives a commune code that does not fit: {exc}", file=display,
-                                 value=clue.commune_code, expected="a commune code of the registry valid in the period") from None
+                                 value=clue.commune_code,
+                                 expected="a commune code of the registry valid in the period") from None
         elif clue.commune_name:
             units.append((clue.source, _by_name(clue, codes, registry, period, display)))
     if not units:

@@ -71,7 +71,8 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
         try:
             period = Period.parse(get("period"))
         except CchcError as exc:
-            extract.issues.append(issue(str(exc), expected="a period id such as 2021-Q3", **{**where, "value": get("period")}))
+            extract.issues.append(issue(str(exc), expected="a period id such as 2021-Q3",
+                                        **{**where, "value": get("period")}))
             continue
         key = (get("commune_code"), period.id)
         if key not in units:
@@ -90,7 +91,8 @@ def parse_long_csv(text: str, *, display: str, catalogue: Catalogue, registry: R
                                         expected="a code listed by 'cchc catalogue'", **where))
             continue
         try:
-            cumulative = parse_number(get("cumulative_value")) if get("cumulative_value") else cumulative_from_note(get("note"))
+            cumulative = (parse_number(get("cumulative_value")) if get("cumulative_value")
+                          else cumulative_from_note(get("note")))
         except NumberFormatError:
             extract.issues.append(issue("cumulative_value is not a number", expected="a number or blank",
                                         **{**where, "value": get("cumulative_value")}))

@@ -41,7 +41,8 @@ def refuse_other_zip(source: Source, **_) -> None:
 @reader("office name, not zip", rank=50, recognises=lambda s: s.suffix in OFFICE_EXT)
 def refuse_renamed(source: Source, **_) -> None:
     raise InputError(f"corrupt {OFFICE_EXT[source.suffix]}: not a zip container", file=source.display,
-                     expected=f"a real {source.suffix} file as saved by Excel, Word or LibreOffice (not a renamed file)")
+                     expected=f"a real {source.suffix} file as saved by Excel, Word or LibreOffice "
+                              "(not a renamed file)")
 
 
 @reader("pdf", rank=60, recognises=lambda s: s.data.startswith(b"%PDF"))

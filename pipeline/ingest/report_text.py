@@ -433,7 +433,8 @@ def parse_report(
     rows = [
         {
             "commune_code": commune.code, "period": period.id, "indicator_code": code,
-            "raw_value": f"{value:.15g}".replace(".", ","), "cumulative_value": None, "note": figure_note(value, clause),
+            "raw_value": f"{value:.15g}".replace(".", ","), "cumulative_value": None,
+            "note": figure_note(value, clause),
             "source_file": display, "source_row": line_no, "raw_text": clause, "synthetic": synthetic,
         }
         for code, value, clause, line_no in _dedupe_figures(figures, display, extract.issues)
@@ -494,7 +495,8 @@ def _header_facts(lines: list[ReportLine], keys: list[str], display: str) -> dic
         facts["issuing_body"] = "ỦY BAN NHÂN DÂN"
         facts["issuer_name"] = re.sub(r"^(?:ủy ban nhân dân|ubnd)\s*", "", plain[at], flags=re.IGNORECASE).strip()
     else:
-        first = at if at is not None else next((i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
+        first = at if at is not None else next(
+            (i for i, p in enumerate(plain) if p and _SYNTHETIC not in match_key(p)), 0)
         head = []
         for p, k in zip(plain[first:first + 4], keys[first:first + 4]):
             if not p or k.startswith("cộng hòa xã hội"):
@@ -683,7 +685,8 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
                 top = max(top, int(num))
             elif part == "II" and num:
                 tkey = match_key(title)
-                area = "ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey) else ("uu_diem" if "ưu điểm" in tkey else area)
+                area = ("ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey)
+                        else ("uu_diem" if "ưu điểm" in tkey else area))
             number, heading, heading_row = num, title, line.row
             continue
         if p:
@@ -744,7 +747,8 @@ def _dedupe_figures(figures, display, issues):
         if code == DIGITS_LEFT:
             issues.append(issue(f"a number in this sentence holds more digits than could be read: {fig[2]}",
                                 file=display, row=fig[3], value=fig[2],
-                                expected="digits grouped by threes ('2 590 755 750') or a scale word ('2 tỷ 590 triệu')"))
+                                expected="digits grouped by threes ('2 590 755 750') "
+                                         "or a scale word ('2 tỷ 590 triệu')"))
             continue
         if code in seen:
             if seen[code][1] != value:
@@ -772,7 +776,8 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         cells = [clean(c) for c in parts] + [""] * 5
         stt, label, unit, value, note = cells[:5]
         if any(clean(c) for c in parts[5:]):
-            issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no, severity="warning",
+            issues.append(issue("extra cells beyond the note column ignored", file=display, row=line_no,
+                                severity="warning",
                                 value=trow.raw.strip(), expected="5 columns: STT, label, unit, value, note"))
         if _is_header(cells):
             continue  # the table header, repeated at each page break
@@ -798,7 +803,8 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
         match = cat.match_row(r["stt"], r["label"], context=context)
         if match is None:
             issues.append(issue("appendix row not recognised", file=display, row=r["row"], value=r["raw_text"],
-                                indicator_code=r["stt"], expected="a row of Phụ lục 2B (code and label of the catalogue)"))
+                                indicator_code=r["stt"],
+                                expected="a row of Phụ lục 2B (code and label of the catalogue)"))
             continue
         if match.how != "exact":
             issues.append(issue(f"label matched to {match.code} ({match.how}, score {match.score:.2f})", file=display,

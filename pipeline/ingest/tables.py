@@ -399,7 +399,8 @@ def _aligned_rows(block: Block, lines: list[str], text: list[str], offset: int) 
                 kind = _header_kind(block.rows[r])
                 if kind and first_header.get(kind, r) != r and last_data is not None:
                     known = [" ".join(c.split()) for c in block.rows[first_header[kind]].cells]
-                    merged = {n: " ".join([*parts[r][n], c]) if n < len(parts[r]) else c for n, c in enumerate(cells) if c}
+                    merged = {n: " ".join([*parts[r][n], c]) if n < len(parts[r]) else c
+                              for n, c in enumerate(cells) if c}
                     if any(not (n < len(known) and known[n].startswith(m)) for n, m in merged.items()):
                         r = last_data  # not part of the header: the rest of the row cut by the page break
                 if not _starts_row(first) or (r == last_data and not "".join(block.rows[r].cells[1:2])):

@@ -70,7 +70,8 @@ def coerce_values(raw: pd.DataFrame, catalogue: Catalogue) -> tuple[pd.DataFrame
         text = "" if row.raw_value is None else str(row.raw_value).strip()
         where = {"file": row.source_file, "row": row.source_row, "indicator_code": row.indicator_code, "value": text}
         if row.indicator_code not in catalogue:
-            records.append(issue("unknown indicator code", expected="a code of the indicator catalogue (cchc catalogue)",
+            records.append(issue("unknown indicator code",
+                                 expected="a code of the indicator catalogue (cchc catalogue)",
                                  **where))
             keep.append(False); numbers.append(None); texts.append(None); units.append("")
             continue
@@ -186,7 +187,8 @@ def contradictions(values: pd.DataFrame) -> pd.DataFrame:
                 "message": say("early_plus_on_time.en", early=f"{early:g}", on_time=f"{on_time:g}", both=f"{both:g}"),
                 "message_vi": say("early_plus_on_time.vi", early=_vn(early), on_time=_vn(on_time), both=_vn(both)),
                 "source_file": file, "source_row": row})
-    cols = keys + ["indicator_code", "other_code", "value", "other_value", "message", "message_vi", "source_file", "source_row"]
+    cols = keys + ["indicator_code", "other_code", "value", "other_value", "message", "message_vi",
+                   "source_file", "source_row"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -204,7 +206,8 @@ def cross_checks(values: pd.DataFrame) -> pd.DataFrame:
     hits = contradictions(values)
     records = [
         issue(f"{r.commune_code} {r.period}: {r.message}", severity="warning", file=r.source_file, row=r.source_row,
-              indicator_code=r.indicator_code, value=f"{r.value:g}", expected=f"at most {r.other_code} = {r.other_value:g}")
+              indicator_code=r.indicator_code, value=f"{r.value:g}",
+              expected=f"at most {r.other_code} = {r.other_value:g}")
         for r in hits.itertuples()
     ]
     return issues_frame(records)

@@ -298,7 +298,8 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     if not plans:
         names = ", ".join(repr(s.name) for s in scans if s.name != META_SHEET) or "none"
         raise InputError(
-            "layout not recognised: no sheet holds Phụ lục 2B or the long layout", file=display, value=f"sheets {names}",
+            "layout not recognised: no sheet holds Phụ lục 2B or the long layout", file=display,
+            value=f"sheets {names}",
             expected=f"{LOOKED_FOR}; or a long-layout header row with columns {', '.join(LONG_REQUIRED)}")
     multi = len(plans) > 1
     seen: dict[tuple[str, str], str] = {}
@@ -306,7 +307,8 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
         issues: list[dict] = []
         try:
             if layout == "appendix":
-                rows = _appendix_sheet(scan, grid, texts, where, display=display, catalogue=catalogue, registry=registry,
+                rows = _appendix_sheet(scan, grid, texts, where, display=display, catalogue=catalogue,
+                                       registry=registry,
                                        clues=[file_clue] + [c for sheet, c in meta if sheet in (scan.name, "*")],
                                        issues=issues)
             else:
@@ -408,7 +410,8 @@ def _appendix_sheet(scan: SheetScan, grid: list[list[object]], texts: list[list[
             break  # "NGƯỜI LẬP BIỂU", "TM. ỦY BAN NHÂN DÂN", the place and date: the table is over
         extra = cmap.extra(texts[r])
         if extra:
-            issues.append(issue("cells outside the table's columns ignored", file=display, row=r + 1, severity="warning",
+            issues.append(issue("cells outside the table's columns ignored", file=display, row=r + 1,
+                                severity="warning",
                                 value="; ".join(f"{_col_letters(i)}{r + 1}={clean(texts[r][i])}" for i in extra),
                                 expected="values in the 'Số liệu' column, remarks in 'Ghi chú'"))
         if not any(clean(c) for c in cells):
@@ -432,7 +435,8 @@ def _appendix_sheet(scan: SheetScan, grid: list[list[object]], texts: list[list[
             continue
         if pos in scan.uncached and cell_text(cell) == "":
             issues.append(issue("formula without a stored result in the value cell", value="(formula)",
-                                expected="the file opened and saved in Excel or LibreOffice, so that results are stored",
+                                expected="the file opened and saved in Excel or LibreOffice, "
+                                         "so that results are stored",
                                 **where))
             continue
         note = clean(lr["note"])
@@ -458,7 +462,8 @@ def _long_sheet(scan: SheetScan, grid: list[list[object]], header: int, *, displ
                 continue
             if (r, c) in scan.uncached and cell_text(value) == "":
                 issues.append(issue("formula without a stored result", file=display, row=r + 1, value="(formula)",
-                                    expected="the file opened and saved in Excel or LibreOffice, so that results are stored"))
+                                    expected="the file opened and saved in Excel or LibreOffice, "
+                                             "so that results are stored"))
             cells.append(value_text(value, percent=(r, c) in scan.percent) if r > header else cell_text(value))
         writer.writerow(cells)
     offset = header

@@ -214,7 +214,8 @@ def load_targets() -> pd.DataFrame:
             raise CatalogueError(f"{TARGETS_FILE.name}: {t['metric']}: op {t['op']!r} not in {list(_OPS)}")
         years = t["years"] if isinstance(t["years"], list) else [t["years"], t["years"]]
         rows.append({"metric": t["metric"], "op": t["op"], "target": float(t["value"]), "year_from": int(years[0]),
-                     "year_to": int(years[-1]), "scope": str(t.get("scope", "national")), "source": t.get("source", "")})
+                     "year_to": int(years[-1]), "scope": str(t.get("scope", "national")),
+                     "source": t.get("source", "")})
     return pd.DataFrame(rows)
 
 
@@ -337,7 +338,8 @@ def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Cata
     cat = catalogue.table.drop_duplicates("code", keep="last").set_index("code")
     numeric_kinds = {"count", "percent", "money", "score"}
     indicators = base.loc[base["indicator_code"].map(cat["kind"]).isin(numeric_kinds)]
-    ind = indicators.rename(columns={"indicator_code": "metric"}).assign(numerator=np.nan, denominator=np.nan, reason="")
+    ind = (indicators.rename(columns={"indicator_code": "metric"})
+           .assign(numerator=np.nan, denominator=np.nan, reason=""))
     ratios = ratio_values(base).assign(origin="computed", computed_value=np.nan)
     ratio_meta = {r.code: r.label for r in load_ratios()}
     metrics = pd.concat([ind, ratios], ignore_index=True)
@@ -349,7 +351,8 @@ def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Cata
     metrics = _trends(metrics)
     metrics = _cumulative(metrics, ytd, values)
     metrics = _targets(metrics, registry)
-    return metrics[METRIC_COLUMNS].sort_values(["period", "commune_code", "metric"], kind="stable").reset_index(drop=True)
+    return (metrics[METRIC_COLUMNS].sort_values(["period", "commune_code", "metric"], kind="stable")
+            .reset_index(drop=True))
 
 
 def _shift_ids(periods: pd.Series, how: str) -> pd.Series:
@@ -377,7 +380,8 @@ def _trends(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def _cumulative(metrics: pd.DataFrame, ytd: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     keys = ["commune_key", "period"]
-    ytd_ind = ytd.rename(columns={"indicator_code": "metric", "value": "cumulative_value"})[keys + ["metric", "cumulative_value"]]
+    ytd_ind = (ytd.rename(columns={"indicator_code": "metric", "value": "cumulative_value"})
+               [keys + ["metric", "cumulative_value"]])
     ytd_ratio = (ratio_values(ytd.assign(origin="computed"))[keys + ["metric", "value"]]
                  .rename(columns={"value": "cumulative_value"}))
     cum = pd.concat([ytd_ind, ytd_ratio], ignore_index=True)

@@ -17,7 +17,8 @@ from ..domain.periods import Period
 from ..domain.words import load_words
 from ..ingest.validate import contradictions
 
-FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected", "message"]
+FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected",
+                   "message"]
 HIGH, MEDIUM, LOW = "cao", "trung bình", "thấp"
 _POSTAL = ["7.1.9.1", "7.1.9.2", "7.1.9.3"]
 _TOLERANCE = {"percent": 0.01, "count": 0.0, "money": 0.0, "score": 0.01}
@@ -38,7 +39,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     """Every finding for every commune and period in ``metrics``."""
     out: list[dict] = []
     m = metrics
-    wide = m.pivot_table(index=["commune_code", "commune_key", "period"], columns="metric", values="value", aggfunc="first")
+    wide = m.pivot_table(index=["commune_code", "commune_key", "period"], columns="metric", values="value",
+                         aggfunc="first")
 
     # Targets missed.
     missed = m.loc[m["target_met"].eq(False) & ~m["metric"].isin(["R.NV.DUNG_HAN", "R.BC.CO_MAT", "R.KH.HOAN_THANH"])]
@@ -52,7 +54,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     # Plan tasks not all done.
     plan = m.loc[(m["metric"] == "R.KH.HOAN_THANH") & m["value"].lt(100)]
     for r in plan.to_dict("records"):
-        out.append({**_base(r), "severity": LOW, "finding": "plan_incomplete", "value": r["value"], "expected": ">= 100",
+        out.append({**_base(r), "severity": LOW, "finding": "plan_incomplete", "value": r["value"],
+                    "expected": ">= 100",
                     "message": words("plan_incomplete", done=format_number(r["numerator"]),
                                      planned=format_number(r["denominator"]), rate=format_percent(r["value"]))})
 
@@ -86,7 +89,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     pairs = quarters[["commune_code", "commune_key", "period"]].drop_duplicates()
     used = (quarters.loc[quarters["indicator_code"].isin(_POSTAL) & quarters["value"].gt(0), ["commune_key", "period"]]
             .drop_duplicates())
-    unused = pairs.merge(used, on=["commune_key", "period"], how="left", indicator=True).loc[lambda f: f["_merge"] == "left_only"]
+    unused = (pairs.merge(used, on=["commune_key", "period"], how="left", indicator=True)
+              .loc[lambda f: f["_merge"] == "left_only"])
     for r in unused.to_dict("records"):
         out.append({**_base(r), "metric": "7.1.9", "severity": MEDIUM, "finding": "postal_not_used", "value": np.nan,
                     "expected": "7.1.9.x > 0",
@@ -136,7 +140,8 @@ def aggregate_mismatches(base: pd.DataFrame) -> pd.DataFrame:
 
 
 def _base(r: dict) -> dict:
-    return {"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"], "metric": r.get("metric")}
+    return {"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"],
+            "metric": r.get("metric")}
 
 
 def _period(period: str) -> str:
@@ -148,4 +153,5 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     order = {HIGH: 0, MEDIUM: 1, LOW: 2}
     frame = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce"), expected=frame["expected"].astype(str))
     return frame.sort_values(["period", "commune_code", "severity", "finding"],
-                             key=lambda s: s.map(order) if s.name == "severity" else s, kind="stable").reset_index(drop=True)
+                             key=lambda s: s.map(order) if s.name == "severity" else s,
+                             kind="stable").reset_index(drop=True)

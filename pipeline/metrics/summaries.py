@@ -48,7 +48,8 @@ def key_ratio_table(metrics: pd.DataFrame, registry: Registry, *, period: str, d
 
 def district_table(roll: pd.DataFrame, *, period: str, district_code: str, metrics_to_show: list[str]) -> pd.DataFrame:
     """District figures of one period for a list of metrics (value, min, median, max, communes reporting)."""
-    rows = roll.loc[(roll["period"] == period) & (roll["district_code"] == district_code) & roll["metric"].isin(metrics_to_show)]
+    rows = roll.loc[(roll["period"] == period) & (roll["district_code"] == district_code)
+                    & roll["metric"].isin(metrics_to_show)]
     cols = ["metric", "label", "unit", "value", "numerator", "denominator", "minimum", "median", "maximum", "communes"]
     return rows.set_index("metric").reindex(metrics_to_show).reset_index()[cols].round(2)
 

@@ -163,7 +163,8 @@ def execute(parameters: dict, target: Path, *, engine_name: str | None = None, k
 
     try:
         # The notebook is written once at the end (or on failure), not after every cell.
-        return pm.execute_notebook(_report_notebook(REPORT_NOTEBOOK), str(target), parameters=parameters, progress_bar=False,
+        return pm.execute_notebook(_report_notebook(REPORT_NOTEBOOK), str(target), parameters=parameters,
+                                   progress_bar=False,
                                    engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
                                    cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
     except PapermillExecutionError as exc:
@@ -186,7 +187,8 @@ def warm_up() -> None:
     """Load and prepare everything a render needs (a worker calls this while its kernel boots)."""
     _exporter()
     _report_notebook(REPORT_NOTEBOOK)
-    html_to_pdf("<html><body><p style=\"font-family: 'Liberation Serif'\">Khởi động <b>in</b> <i>đậm</i></p></body></html>",
+    html_to_pdf("<html><body><p style=\"font-family: 'Liberation Serif'\">"
+                "Khởi động <b>in</b> <i>đậm</i></p></body></html>",
                 None)
 
 

@@ -108,7 +108,8 @@ def kernel_peak_rss_mb() -> float | None:
     """Peak resident memory of this process's kernel, in MB (from /proc; None when unknown)."""
     if _kernel is None or _kernel.provisioner is None:
         return None
-    pid = getattr(_kernel.provisioner, "pid", None) or getattr(getattr(_kernel.provisioner, "process", None), "pid", None)
+    pid = (getattr(_kernel.provisioner, "pid", None)
+           or getattr(getattr(_kernel.provisioner, "process", None), "pid", None))
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except (OSError, TypeError):

@@ -89,7 +89,8 @@ class ReportData:
 
     def metric(self, code: str, period: str | None = None) -> pd.Series | None:
         m = self.metrics
-        rows = m.loc[(m["commune_key"] == self.key) & (m["period"] == (period or self.period.id)) & (m["metric"] == code)]
+        rows = m.loc[(m["commune_key"] == self.key) & (m["period"] == (period or self.period.id))
+                     & (m["metric"] == code)]
         return rows.iloc[0] if len(rows) else None
 
     def narrative(self, area: str) -> list[dict]:
@@ -492,7 +493,8 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
         value = rd.value(r.code)
         if value is not None:
             source = rd.values.loc[rd.values["indicator_code"] == r.code, "source_file"].iloc[0]
-            rows.append({"code": r.code, "label": r.label, "unit": r.unit, "value": format_number(value), "source": source})
+            rows.append({"code": r.code, "label": r.label, "unit": r.unit, "value": format_number(value),
+                         "source": source})
     return rows
 
 

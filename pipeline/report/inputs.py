@@ -4,8 +4,8 @@ A report kind declares its inputs as data (:class:`ReportInputs`): which stored 
 them (the commune's own rows of the period, its metrics over which periods, its comparison group's
 values of which metrics), which columns, and which files make it (the package code it runs, followed
 through its imports, and the notebook, templates, phrase files, fonts, catalogue and registry).  The report's
-loader (:func:`pipeline.report.content.load`) reads through :meth:`ReportInputs.select`, and the batch's incremental hash is
-:meth:`ReportInputs.hashes` of the same declaration, so a chart or ranking that reads more data changes
+loader (:func:`pipeline.report.content.load`) reads through :meth:`ReportInputs.select`, and the batch's incremental
+hash is :meth:`ReportInputs.hashes` of the same declaration, so a chart or ranking that reads more data changes
 the declaration, and so the hash: the two cannot drift apart.
 
 >>> [s.name for s in COMMUNE_REPORT.slices]

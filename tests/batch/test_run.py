@@ -74,7 +74,8 @@ def test_incremental_skip_and_selective_rerender(district, monkeypatch):
 
 def _rank(html: str, label: str) -> tuple[int, int]:
     """The commune's rank and group size in its report's rank table on the ratio ``label``."""
-    row = re.search(rf"<tr><td>{re.escape(label)}</td><td class=\"value\">[^<]*</td><td class=\"value\">(\d+)/(\d+)</td>",
+    row = re.search(rf"<tr><td>{re.escape(label)}</td><td class=\"value\">[^<]*</td>"
+                    rf"<td class=\"value\">(\d+)/(\d+)</td>",
                     html)
     assert row, f"no rank row for {label}"
     return int(row.group(1)), int(row.group(2))
@@ -90,7 +91,8 @@ def test_a_neighbours_change_of_a_key_ratio_rerenders_the_commune(district):
     data, outputs = district
     csv = data.raw / "two_communes.csv"
     text = csv.read_text(encoding="utf-8")
-    csv.write_text(text.replace("18133,2021-Q3,S.HS.DUNG_HEN,100,", "18133,2021-Q3,S.HS.DUNG_HEN,90,"), encoding="utf-8")
+    csv.write_text(text.replace("18133,2021-Q3,S.HS.DUNG_HEN,100,", "18133,2021-Q3,S.HS.DUNG_HEN,90,"),
+                   encoding="utf-8")
     label = "Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn"
     a, b = "18133", "18136"  # one district (Hương Sơn); A: 90 %, B: 100 % on time
     first = _batch(data, outputs, communes=[a, b])
@@ -176,7 +178,8 @@ def test_the_warm_kernel_keeps_its_libraries_out_of_the_garbage_collector(tmp_pa
     # Loaded once, kept for the kernel's life: frozen, so `%reset -f` and full collections between
     # reports do not walk pandas, matplotlib and the package again each time.
     frozen, loaded = _in_warm_kernel(
-        "import gc, sys\nprint(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report.content' in sys.modules)",
+        "import gc, sys\n"
+        "print(gc.get_freeze_count(), gc.get_threshold()[0] > 700 and 'pipeline.report.content' in sys.modules)",
         tmp_path).split()
     assert loaded == "True" and int(frozen) > 10_000
 
@@ -389,8 +392,10 @@ def test_messages_name_no_server_path(tmp_path):
     from pipeline.domain.periods import Period
 
     period = Period.parse("2021-Q3")
-    job = Job(load_registry().resolve("18133", period), period, str(tmp_path / "data"), str(tmp_path / "out"), HTML, 300, "hash")
-    text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', '{tmp_path}/data/processed/values.parquet'\n"
+    job = Job(load_registry().resolve("18133", period), period, str(tmp_path / "data"), str(tmp_path / "out"),
+              HTML, 300, "hash")
+    text = (f"FileNotFoundError: '{tmp_path}/out/2021-Q3/18133-x/report.html', "
+            f"'{tmp_path}/data/processed/values.parquet'\n"
             f'  File "{sys.prefix}/lib/python3.11/site-packages/pandas/io.py", line 3\n'
             f'  File "{PACKAGE_DIR}/render/export.py", line 7')
     assert _shareable(text, job) == (

@@ -127,7 +127,8 @@ def test_budget(clean, wide):
     assert (w["S.NS.TY_LE_DU_TOAN"] == [round(100 * a / b, 2) for a, b in zip(w["S.NS.THU"], w["S.NS.DU_TOAN"])]).all()
     assert w["S.NS.DU_TOAN"].between(1e9, 3e9).all()
     assert all(type(v) is int for v in w[["S.NS.DU_TOAN", "S.NS.THU", "S.NS.THU_TAI_XA"]].values.ravel())
-    per_year = wide["S.NS.DU_TOAN"].groupby([wide.index.get_level_values(0), wide.index.get_level_values(1).str[:4]]).nunique()
+    per_year = (wide["S.NS.DU_TOAN"]
+                .groupby([wide.index.get_level_values(0), wide.index.get_level_values(1).str[:4]]).nunique())
     assert (per_year == 1).all()
     assert wide.loc[("18217", "2021-Q4"), "S.NS.DU_TOAN"] == 1_784_881_674  # the seed's plan
 

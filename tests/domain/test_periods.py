@@ -51,7 +51,8 @@ def test_ordering_and_range():
 @pytest.mark.parametrize(
     ("phrase", "pid"),
     [
-        ("Tình hình thực hiện công tác Cải cách hành chính trong quý III, phương hướng nhiệm vụ quý IV năm 2021", "2021-Q3"),
+        ("Tình hình thực hiện công tác Cải cách hành chính trong quý III, "
+         "phương hướng nhiệm vụ quý IV năm 2021", "2021-Q3"),
         ("BÁO CÁO CCHC QUÝ I NĂM 2020", "2020-Q1"),
         ("Quý 2/2020", "2020-Q2"),
         ("kết quả 6 tháng đầu năm 2022", "2022-6M"),

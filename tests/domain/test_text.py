@@ -34,7 +34,8 @@ def test_clean_keeps_text_but_drops_markup_and_extra_space():
     assert clean(" <i>Số ĐVSNCL</i>   thuộc  sở ") == "Số ĐVSNCL thuộc sở"
 
 
-@pytest.mark.parametrize(("name", "slug"), [("Xã Sơn Phú", "xa-son-phu"), ("../../etc/passwd", "etc-passwd"), ("", "unnamed")])
+@pytest.mark.parametrize(("name", "slug"),
+                         [("Xã Sơn Phú", "xa-son-phu"), ("../../etc/passwd", "etc-passwd"), ("", "unnamed")])
 def test_ascii_slug_is_safe(name, slug):
     assert ascii_slug(name) == slug
 

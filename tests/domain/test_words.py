@@ -174,7 +174,8 @@ def test_a_wording_change_changes_the_batch_code_fingerprint(monkeypatch):
     before = code_fingerprint()
     read_bytes = Path.read_bytes
     for phrases in FILES:
-        monkeypatch.setattr(Path, "read_bytes", lambda self, _p=phrases: read_bytes(self) + (b"#" if self == _p else b""))
+        monkeypatch.setattr(Path, "read_bytes",
+                            lambda self, _p=phrases: read_bytes(self) + (b"#" if self == _p else b""))
         assert code_fingerprint() != before, phrases.name
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     assert code_fingerprint() == before

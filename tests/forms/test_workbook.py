@@ -34,7 +34,8 @@ def form_with_history(tmp_path_factory):
     shutil.copy(SEED, data.raw / SEED.name)
     ingest(None, data=data)
     path = root / "out" / "18217_2021-Q4.xlsx"
-    assert main(["template", "--commune", "18217", "--period", "2021-Q4", "-o", str(path), "--data-dir", str(root)]) == 0
+    assert main(["template", "--commune", "18217", "--period", "2021-Q4", "-o", str(path),
+                 "--data-dir", str(root)]) == 0
     return path, data
 
 

@@ -11,7 +11,8 @@ from pipeline.ingest.detect import header_clues
     [
         (["UBND XÃ MỸ LONG", "THỐNG KÊ KẾT QUẢ CCHC QUÝ I N\u01ceM 2025"], "2025-Q1", "MỸ LONG"),  # ǎ look-alike
         (["UBND X\u00c3 M\u1ef8 L\u041eNG", "Phụ lục quý 1/2025"], "2025-Q1", "MỸ LONG"),  # Cyrillic capital О
-        (["UBND XÃ SƠN PHÚ", "Sơn Phú, ngày 14 tháng 3 n\u01cem 2025", "Kết quả CCHC QUÝ I NĂM 2025"], "2025-Q1", "SƠN PHÚ"),
+        (["UBND XÃ SƠN PHÚ", "Sơn Phú, ngày 14 tháng 3 n\u01cem 2025", "Kết quả CCHC QUÝ I NĂM 2025"],
+         "2025-Q1", "SƠN PHÚ"),
     ],
 )
 def test_header_clues_see_through_look_alikes(lines, period, commune):

@@ -230,6 +230,7 @@ def test_an_appendix_table_with_only_its_header_is_an_error(word, tmp_path):
 
     extract = read(_rewrite(word, tmp_path / "empty.docx", header_only))
     errors = [i for i in extract.issues if i["severity"] == "error"]
-    assert [e["message"] for e in errors] == [f"Phụ lục 2B at line {errors[0]['row']}: table empty (a header without rows)"]
+    assert [e["message"] for e in errors] == [
+        f"Phụ lục 2B at line {errors[0]['row']}: table empty (a header without rows)"]
     assert "Word table" in errors[0]["expected"]
     assert values_of(extract) == pytest.approx(SEED_NARRATIVE)  # the narrative figures are still read

@@ -113,7 +113,8 @@ def test_quirks_variants_of_the_seed(data_dir, tmp_path):
 
 
 def test_dossier_breakdown_early_and_on_time():
-    text = "Trong quý III, hồ sơ giải quyết trước hạn và đúng hạn 490 hồ sơ, trong đó trước hạn 300 hồ sơ, đúng hạn 190 hồ sơ."
+    text = ("Trong quý III, hồ sơ giải quyết trước hạn và đúng hạn 490 hồ sơ, "
+            "trong đó trước hạn 300 hồ sơ, đúng hạn 190 hồ sơ.")
     assert {c: v for c, v, _ in dossier_figures(text)} == {
         "S.HS.DUNG_HEN": 490, "S.HS.TRUOC_HAN": 300, "S.HS.DUNG_HAN": 190}
     assert {c: v for c, v, _ in dossier_figures("hồ sơ giải quyết đúng hạn (không kể trước hạn) 190 hồ sơ")} == {
@@ -121,7 +122,8 @@ def test_dossier_breakdown_early_and_on_time():
 
 
 def test_budget_plan_in_a_longer_sentence():
-    text = "Dự toán thu ngân sách năm 2021 được giao: 1 784 881 674 đồng. Tổng thu 2 590 755 750 đồng, đạt 145,15% dự toán."
+    text = ("Dự toán thu ngân sách năm 2021 được giao: 1 784 881 674 đồng. "
+            "Tổng thu 2 590 755 750 đồng, đạt 145,15% dự toán.")
     assert {c: v for c, v, _ in budget_figures(text)} == {
         "S.NS.DU_TOAN": 1784881674, "S.NS.THU": 2590755750, "S.NS.TY_LE_DU_TOAN": 145.15}
 
@@ -297,7 +299,8 @@ def test_markdown_headings_as_bold_or_plain_paragraphs(tmp_path, style):
 def test_appendix_found_by_its_table_without_a_phu_luc_heading(tmp_path):
     """As in Word: without the 'Phụ lục' heading, the first table with the Phụ lục 2B header is the appendix."""
     text = (FORMS / "report_grid_table.md").read_text(encoding="utf-8")
-    text = text.replace("**Phụ lục 2B**  \n**THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CCHC QUÝ III XÃ SƠN PHÚ**\n", "")
+    text = text.replace(
+        "**Phụ lục 2B**  \n**THỐNG KÊ SỐ LIỆU VỀ KẾT QUẢ THỰC HIỆN CÔNG TÁC CCHC QUÝ III XÃ SƠN PHÚ**\n", "")
     assert "Phụ lục" not in text
     path = tmp_path / "no_heading.md"
     path.write_text(text, encoding="utf-8")

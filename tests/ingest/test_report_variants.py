@@ -162,7 +162,8 @@ def test_commune_not_in_the_registry_is_refused_by_name(tmp_path):
     name = "q1_2025_page_chrome_commune_not_in_registry.txt"
     result, store = _ingest_one(tmp_path, REFUSED / name)
     assert result.files_rejected == 1
-    assert_clear_error(result.issues, name, ("commune not recognised in the issuing body", None, None, "XÃ ĐƯNG K\u2019NỚ"))
+    assert_clear_error(result.issues, name,
+                       ("commune not recognised in the issuing body", None, None, "XÃ ĐƯNG K\u2019NỚ"))
     err = result.issues.iloc[0]
     assert "XÃ ĐƯNG K\u2019NỚ" in err["message"] and "2025-Q1" in err["message"]
     assert store.read("values").empty

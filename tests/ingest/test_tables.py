@@ -16,7 +16,8 @@ HEAD, ROW1, ROW3 = "| STT | Chỉ tiêu | Số liệu |", "| 1.1.1. | Số nhi�
 @pytest.mark.parametrize("lines", [
     [HEAD, "|---|:---|---:|", ROW1, ROW3],
     [HEAD, ROW1, ROW3],  # no separator line
-    ["STT | Chỉ tiêu | Số liệu", "--- | --- | ---", "1.1.1. | Số nhiệm vụ | 6", "1.1.3. | Văn bản | "],  # no outer pipes
+    ["STT | Chỉ tiêu | Số liệu", "--- | --- | ---", "1.1.1. | Số nhiệm vụ | 6",
+     "1.1.3. | Văn bản | "],  # no outer pipes
 ])
 def test_pipe_tables(lines):
     got, rows, _ = cells(lines)

@@ -208,7 +208,8 @@ EXPECTED = {
     "xlsx_two_sheets_same_period.xlsx": ("both hold 18217 2021-Q3", None, None, None),
     "xlsx_long_unknown_indicator.xlsx": ("not in the catalogue", 5, "9.9.9", "5"),
     "xlsx_long_missing_value_column.xlsx": ("missing columns ['value']", 3, None, None),
-    "docx_period_conflict.docx": ("the subject line says 2021-Q3 but the appendix title says 2021-Q2", None, None, None),
+    "docx_period_conflict.docx": ("the subject line says 2021-Q3 but the appendix title says 2021-Q2",
+                                  None, None, None),
     "docx_unknown_appendix_row.docx": ("appendix row not recognised", 16, "9.9.9.", None),
     "docx_corrupt_document_xml.docx": ("corrupt Word document", None, None, None),
 }

@@ -36,7 +36,8 @@ def one(frame, commune, period, metric):
 
 
 def absent(frame, commune, period, metric):
-    return frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period) & (frame["metric"] == metric)].empty
+    return frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period)
+                     & (frame["metric"] == metric)].empty
 
 
 def test_ratio_keeps_numerator_and_denominator(fixture_run):

@@ -65,7 +65,8 @@ def test_narrative_figures_header_and_period_phrases(rendered):
     for needle in HEADER_LINES + NARRATIVE_FIGURES:
         assert needle in text, needle
         assert needle in pdf, needle
-    for phrase in ["trong quý III, phương hướng nhiệm vụ quý IV năm 2021", "NHIỆM VỤ CẢI CÁCH HÀNH CHÍNH QUÝ IV NĂM 2021"]:
+    for phrase in ["trong quý III, phương hướng nhiệm vụ quý IV năm 2021",
+                   "NHIỆM VỤ CẢI CÁCH HÀNH CHÍNH QUÝ IV NĂM 2021"]:
         assert phrase in text
     assert "tiếp nhận mới 491 hồ sơ" in text and "trước hạn và đúng hạn 490 hồ sơ (đạt 100%)" in text
     assert "Tổng thu ngân sách quý III năm 2021: 2.590.755.750 đồng, đạt 145,15% dự toán" in text
@@ -152,7 +153,8 @@ def test_notebook_to_html_keeps_html_outputs_and_escapes_the_title():
     from pipeline.render.export import notebook_to_html
 
     cell = nbformat.v4.new_code_cell("x", outputs=[
-        nbformat.v4.new_output("display_data", data={"text/html": '<p class="kept">Đoạn <b>một</b></p>', "text/plain": "p"}),
+        nbformat.v4.new_output("display_data",
+                               data={"text/html": '<p class="kept">Đoạn <b>một</b></p>', "text/plain": "p"}),
         nbformat.v4.new_output("stream", name="stdout", text="hidden log line"),
         nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "img"}),
     ])

@@ -36,8 +36,10 @@ def test_ranks_and_comparisons(tmp_path):
 def test_subject_lines_and_next_periods():
     from pipeline.domain.periods import Period
 
-    assert report.subject_line(Period.parse("2021-Q4")).endswith("quý IV năm 2021, phương hướng nhiệm vụ quý I năm 2022")
-    assert report.subject_line(Period.parse("2021-6M")).endswith("6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm 2021")
+    assert report.subject_line(Period.parse("2021-Q4")).endswith(
+        "quý IV năm 2021, phương hướng nhiệm vụ quý I năm 2022")
+    assert report.subject_line(Period.parse("2021-6M")).endswith(
+        "6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm 2021")
     assert report.next_phrase(Period.parse("2021-Y")) == "năm 2022"
 
 

@@ -162,7 +162,8 @@ def test_report_text_matches_the_golden_file(son_phu_text):
     if son_phu_text != expected:
         diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), son_phu_text.splitlines(keepends=True),
                                             fromfile=str(GOLDEN.relative_to(PROJECT_ROOT)), tofile="rendered", n=1))
-        pytest.fail("the report's text changed (if on purpose: CCHC_UPDATE_GOLDEN=1 pytest tests/report/test_golden.py, "
+        pytest.fail("the report's text changed "
+                    "(if on purpose: CCHC_UPDATE_GOLDEN=1 pytest tests/report/test_golden.py, "
                     f"then review git diff tests/report/golden/):\n{diff}", pytrace=False)
 
 
