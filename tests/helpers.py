@@ -4,12 +4,26 @@ an assertion on clear errors and the Office writers.  Test modules import from h
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, DataPaths
 
 SEED = PROJECT_ROOT / "data" / "raw" / "000_9c1b2be0e2b3796f.txt"
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def ingested(root: Path, *fixtures: str) -> DataPaths:
+    """A data directory at ``root`` whose ``raw/`` holds ``fixtures`` (paths under ``tests/fixtures/``),
+    ingested without errors."""
+    from pipeline.ingest import ingest
+
+    (root / "raw").mkdir(parents=True)
+    for name in fixtures:
+        shutil.copy(FIXTURES / name, root / "raw")
+    data = DataPaths(root)
+    assert ingest(None, data=data).ok
+    return data
 
 #: The seed's Phụ lục 2B values and the figures its narrative states.
 SEED_APPENDIX = {

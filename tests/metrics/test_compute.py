@@ -14,19 +14,12 @@ from pipeline.domain.communes import load_registry
 from pipeline.ingest import ingest
 from pipeline.metrics.compute import POINTS, rank_communes, rollup, run_metrics
 from pipeline.store import Store
-from tests.helpers import FIXTURES
+from tests.helpers import ingested
 
 
 @pytest.fixture(scope="module")
 def fixture_run(tmp_path_factory):
-    from pipeline.config import DataPaths
-
-    root = tmp_path_factory.mktemp("metrics")
-    (root / "raw").mkdir()
-    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", root / "raw")
-    data = DataPaths(root)
-    assert ingest(None, data=data).ok
-    return run_metrics(data)
+    return run_metrics(ingested(tmp_path_factory.mktemp("metrics"), "metrics/two_communes.csv"))
 
 
 def one(frame, commune, period, metric):
@@ -168,14 +161,7 @@ def test_rollup_never_turns_missing_into_zero(fixture_run):
 def portal_run(tmp_path_factory):
     """18202 gives early and on-time apart (a provincial portal's figures); 18217 gives a total that
     disagrees with its parts (490 ≠ 300 + 180); 18196 gives early only."""
-    from pipeline.config import DataPaths
-
-    root = tmp_path_factory.mktemp("portal")
-    (root / "raw").mkdir()
-    shutil.copy(FIXTURES / "metrics" / "portal_parts_only.csv", root / "raw")
-    data = DataPaths(root)
-    assert ingest(None, data=data).ok
-    return run_metrics(data)
+    return run_metrics(ingested(tmp_path_factory.mktemp("portal"), "metrics/portal_parts_only.csv"))
 
 
 def test_on_time_total_derived_from_its_parts(portal_run):
@@ -214,13 +200,10 @@ def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
     import subprocess
     import sys
 
-    from pipeline.config import PACKAGE_DIR, DataPaths
+    from pipeline.config import PACKAGE_DIR
     from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint
 
-    (tmp_path / "data" / "raw").mkdir(parents=True)
-    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", tmp_path / "data" / "raw")
-    data = DataPaths(tmp_path / "data")
-    assert ingest(None, data=data).ok
+    data = ingested(tmp_path / "data", "metrics/two_communes.csv")
     old = "nhiệm vụ hoàn thành đúng hạn ("
     assert old in ensure_metrics(data)["findings"].query("finding == 'tasks_late'")["message"].iloc[0]
     stamp = inputs_fingerprint(data)

@@ -1,31 +1,24 @@
 """The commune report's declared inputs (pipeline/report/inputs.py): what the loader reads, what the hash covers."""
 
 import dataclasses
-import shutil
 
 import pandas as pd
 import pytest
 
-from pipeline.config import DataPaths
 from pipeline.domain.communes import load_registry
 from pipeline.domain.periods import Period
-from pipeline.ingest import ingest
 from pipeline.metrics.compute import key_ratios, run_metrics
 from pipeline.report import content
 from pipeline.report.inputs import COMMUNE_REPORT, trend_periods
 from pipeline.store import Store
-from tests.helpers import FIXTURES
+from tests.helpers import ingested
 
 PERIOD = Period.parse("2021-Q3")
 
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
-    root = tmp_path_factory.mktemp("inputs")
-    (root / "raw").mkdir()
-    shutil.copy(FIXTURES / "metrics" / "two_communes.csv", root / "raw")
-    data = DataPaths(root)
-    assert ingest(None, data=data).ok
+    data = ingested(tmp_path_factory.mktemp("inputs"), "metrics/two_communes.csv")
     run_metrics(data)
     store = Store(data)
     return data, {name: store.read(name) for name in COMMUNE_REPORT.tables}
