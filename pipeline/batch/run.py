@@ -273,18 +273,24 @@ def _peak_rss_mb() -> float:
 def _worker_init() -> None:
     """Launch the kernel first, and while it boots, load and warm up the rendering side; return once
     the kernel has warmed up too (a report's time bound then counts the report, not the worker's start)."""
+    from ..render import export as render
     from ..render import kernel
 
-    kernel.warm_kernel(wait=False)
-    # nbformat imports jsonschema, whose optional IRI checker compiles a grammar for ~0.7 s at import;
-    # notebook schemas use no IRI format, so a worker goes without it.
-    sys.modules.setdefault("rfc3987_syntax", None)
-    from ..render import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
-    from ..render.export import warm_up
+    try:
+        kernel.warm_kernel(wait=False)
+        # nbformat imports jsonschema, whose optional IRI checker compiles a grammar for ~0.7 s at import;
+        # notebook schemas use no IRI format, so a worker goes without it.
+        sys.modules.setdefault("rfc3987_syntax", None)
+        from ..render import engine  # noqa: F401 - registers the warm-kernel engine (papermill imports are slow)
 
-    warm_up()
-    kernel.settle()
-    kernel.execute("pass", 120)  # answered once the kernel's warm-up has run
+        render.warm_up()
+        kernel.settle()
+        kernel.warm_kernel()  # a kernel that died while booting is started again (and warmed up)
+        kernel.execute("pass", 120)  # answered once the kernel's warm-up has run
+    except BaseException:  # a worker that cannot start leaves nothing behind (kernel, font copy)
+        kernel.shutdown()
+        render.release()
+        raise
     atexit.register(_worker_exit)  # registered last, so it runs first
 
 

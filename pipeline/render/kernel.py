@@ -9,6 +9,8 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -22,6 +24,9 @@ WARM_UP = ("import pipeline.render.kernel, pipeline.report.content\n"
 _lock = threading.Lock()
 _kernel: KernelManager | None = None
 _client = None  # the blocking client kept with the kernel (channels stay open between notebooks)
+_sockets: str | None = None  # the folder of the kernel's IPC sockets
+#: Longest socket path a Unix domain socket takes (108 bytes on Linux, with room for the port suffix).
+_MAX_SOCKET_PATH = 90
 
 
 def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait: bool = True) -> KernelManager:
@@ -35,7 +40,7 @@ def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait
         if _kernel is not None and not _kernel.is_alive():
             shutdown()
         if _kernel is None:
-            km = KernelManager(kernel_name=kernel_name)
+            km = KernelManager(kernel_name=kernel_name, **_transport())
             km.start_kernel(cwd=str(NOTEBOOKS_DIR), env=kernel_env())
             kc = km.client()
             kc.start_channels()
@@ -46,6 +51,42 @@ def warm_kernel(kernel_name: str = "python3", *, start_timeout: float = 60, wait
             else:
                 kc.execute(WARM_UP, silent=True, store_history=False)
         return _kernel
+
+
+def _transport() -> dict[str, str]:
+    """IPC sockets in a private folder where the system has them, else TCP.
+
+    Over TCP the client picks free ports and the kernel binds them a moment later: two workers starting
+    their kernels together can pick the same port, and one kernel dies at start ("Address already in
+    use").  Sockets in a folder of this kernel's own cannot collide, and nothing listens on the network
+    (ipykernel warns about unencrypted TCP otherwise)."""
+    global _sockets
+    if os.name != "posix":
+        return {}
+    _remove_orphaned_sockets()
+    folder = tempfile.mkdtemp(prefix=f"{_SOCKETS_PREFIX}{os.getpid()}-")
+    if len(folder) + 10 > _MAX_SOCKET_PATH:  # a long TMPDIR: the socket paths would not fit
+        os.rmdir(folder)
+        return {}
+    _sockets = folder
+    return {"transport": "ipc", "ip": os.path.join(folder, "k")}
+
+
+_SOCKETS_PREFIX = "cchc-k-"
+
+
+def _remove_orphaned_sockets() -> None:
+    """Remove the socket folders of processes that are gone (a worker killed with its kernel, by the batch's
+    bounds or by the out-of-memory killer, never ran its own clean-up)."""
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{_SOCKETS_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(_SOCKETS_PREFIX):].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):  # not ours, or another user's live process
+            continue
 
 
 def kernel_env() -> dict[str, str]:
@@ -83,7 +124,7 @@ def execute(code: str, timeout: float) -> None:
 
 def shutdown() -> None:
     """Stop this process's warm kernel (also at exit)."""
-    global _kernel, _client
+    global _kernel, _client, _sockets
     if _client is not None:
         _client.stop_channels()
         _client = None
@@ -99,6 +140,9 @@ def shutdown() -> None:
         except Exception:  # noqa: BLE001 - a kernel already gone is what we want
             pass
         _kernel = None
+    if _sockets is not None:
+        shutil.rmtree(_sockets, ignore_errors=True)
+        _sockets = None
 
 
 atexit.register(shutdown)
