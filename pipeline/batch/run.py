@@ -142,16 +142,18 @@ def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, forma
     return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
 
 
-def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, unit: Commune, period: Period) -> dict:
-    """The report's key figures (``key_figures`` in ratios.yaml) and its number of findings."""
+def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commune], period: Period) -> dict:
+    """Each report's key figures (``key_figures`` in ratios.yaml) and its number of findings, by commune code;
+    one pass over each table, whatever the number of communes."""
     from ..metrics.compute import key_figures as declared
 
     codes = [f.code for f in declared()]
-    rows = metrics.loc[(metrics["commune_key"] == unit.key) & (metrics["period"] == period.id)
-                       & metrics["metric"].isin(codes)]
-    figures = {r.metric: (None if pd.isna(r.value) else float(r.value)) for r in rows.itertuples()}
-    figures["findings"] = int(((findings["commune_key"] == unit.key) & (findings["period"] == period.id)).sum())
-    return figures
+    rows = metrics.loc[(metrics["period"] == period.id) & metrics["metric"].isin(codes)]
+    found = findings.loc[findings["period"] == period.id, "commune_key"].value_counts()
+    by_key: dict[str, dict] = {}
+    for r in rows.itertuples():
+        by_key.setdefault(r.commune_key, {})[r.metric] = None if pd.isna(r.value) else float(r.value)
+    return {u.code: {**by_key.get(u.key, {}), "findings": int(found.get(u.key, 0))} for u in units}
 
 
 # --------------------------------------------------------------------------- the worker side
@@ -363,7 +365,7 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
                     result.skipped.append(key)
                     continue
                 todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
-            figures = {u.code: key_figures(metrics_out["metrics"], metrics_out["findings"], u, p) for u in units}
+            figures = key_figures(metrics_out["metrics"], metrics_out["findings"], units, p)
             names = {u.code: u.full_name for u in units}
             if local and todo and pool is None:
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)

@@ -124,6 +124,24 @@ def test_index_lists_every_report(district):
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", index)
 
 
+def test_key_figures_are_the_stored_metrics_of_each_commune(district):
+    from pipeline.metrics.compute import key_figures as declared
+    from pipeline.store import Store
+
+    data, outputs = district
+    _batch(data, outputs)
+    metrics, findings = Store(data).read("metrics"), Store(data).read("findings")
+    manifest = read_manifest(outputs)
+    for code in COMMUNES:
+        mine = metrics.loc[(metrics["commune_code"] == code) & (metrics["period"] == "2021-Q3")].set_index("metric")
+        figures = manifest[f"2021-Q3/{code}"]["figures"]
+        for f in declared():
+            expected = mine["value"].get(f.code)
+            assert figures.get(f.code) == (None if expected is None or expected != expected else expected), (code, f)
+        n = ((findings["commune_code"] == code) & (findings["period"] == "2021-Q3")).sum()
+        assert figures["findings"] == n
+
+
 def test_failing_report_among_good_ones(district, tmp_path, monkeypatch):
     data, outputs = district
     broken = nbformat.read(Path("notebooks/commune_report.ipynb"), as_version=4)
