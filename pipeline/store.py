@@ -324,12 +324,6 @@ class Transaction:
         write_atomic(table, path)
         self.written[name] = path.name
 
-    def read(self, name: str) -> pd.DataFrame:
-        """Table ``name`` as this transaction has it so far."""
-        if name in self.written:
-            return pq.read_table(self.store.dir / self.written[name]).to_pandas()
-        return self.store.read(name)
-
     def set_meta(self, key: str, value: str) -> None:
         self.meta[key] = value
 
@@ -372,7 +366,7 @@ _PAIR = ["source_file", "submission_id"]
 def apply_submissions(
     store: Store, *, values: pd.DataFrame, narratives: pd.DataFrame, documents: pd.DataFrame,
     submissions: pd.DataFrame, issues: pd.DataFrame, run_id: str, run_at: pd.Timestamp,
-    files: pd.DataFrame | None = None, removed: frozenset[str] | set[str] = frozenset(),
+    files: pd.DataFrame, removed: frozenset[str] | set[str] = frozenset(),
 ) -> dict[str, int]:
     """Store what the files read say now, in one transaction.
 
@@ -392,14 +386,11 @@ def apply_submissions(
     - narrative and header facts are those of the newest file that carries them;
     - ``ingest_report`` keeps, for each file, the issues of the latest run that read it.
 
-    Returns counts: ``new``, ``unchanged``, ``superseded``, ``withdrawn``, ``restored``, ``values``.
+    Returns counts: ``new``, ``unchanged``, ``superseded``, ``withdrawn``, ``replaced``, ``restored``, ``values``.
     """
     with store.transaction() as tx:
-        if files is None:
-            read_now, seen = set(submissions["source_file"]), set(submissions["source_file"]) | set(removed)
-        else:
-            read_now = set(files.loc[files["status"].isin(["ok", "errors"]), "file"])
-            seen = set(files["file"]) | set(removed)
+        read_now = set(files.loc[files["status"].isin(["ok", "errors"]), "file"])
+        seen = set(files["file"]) | set(removed)
         old = store.read("submissions")
         fresh = submissions.drop_duplicates(_PAIR).assign(reason=None, changed_at=run_at)
         subs, counts, why = _settle_submissions(old, fresh, read_now=read_now, removed=set(removed), run_at=run_at)
@@ -450,11 +441,11 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
         upd = reread.loc[[p for p in old_pairs if p in fresh_pairs]]
         for col in ("submitted_at", "file_sha256", "n_values", "synthetic", "commune_code"):
             subs.loc[hit, col] = upd[col].to_numpy()
-    subs = pd.concat([subs, fresh.loc[[p not in set(old_pairs) for p in zip(fresh["source_file"],
-                                                                            fresh["submission_id"])]]
-                      .assign(status=None, superseded_by=None)], ignore_index=True)
+    known = set(old_pairs)
+    unseen = [p not in known for p in zip(fresh["source_file"], fresh["submission_id"])]
+    subs = pd.concat([subs, fresh.loc[unseen].assign(status=None, superseded_by=None)], ignore_index=True)
 
-    counts = {"new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 0, "restored": 0, "values": 0}
+    counts = {"new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 0, "replaced": 0, "restored": 0, "values": 0}
     counts["unchanged"] = len(fresh_pairs & held_before)
     counts["new"] = len(fresh_pairs - held_before)
     why: dict[tuple, str] = {}
@@ -479,10 +470,9 @@ def _settle_submissions(old: pd.DataFrame, fresh: pd.DataFrame, *, read_now: set
         elif was in LIVE and row.source_file in removed:
             new, new_by, text = "withdrawn", None, f"{row.source_file} no longer in raw/"
             counts["withdrawn"] += 1
-        elif was in LIVE and row.source_file in read_now:
+        elif was in LIVE:  # its file is still there but no longer holds it (or an older read left by old code)
             new, new_by, text = "replaced", None, f"{row.source_file} changed and no longer holds it"
-        elif was in LIVE and pair not in live_pairs:  # an older read of a file (two live rows left by old code)
-            new, new_by, text = "replaced", None, f"{row.source_file} changed and no longer holds it"
+            counts["replaced"] += 1
         same = new == was and (new_by == was_by or (pd.isna(new_by) and pd.isna(was_by)))
         status.append(new); by.append(new_by); reason.append(text)
         changed.append(row.changed_at if same else run_at)

@@ -49,7 +49,8 @@ def test_resubmission_supersedes_and_keeps_history(data_dir):
     ingest(None, data=data_dir)
     _write(raw / "q3_fixed.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n18133,2021-Q3,1.1.2,5,\n", 1_600_000_100)
     result = ingest(None, data=data_dir)
-    assert result.counts == {"new": 1, "unchanged": 1, "superseded": 1, "withdrawn": 0, "restored": 0, "values": 2}
+    assert result.counts == {"new": 1, "unchanged": 1, "superseded": 1, "withdrawn": 0, "replaced": 0, "restored": 0,
+                             "values": 2}
     store = Store(data_dir)
     current = store.read("values").set_index("indicator_code")
     assert current.at["1.1.2", "value"] == 5 and set(current["source_file"]) == {"q3_fixed.csv"}
@@ -73,7 +74,7 @@ def test_an_older_file_arriving_late_goes_to_history(data_dir):
     assert store.read("values_history")["value"].tolist() == [6]
     (raw / "new.csv").unlink()  # the older file's values come back from the history (it is not read again)
     assert ingest(None, data=data_dir, skip_unchanged=True).counts == {
-        "new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 1, "restored": 1, "values": 1}
+        "new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 1, "replaced": 0, "restored": 1, "values": 1}
     assert store.read("values")[["value", "source_file"]].values.tolist() == [[6, "old.csv"]]
 
 
@@ -306,6 +307,28 @@ def test_a_reverted_file_restores_its_values(data_dir):
     assert history[["value", "reason"]].values.tolist() == [
         [6, "q3.csv changed and no longer holds it"], [60, "q3.csv changed and no longer holds it"]]
     assert history["superseded_at"].is_monotonic_increasing
+
+
+def test_a_file_whose_rows_are_all_refused_says_its_values_left(data_dir):
+    raw = data_dir.raw
+    _write(raw / "q3.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_600_000_000)
+    ingest(None, data=data_dir)
+    _write(raw / "q3.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,sáu,\n", 1_600_000_100)  # read, but refused
+    result = ingest(None, data=data_dir)
+    assert result.errors == 1 and result.counts["replaced"] == 1 and "1 replaced" in result.summary()
+    assert Store(data_dir).read("values").empty
+
+
+def test_a_path_through_dot_dot_keeps_the_files_own_name(data_dir):
+    raw = data_dir.raw
+    _write(raw / "q3.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_600_000_000)
+    ingest(None, data=data_dir)
+    again = ingest([raw / ".." / "raw"], data=data_dir)  # the whole of raw/, spelled another way
+    assert again.counts["withdrawn"] == 0
+    ingest([raw / ".." / "raw" / "q3.csv"], data=data_dir)
+    store = Store(data_dir)
+    assert store.read("values")["source_file"].tolist() == ["q3.csv"]
+    assert set(store.read("submissions")["source_file"]) == {"q3.csv"}
 
 
 def test_removing_a_misplaced_file_restores_the_real_one(seed_data):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -80,7 +81,7 @@ class IngestResult:
             + (f", {self.skipped} unchanged file(s) skipped" if self.skipped else "") + "; "
             f"{c['new']} new submission(s) ({c['values']} values), {c['unchanged']} unchanged, "
             f"{c['superseded']} superseded"
-            + "".join(f", {c[k]} {k}" for k in ("withdrawn", "restored") if c.get(k)) + "; "
+            + "".join(f", {c[k]} {k}" for k in ("withdrawn", "replaced", "restored") if c.get(k)) + "; "
             f"{self.errors} error(s), {self.warnings} warning(s)"
         )
 
@@ -195,8 +196,8 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
     all_issues = _frames(issues, issues_frame([]))
     removed = _removed(known, store.read("submissions"), files, data=data) if _whole_raw(paths, data) else set()
     if not seen and not removed:  # every file unchanged since it was stored: nothing to do
-        return IngestResult(run_id, 0, 0, {"new": 0, "unchanged": 0, "superseded": 0, "withdrawn": 0, "restored": 0,
-                                           "values": 0}, all_issues, skipped)
+        nothing = dict.fromkeys(("new", "unchanged", "superseded", "withdrawn", "replaced", "restored", "values"), 0)
+        return IngestResult(run_id, 0, 0, nothing, all_issues, skipped)
     in_raw = {_display(p, data) for p in files if p.resolve().is_relative_to(data.raw.resolve())}
     read = pd.DataFrame(seen, columns=["file", "size", "mtime_ns", "run_id", "status"])
     counts = apply_submissions(
@@ -302,8 +303,9 @@ def _today() -> date:
 
 
 def _display(path: Path, data: DataPaths) -> str:
-    for where, raw in ((path.absolute(), data.raw.absolute()), (path.resolve(), data.raw.resolve())):
-        try:  # the name under raw/ as listed (a link keeps its own name), else as resolved
+    listed = (Path(os.path.normpath(path.absolute())), Path(os.path.normpath(data.raw.absolute())))
+    for where, raw in (listed, (path.resolve(), data.raw.resolve())):
+        try:  # the name under raw/ as listed (a link keeps its own name; "raw/../raw/a.csv" is "a.csv"), else resolved
             return str(where.relative_to(raw))
         except ValueError:
             continue
