@@ -25,6 +25,17 @@ def ingested(root: Path, *fixtures: str) -> DataPaths:
     assert ingest(None, data=data).ok
     return data
 
+def write_long_csv(path: Path, commune: str, periods: dict[str, dict[str, float | None]]) -> Path:
+    """A long CSV at ``path`` with ``commune``'s values by period (``{period: {indicator: value}}``;
+    None: the row is left out)."""
+    lines = ["commune_code,period,indicator_code,value"]
+    lines += [f"{commune},{period},{code},{value}" for period, values in periods.items()
+              for code, value in values.items() if value is not None]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 #: The seed's Phụ lục 2B values and the figures its narrative states.
 SEED_APPENDIX = {
     "1.1.1": 6, "1.1.2": 6, "1.3.1": 6, "1.3.2": 1, "1.4.2": 0, "1.5": 0,

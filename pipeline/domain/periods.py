@@ -131,17 +131,17 @@ class Period:
     # -- words --------------------------------------------------------------
     @property
     def label_vi(self) -> str:
-        """"quý III năm 2021", "6 tháng đầu năm 2021", "9 tháng năm 2021", "năm 2021"."""
+        """"quý III năm 2021", "6 tháng đầu năm 2021", "9 tháng đầu năm 2021", "năm 2021"."""
         if self.kind == "Y":
             return f"năm {self.year}"
         return f"{self.phrase_vi} năm {self.year}"
 
     @property
     def phrase_vi(self) -> str:
-        """The label without the year: "quý III", "6 tháng đầu năm", "9 tháng", ""."""
+        """The label without the year: "quý III", "6 tháng đầu", "9 tháng đầu", ""."""
         if self.is_quarter:
             return f"quý {ROMAN[int(self.kind[1])]}"
-        return {"6M": "6 tháng đầu", "9M": "9 tháng", "Y": ""}[self.kind]
+        return {"6M": "6 tháng đầu", "9M": "9 tháng đầu", "Y": ""}[self.kind]
 
     def __format__(self, spec: str) -> str:
         return format(self.id, spec)

@@ -21,7 +21,7 @@ from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
-from ..domain.periods import Period
+from ..domain.periods import ROMAN, Period
 from ..store import Store
 from . import charts
 from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
@@ -66,6 +66,14 @@ class Html:
         return item in self.text
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """A 6-month, 9-month or annual report's figures compiled from its quarters' reports."""
+
+    quarters: tuple[Period, ...]  # the period's quarters whose reports are stored
+    missing: tuple[Period, ...]  # its quarters with no stored report (figures that need them stay blank)
+
+
 @dataclass
 class ReportData:
     """Everything one commune's report for one period is made of."""
@@ -78,6 +86,7 @@ class ReportData:
     narratives: pd.DataFrame  # this commune and period
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
     synthetic: bool = False
+    compiled: Compiled | None = None  # set when the figures are compiled from the quarters (no report submitted)
 
     @property
     def key(self) -> str:
@@ -115,7 +124,10 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     if not store.path("metrics").exists():
         run_metrics(data)
     read = inputs.select({name: _read(store, name) for name in inputs.tables}, unit, p, registry)
-    mine, doc, group = read["values"], read["documents"], read["group_metrics"]
+    mine, doc, group = read["values"].assign(origin="reported"), read["documents"], read["group_metrics"]
+    compiled = None
+    if not p.is_quarter and mine.empty:  # no report submitted for the 6M/9M/Y period: compiled from its quarters
+        mine, compiled = compiled_values(read["metrics"], read["quarters"], p, columns=list(mine.columns))
     # The commune's metrics over its periods, and the district's other communes on the key ratios.
     metrics = pd.concat([read["metrics"], group.loc[group["commune_key"] != unit.key]], ignore_index=True)
     return ReportData(
@@ -123,7 +135,51 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
         narratives=read["narratives"], document=doc.iloc[0].to_dict() if len(doc) else {},
         # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
         synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
+        compiled=compiled,
     )
+
+
+def compiled_values(metrics: pd.DataFrame, quarters: pd.DataFrame, period: Period, *,
+                    columns: list[str]) -> tuple[pd.DataFrame, Compiled]:
+    """The values of an aggregated period (6M, 9M, Y) no report was submitted for, as the metrics stage
+    compiled them from the quarters (:func:`pipeline.metrics.compute.period_values`: flows summed, stocks
+    last, ratios recomputed; a missing quarter leaves a sum blank), in the shape of the ``values`` table
+    with ``origin`` "computed".  Categories and text are not combined: they stay blank.
+
+    ``metrics`` holds the commune's metric rows (its indicator rows included), ``quarters`` its stored
+    values of the period's quarters (only which quarters have a report is read from them).
+    """
+    codes = set(load_catalogue().for_period(period).table["code"])
+    rows = metrics.loc[(metrics["period"] == period.id) & metrics["metric"].isin(codes) & metrics["value"].notna()]
+    out = pd.DataFrame({
+        "commune_code": rows["commune_code"], "commune_key": rows["commune_key"], "period": period.id,
+        "indicator_code": rows["metric"], "value": rows["value"].astype(float), "value_text": None,
+        "cumulative_value": float("nan"), "unit": rows["unit"], "note": "", "source_file": "",
+        "source_row": pd.NA, "raw_text": None, "synthetic": rows["synthetic"].fillna(False).astype(bool),
+        "submission_id": None, "origin": rows["origin"],
+    }).reset_index(drop=True)
+    out = out.reindex(columns=list(dict.fromkeys([*columns, "origin"])))
+    stored = set(quarters["period"])
+    return out, Compiled(quarters=tuple(q for q in period.quarters() if q.id in stored),
+                         missing=tuple(q for q in period.quarters() if q.id not in stored))
+
+
+def compiled_note(rd: ReportData) -> str:
+    """"Số liệu tổng hợp từ báo cáo các quý I, II, III năm 2021." (and the quarters missing), or ""."""
+    c = rd.compiled
+    if c is None:
+        return ""
+
+    def quarters(qs: tuple[Period, ...]) -> str:
+        names = ", ".join(ROMAN[q.quarter_number] for q in qs)
+        return words("compiled.quarters", names=names) if len(qs) > 1 else words("compiled.quarter", names=names)
+
+    if not c.quarters:
+        return words("compiled.none", year=rd.period.year)
+    note = words("compiled.from", quarters=quarters(c.quarters), year=rd.period.year)
+    if c.missing:
+        note += " " + words("compiled.missing", quarters=quarters(c.missing), year=rd.period.year)
+    return note
 
 
 def _read(store: Store, name: str) -> pd.DataFrame:
@@ -184,7 +240,9 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
         return ""
     points = row["kind"] == "percent"
     parts = []
-    for prefix in ("previous", "yoy"):
+    # a 6M/9M/Y period's previous period is the same period a year before: compared once
+    prefixes = ("previous",) if row["yoy_period"] == row["previous_period"] else ("previous", "yoy")
+    for prefix in prefixes:
         period_id = row["previous_period" if prefix == "previous" else "yoy_period"]
         value = row[f"{prefix}_value"]
         change = row["change" if prefix == "previous" else "yoy_change"]
@@ -403,7 +461,7 @@ def results_html(rd: ReportData) -> Html:
     """Part I: results by reform area, generated sentences first, then the commune's own text."""
     parts = [{"number": n, "title": t, "sentences": area_sentences(rd, n), "own": rd.narrative(n)} for n, t in areas()]
     preamble = rd.narrative("mo_dau")
-    return _render("results.html.j2", rd=rd, areas=parts, preamble=preamble)
+    return _render("results.html.j2", rd=rd, areas=parts, preamble=preamble, compiled_note=compiled_note(rd))
 
 
 def assessment_html(rd: ReportData) -> Html:
@@ -482,6 +540,7 @@ def appendix_rows(rd: ReportData) -> list[dict]:
             "code": r.code if not r.code[-1].isalpha() else "", "full_code": r.code, "label": r.label, "unit": r.unit,
             "value": text_value if isinstance(text_value, str) and text_value else format_number(value),
             "note": note or "", "section": r.parent == "", "heading": r.kind == "heading", "depth": depth,
+            "origin": stored["origin"].get(r.code) if r.code in stored.index else None,
         })
     return rows
 
@@ -492,7 +551,8 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
     for r in cat.loc[cat["section"] == "S"].itertuples():
         value = rd.value(r.code)
         if value is not None:
-            source = rd.values.loc[rd.values["indicator_code"] == r.code, "source_file"].iloc[0]
+            row = rd.values.loc[rd.values["indicator_code"] == r.code].iloc[0]
+            source = words("compiled.source") if row["origin"] == "computed" else row["source_file"]
             rows.append({"code": r.code, "label": r.label, "unit": r.unit, "value": format_number(value),
                          "source": source})
     return rows
@@ -501,7 +561,8 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
 def appendix_html(rd: ReportData) -> Html:
     """Phụ lục 2B: every row, code, label, unit, value, note; section rows bold."""
     title = words("appendix.title", period=rd.period.label_vi.upper(), commune=rd.commune.full_name.upper())
-    return _render("appendix.html.j2", title=title, rows=appendix_rows(rd), supplementary=supplementary_rows(rd))
+    return _render("appendix.html.j2", title=title, rows=appendix_rows(rd), supplementary=supplementary_rows(rd),
+                   compiled_note=compiled_note(rd))
 
 
 def warm_up() -> None:

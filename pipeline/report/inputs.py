@@ -9,7 +9,7 @@ hash is :meth:`ReportInputs.hashes` of the same declaration, so a chart or ranki
 the declaration, and so the hash: the two cannot drift apart.
 
 >>> [s.name for s in COMMUNE_REPORT.slices]
-['values', 'narratives', 'documents', 'findings', 'metrics', 'group_metrics']
+['values', 'narratives', 'documents', 'findings', 'metrics', 'quarters', 'group_metrics']
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ NO_DISTRICT = "*"
 
 def this_period(period: Period) -> tuple[str, ...]:
     return (period.id,)
+
+
+def compiled_quarters(period: Period) -> tuple[str, ...]:
+    """The quarters a 6-month, 9-month or annual report is compiled from when none was submitted (whose
+    reports are stored is said in its compiled-note); none for a quarter's report."""
+    return () if period.is_quarter else tuple(q.id for q in period.quarters())
 
 
 def trend_periods(period: Period) -> tuple[str, ...]:
@@ -180,8 +186,11 @@ COMMUNE_REPORT = ReportInputs(
         Slice("narratives", "narratives"),
         Slice("documents", "documents"),
         Slice("findings", "findings"),
-        # its metrics: the period (with the previous and year-ago values in the row), trends, charts
+        # its metrics: the period (with the previous and year-ago values in the row), trends, charts; for a
+        # 6M/9M/Y period no report was submitted for, the period's indicator rows are its compiled values
         Slice("metrics", "metrics", periods=trend_periods),
+        # which of a 6M/9M/Y period's quarters have a stored report (the compiled-note names them)
+        Slice("quarters", "values", periods=compiled_quarters, columns=("commune_key", "period")),
         # its district's communes on the key ratios in the period: the rank table and the ranking chart
         Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True,
               columns=("commune_code", "commune_key", "period", "metric", "label", "value", "synthetic")),

@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 from pipeline.config import DataPaths
 from pipeline.ingest import ingest
 from pipeline.report import content as report
@@ -38,8 +40,14 @@ def test_subject_lines_and_next_periods():
 
     assert report.subject_line(Period.parse("2021-Q4")).endswith(
         "quý IV năm 2021, phương hướng nhiệm vụ quý I năm 2022")
-    assert report.subject_line(Period.parse("2021-6M")).endswith(
-        "6 tháng đầu năm, phương hướng nhiệm vụ 6 tháng cuối năm 2021")
+    stem = "Tình hình thực hiện công tác Cải cách hành chính "
+    assert report.subject_line(Period.parse("2021-6M")) == (
+        stem + "6 tháng đầu năm 2021, phương hướng nhiệm vụ 6 tháng cuối năm 2021")
+    assert report.subject_line(Period.parse("2021-9M")) == (
+        stem + "9 tháng đầu năm 2021, phương hướng nhiệm vụ quý IV năm 2021")
+    assert report.subject_line(Period.parse("2021-Y")) == stem + "năm 2021, phương hướng nhiệm vụ năm 2022"
+    assert report.next_phrase(Period.parse("2021-6M")) == "6 tháng cuối năm 2021"
+    assert report.next_phrase(Period.parse("2021-9M")) == "quý IV năm 2021"
     assert report.next_phrase(Period.parse("2021-Y")) == "năm 2022"
 
 
@@ -48,3 +56,117 @@ def test_fragments_display_once_in_notebooks(tmp_path):
     part = report.header_html(rd)
     assert part._repr_html_().startswith("<header") and repr(part).startswith("<HTML fragment")
     assert "52/BC-UBND" in part
+
+
+# --------------------------------------------------------------------------- 6M, 9M and Y reports
+#: A synthetic commune's three quarters of 2021: indicator → (Q1, Q2, Q3), with how a 9-month report combines
+#: them, written out here (not read from the catalogue) so that the expectations do not come from the code.
+QUARTERS = {
+    "1.1.1": ((5, 6, 7), "sum"),  # flows: summed
+    "1.1.2": ((4, 6, 5), "sum"),
+    "1.3.1": ((4, 3, 2), "sum"),
+    "1.3.2": ((3, 2, 2), "sum"),
+    "2.3": ((0, 1, 0), "sum"),
+    "7.2.5.1": ((100, 120, 80), "sum"),
+    "S.HS.NHAN_MOI": ((101, 118, 79), "sum"),
+    "S.HS.DA_GIAI_QUYET": ((100, 120, 80), "sum"),
+    "S.HS.DUNG_HEN": ((90, 120, 76), "sum"),
+    "S.NS.THU": ((1_000_000, 2_500_000, 1_250_000), "sum"),
+    "3.1.3.c": ((170, 172, 175), "last"),  # stocks: the last quarter's
+    "4.2.1": ((18, 18, 19), "last"),
+    "4.2.2": ((17, 18, 18), "last"),
+    "3.3.3": ((80, 90, 95), "last"),  # a state at the report's date, in %
+    "S.HS.KY_TRUOC": ((3, 5, 2), "first"),  # carried over into the first quarter
+    "3.4.3": ((90, 100, 95), "S.HS.DUNG_HEN/S.HS.DA_GIAI_QUYET"),  # rates: recomputed from the summed parts
+    "1.4.2": ((1, 1, 2), "blank"),  # a category: not combined
+    "7.1.8.3": ((20, 22.5, 25), "blank"),  # a rate the catalogue does not aggregate
+}
+COMPILED_ONLY = {"7.2.5.3": "7.2.5.1/S.HS.DA_GIAI_QUYET"}  # recomputed though no quarter printed it
+
+
+def _expected_9m() -> dict[str, float | None]:
+    sums = {code: sum(q) for code, (q, _) in QUARTERS.items()}
+    out = {}
+    for code, (q, rule) in QUARTERS.items():
+        if rule == "sum":
+            out[code] = sums[code]
+        elif rule == "last":
+            out[code] = q[-1]
+        elif rule == "first":
+            out[code] = q[0]
+        elif rule == "blank":
+            out[code] = None
+        else:
+            num, den = rule.split("/")
+            out[code] = 100 * sums[num] / sums[den]
+    for code, rule in COMPILED_ONLY.items():
+        num, den = rule.split("/")
+        out[code] = 100 * sums[num] / sums[den]
+    return out
+
+
+def _quarters_data(root, *, drop: dict[str, set[str]] | None = None, extra: dict | None = None):
+    from tests.helpers import write_long_csv
+
+    drop = drop or {}
+    periods = {f"2021-Q{n}": {code: q[n - 1] for code, (q, _) in QUARTERS.items() if code not in drop.get(f"Q{n}", ())}
+               for n in (1, 2, 3)}
+    write_long_csv(root / "raw" / "pho-chau_2021.csv", "18133", periods | (extra or {}))
+    data = DataPaths(root)
+    assert ingest(None, data=data).ok
+    return data
+
+
+def test_a_9_month_report_is_compiled_from_its_quarters_row_by_row(tmp_path):
+    from pipeline.domain.formatting import format_number
+
+    rd = report.load(commune="18133", period="2021-9M", data=_quarters_data(tmp_path))
+    expected = _expected_9m()
+    assert expected["3.4.3"] == pytest.approx(100 * 286 / 300)  # 95,33 %, not the mean of 90, 100, 95
+    rows = report.appendix_rows(rd)
+    assert len(rows) > 100
+    for row in rows:
+        want = expected.get(row["full_code"])
+        assert row["value"] == format_number(want), row["full_code"]
+        assert row["origin"] == ("computed" if want is not None else None), row["full_code"]
+    supplementary = {r["code"]: r["value"] for r in report.supplementary_rows(rd)}
+    for code in ("S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "S.HS.DUNG_HEN", "S.NS.THU", "S.HS.KY_TRUOC"):
+        assert supplementary[code] == format_number(expected[code])
+    note = "Số liệu tổng hợp từ báo cáo các quý I, II, III năm 2021"
+    assert report.compiled_note(rd).startswith(note)
+    assert note in report.results_html(rd) and note in report.appendix_html(rd)
+    # part I speaks about every area with data, in the period's words
+    results = str(report.results_html(rd))
+    assert "Không có số liệu" not in results.split('id="area-1"')[1].split('id="area-5"')[0]
+    area3 = " ".join(report.area_sentences(rd, "3"))
+    assert "Trong 9 tháng đầu năm 2021" in area3 and format_number(298) in area3
+    assert "9 tháng đầu năm 2021, phương hướng nhiệm vụ quý IV năm 2021" in report.header_html(rd)
+
+
+def test_a_missing_quarter_leaves_the_sums_blank_and_the_note_says_so(tmp_path):
+    from pipeline.domain.formatting import format_number
+
+    every_q2_row = {code for code in QUARTERS}
+    rd = report.load(commune="18133", period="2021-9M", data=_quarters_data(tmp_path, drop={"Q2": every_q2_row}))
+    values = {r["full_code"]: r["value"] for r in report.appendix_rows(rd)}
+    assert values["1.1.1"] == "" and values["7.2.5.1"] == ""  # not the partial sum 5 + 7
+    assert values["3.4.3"] == ""  # its parts are sums
+    assert values["3.1.3.c"] == format_number(175) and values["4.2.1"] == format_number(19)  # stocks: Q3's
+    note = report.compiled_note(rd)
+    assert note.startswith("Số liệu tổng hợp từ báo cáo các quý I, III năm 2021")
+    assert "Chưa có báo cáo quý II năm 2021" in note
+
+
+def test_a_submitted_6_month_report_wins_over_the_compiled_one(tmp_path):
+    from pipeline.domain.formatting import format_number
+
+    submitted = {"2021-6M": {"1.1.1": 12, "3.1.3.c": 171}}  # the quarters' 1.1.1 add up to 11
+    data = _quarters_data(tmp_path, extra=submitted)
+    rd = report.load(commune="18133", period="2021-6M", data=data)
+    assert rd.compiled is None and report.compiled_note(rd) == ""
+    values = {r["full_code"]: r["value"] for r in report.appendix_rows(rd)}
+    assert values["1.1.1"] == format_number(12) and values["3.1.3.c"] == format_number(171)
+    assert values["4.2.1"] == ""  # the submitted report left it blank: not filled from the quarters
+    assert "tổng hợp" not in str(report.appendix_html(rd))
+    # the same commune's 9-month report, not submitted, is compiled
+    assert report.load(commune="18133", period="2021-9M", data=data).compiled is not None

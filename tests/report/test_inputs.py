@@ -5,6 +5,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
+from pipeline.config import DataPaths
 from pipeline.domain.communes import load_registry
 from pipeline.domain.periods import Period
 from pipeline.metrics.compute import key_ratios, run_metrics
@@ -39,7 +40,8 @@ def test_the_loader_reads_exactly_the_declared_slices(stored):
     (a,) = _units("18133")
     rd = content.load(commune="18133", period="2021-Q3", data=data)
     read = COMMUNE_REPORT.select(tables, a, PERIOD, load_registry())
-    pd.testing.assert_frame_equal(rd.values, read["values"])
+    pd.testing.assert_frame_equal(rd.values.drop(columns="origin"), read["values"])
+    assert rd.values["origin"].eq("reported").all() and rd.compiled is None
     assert "ingested_at" not in rd.values.columns
     mine = rd.metrics.loc[rd.metrics["commune_key"] == a.key]
     assert set(mine["period"]) <= set(trend_periods(PERIOD)) and "2020-Q3" in set(mine["period"])
@@ -76,3 +78,32 @@ def test_the_hash_covers_the_declared_files(stored, tmp_path):
     assert before != COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
     phrases.write_text("a: c\n", encoding="utf-8")
     assert more.hashes(tables, units, PERIOD, load_registry()) != before
+
+
+def test_a_quarter_s_value_changes_the_hash_of_the_9_month_report_compiled_from_it(tmp_path):
+    from pipeline.metrics.compute import compute_metrics
+    from tests.helpers import write_long_csv
+
+    quarters = {f"2021-Q{n}": {"1.1.1": n, "3.1.3.c": 170 + n} for n in (1, 2, 3)}
+    from pipeline.ingest import ingest
+
+    write_long_csv(tmp_path / "raw" / "q.csv", "18133", quarters)
+    data = DataPaths(tmp_path)
+    assert ingest(None, data=data).ok
+    store, registry, nine = Store(data), load_registry(), Period.parse("2021-9M")
+    tables = {name: store.read(name) for name in COMMUNE_REPORT.tables}
+    units = [registry.resolve("18133", nine)]
+
+    def hashes(values):
+        metrics = compute_metrics(values, registry)
+        return COMMUNE_REPORT.hashes(tables | {"values": values, "metrics": metrics}, units, nine, registry)
+
+    before = hashes(tables["values"])
+    v = tables["values"]
+    q2 = (v["period"] == "2021-Q2") & (v["indicator_code"] == "1.1.1")
+    assert q2.sum() == 1
+    assert hashes(v.assign(value=v["value"].mask(q2, 5.0)))["18133"] != before["18133"]
+    # a quarter whose report is withdrawn changes it too (the compiled-note names the quarters there are)
+    assert hashes(v.loc[v["period"] != "2021-Q1"])["18133"] != before["18133"]
+    read = COMMUNE_REPORT.select(tables, units[0], nine, registry)
+    assert set(read["quarters"]["period"]) == {"2021-Q1", "2021-Q2", "2021-Q3"}
