@@ -65,7 +65,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "narratives": pa.schema([
         ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("seq", pa.int64()),
         ("part", _STR), ("number", _STR), ("area", _STR), ("heading", _STR), ("text", _STR),
-        ("source_file", _STR), ("source_row", pa.int64()), ("submission_id", _STR),
+        ("source_file", _STR), ("source_row", pa.int64()), ("submission_id", _STR), ("text_rows", _STR),
     ]),
     "documents": pa.schema([
         ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("issuing_body", _STR),

@@ -20,7 +20,7 @@ RAW_VALUE_COLUMNS = [
     "source_file", "source_row", "raw_text", "synthetic",
 ]
 NARRATIVE_COLUMNS = ["commune_code", "period", "seq", "part", "number", "area", "heading", "text",
-                     "source_file", "source_row"]
+                     "source_file", "source_row", "text_rows"]
 DOCUMENT_COLUMNS = [
     "commune_code", "period", "issuing_body", "issuer_name", "doc_number", "place", "doc_date", "title",
     "subject", "recipients", "signer_role", "signer_title", "signer_name", "synthetic", "source_file",

@@ -135,8 +135,8 @@ class _Model:
             if cmap is None:
                 for cells in _cell_lines(tbl):
                     for text in cells:
-                        self.lines.append(ReportLine(text, False, len(self.lines) + 1))
-                    self.lines.append(ReportLine("", False, len(self.lines) + 1))
+                        self.lines.append(ReportLine(text, False, len(self.lines) + 1, cell=True))
+                    self.lines.append(ReportLine("", False, len(self.lines) + 1, cell=True))
                 return
             self.appendix_at = len(self.lines)
         self._appendix(grid)

@@ -202,12 +202,33 @@ class ReportLine:
 
     ``text`` is plain (no Markdown marks, markup or extra spaces); ``heading``
     says whether the line is a heading (``#`` in Markdown, a heading style in
-    Word); ``row`` is where it is in the file, for messages and provenance.
+    Word); ``row`` is where it is in the file, for messages and provenance;
+    ``cell`` that it is a line of a table cell (never part of a paragraph around it).
     """
 
     text: str
     heading: bool = False
     row: int = 0
+    cell: bool = False
+
+
+#: Punctuation that ends a sentence: a line ending in one ends its paragraph.
+_SENTENCE_END = (".", "!", "?", ";", ":", "…")
+
+
+def continues(prev: ReportLine, line: ReportLine) -> bool:
+    """Whether ``line`` is the rest of the paragraph ``prev``, cut by a line break (the Word→text conversion
+    breaks lines: "…một cửa liên thông, triển" / "khai tổ chức thực hiện; …"): ``prev`` ends without
+    sentence punctuation and ``line`` starts in lower case; a heading, a table cell's line or a list item
+    ("- …", "2.1. …", "a) …") is never joined to the line above.
+
+    >>> continues(ReportLine("một cửa liên thông, triển"), ReportLine("khai tổ chức thực hiện;"))
+    True
+    >>> continues(ReportLine("theo hình thức lấy phiếu."), ReportLine("khai tổ chức thực hiện;"))
+    False
+    """
+    return (bool(prev.text) and line.text[:1].islower() and not prev.text.endswith(_SENTENCE_END)
+            and not (prev.heading or line.heading or prev.cell or line.cell) and not _LIST_ITEM.match(line.text))
 
 
 def parse_report_text(
@@ -279,8 +300,8 @@ def body_lines(raw: list[str]) -> list[ReportLine]:
                 cells = [([x for x in map(tables.clean_line, c.split("\n")) if x], r.row)
                          for r in block.rows for c in r.cells]
             for cell, row in cells:
-                out += [ReportLine(_plain(x), False, row) for x in cell]
-                out.append(ReportLine("", False, row))
+                out += [ReportLine(_plain(x), False, row, cell=True) for x in cell]
+                out.append(ReportLine("", False, row, cell=True))
             i, joinable = end, False
             continue
         heading = line.lstrip().startswith("#")
@@ -639,13 +660,16 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
     top = 0
     seq = 0
 
+    rows: list[str] = []  # the source lines of each paragraph ("73+75": two lines joined)
+    last: ReportLine | None = None  # the line the last paragraph ends with
+
     def flush():
         nonlocal seq
         body = "\n".join(paragraphs).strip()
         if body or heading:
             seq += 1
             sections.append({"seq": seq, "part": part, "number": number, "area": area, "heading": heading,
-                             "text": body, "source_row": heading_row})
+                             "text": body, "source_row": heading_row, "text_rows": ";".join(rows)})
 
     skip = -1
     for i in range(start, end):
@@ -657,6 +681,7 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
         if k.startswith("trên đây là"):
             flush()
             part, area, number, heading, heading_row, paragraphs = part, "ket_luan", "", "", line.row, [p]
+            rows, last = [str(line.row)], line
             continue
         found = None
         if line.heading and p:
@@ -687,10 +712,17 @@ def _sections(lines: list[ReportLine], keys: list[str], start: int, end: int):
                 tkey = match_key(title)
                 area = ("ton_tai" if ("tồn tại" in tkey or "hạn chế" in tkey)
                         else ("uu_diem" if "ưu điểm" in tkey else area))
-            number, heading, heading_row = num, title, line.row
+            number, heading, heading_row, rows, last = num, title, line.row, [], None
             continue
-        if p:
+        if p and paragraphs and last is not None and continues(last, line):  # a line break inside a paragraph
+            paragraphs[-1] = f"{paragraphs[-1]} {p}"
+            rows[-1] = f"{rows[-1]}+{line.row}"
+            paragraphs_by_area[-1] = (*paragraphs_by_area[-1][:3], paragraphs[-1], paragraphs_by_area[-1][4])
+            last = line
+        elif p:
             paragraphs.append(p)
+            rows.append(str(line.row))
+            last = line
             paragraphs_by_area.append((part, area, f"{number}. {heading}" if number else heading, p, line.row))
     flush()
     figures, notes = _narrative_figures(paragraphs_by_area)

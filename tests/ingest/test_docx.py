@@ -74,6 +74,13 @@ def test_word_gives_what_the_text_gives(word, text_extract):
     pd.testing.assert_frame_equal(extract.values[cols], text_extract.values[cols])
     narr = ["seq", "part", "number", "area", "heading", "text"]
     pd.testing.assert_frame_equal(extract.narratives[narr], text_extract.narratives[narr])
+    # the lines the text form broke are two paragraphs in Word too, rejoined the same way, with their rows
+    joined = extract.narratives.loc[extract.narratives["text_rows"].str.contains("+", regex=False)]
+    assert joined["number"].tolist() == ["3.1", "1"]
+    assert any(p.endswith("một cửa liên thông, triển khai tổ chức thực hiện; Thực hiện việc rà soát thủ tục hành "
+                          "chính theo Kế hoạch số 24/KH-UBND ngày 19/5/2021 về rà soát đánh giá thành phần hồ sơ, "
+                          "yêu cầu điều kiện thực hiện thủ tục hành chính thuộc phạm vi giải quyết của UBND xã.")
+               for p in joined["text"].iloc[0].split("\n"))
     docs = extract.documents.drop(columns="source_file")
     pd.testing.assert_frame_equal(docs, text_extract.documents.drop(columns="source_file"))
 

@@ -325,3 +325,58 @@ def test_the_seed_copied_from_a_pdf_stores_every_seed_value():
     assert [e["message"] for e in errors] == ["appendix row not recognised"] * 3
     lines = (FORMS / "seed_pdf_copy_18217_2021-Q3.txt").read_text(encoding="utf-8").split("\n")
     assert [lines[e["row"] - 1].split()[0] for e in errors] == ["1.4.1.", "7.1.1", "Công"]
+
+
+# --------------------------------------------------------------------------- lines broken inside a paragraph
+#: The seed's lines the Word→text conversion broke inside a paragraph: (first line, its continuation) by
+#: their line numbers in the file.
+SEED_BROKEN = {73: 75, 139: 141}
+
+
+def test_lines_broken_inside_a_paragraph_are_rejoined_with_their_rows(stored):
+    store = stored[1]
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    narratives = store.read("narratives")
+    for first, rest in SEED_BROKEN.items():
+        assert not lines[first - 1].rstrip().endswith((".", ";", ":")) and lines[rest - 1][0].islower()
+        joined = f"{lines[first - 1].strip()} {lines[rest - 1].strip()}"
+        holding = narratives.loc[narratives["text"].str.contains(joined, regex=False)]
+        assert len(holding) == 1, joined
+        (row,) = holding.itertuples()
+        paragraphs, rows = row.text.split("\n"), row.text_rows.split(";")
+        assert len(paragraphs) == len(rows)
+        assert rows[paragraphs.index(joined)] == f"{first}+{rest}"
+    # every other paragraph is one line of the file, its number kept
+    for row in narratives.loc[narratives["text"] != ""].itertuples():
+        for paragraph, at in zip(row.text.split("\n"), row.text_rows.split(";")):
+            if "+" not in at:
+                assert lines[int(at) - 1].strip().strip("*").startswith(paragraph[:20]), (at, paragraph)
+    assert sum(r.count("+") for r in narratives["text_rows"]) == len(SEED_BROKEN)
+
+
+def test_paragraphs_that_only_look_broken_stay_apart(tmp_path):
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    # the seed's own: a line without a full stop before a capital (23 → 25) or before a heading (89 → 91)
+    assert not lines[22].endswith(".") and lines[24][0].isupper() and lines[90].startswith("###")
+    extra = [
+        "- Thực hiện thống kê báo cáo đúng thời gian quy định",  # list items stay list items
+        "- phối hợp thực hiện việc luân chuyển công chức",
+        "a) tuyên truyền các văn bản về dịch vụ công",  # a lettered item
+        "Công tác kiểm soát thủ tục hành chính được thực hiện.",  # a full stop ends the paragraph
+        "tiếp tục rà soát các thủ tục",
+        "Công tác kiểm tra được thực hiện theo kế hoạch:",  # a colon too
+        "rà soát thành phần hồ sơ",
+    ]
+    at = lines.index("UBND xã không có phản ánh kiến nghị về quy định hành chính và giải quyết TTHC.")
+    variant = lines[:at + 1] + [x for line in extra for x in ("", line)] + lines[at + 1:]
+    path = tmp_path / "variant.md"
+    path.write_text("\n".join(variant), encoding="utf-8")
+    extract, _ = _read(path)
+    n = extract.narratives  # "a) …" is read as a heading: its number and title are kept apart
+    text = "\n".join(n["number"].where(n["number"] == "", n["number"] + ") ") + n["heading"] + "\n" + n["text"])
+    for above, line in zip(extra, extra[1:]):
+        assert f"{above} {line}" not in text and line in text, line
+    assert lines[22].strip() + "\n" + lines[24].strip() in text
+    area3 = extract.narratives.loc[extract.narratives["number"] == "3.3", "text"].iloc[0]
+    assert area3.endswith("theo hình thức lấy phiếu")
+    assert sum(r.count("+") for r in extract.narratives["text_rows"]) == len(SEED_BROKEN)
