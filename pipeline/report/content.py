@@ -72,6 +72,7 @@ class Compiled:
 
     quarters: tuple[Period, ...]  # the period's quarters whose reports are stored
     missing: tuple[Period, ...]  # its quarters with no stored report (figures that need them stay blank)
+    blanks: dict[str, str] = field(default_factory=dict)  # why a row some quarter reported is blank: code → note
 
 
 @dataclass
@@ -146,11 +147,13 @@ def compiled_values(metrics: pd.DataFrame, quarters: pd.DataFrame, period: Perio
     last, ratios recomputed; a missing quarter leaves a sum blank), in the shape of the ``values`` table
     with ``origin`` "computed".  Categories and text are not combined: they stay blank.
 
-    ``metrics`` holds the commune's metric rows (its indicator rows included), ``quarters`` its stored
-    values of the period's quarters (only which quarters have a report is read from them).
+    ``metrics`` holds the commune's metric rows (its indicator rows included), ``quarters`` which
+    indicators its stored reports of the period's quarters hold (their values are not read here).  A row
+    some quarter reported that stays blank gets a note saying why: not combined (categories, text, rule
+    ``none``), or the quarters whose figure it lacks.
     """
-    codes = set(load_catalogue().for_period(period).table["code"])
-    rows = metrics.loc[(metrics["period"] == period.id) & metrics["metric"].isin(codes) & metrics["value"].notna()]
+    cat = load_catalogue().for_period(period).table.drop_duplicates("code", keep="last").set_index("code")
+    rows = metrics.loc[(metrics["period"] == period.id) & metrics["metric"].isin(cat.index) & metrics["value"].notna()]
     out = pd.DataFrame({
         "commune_code": rows["commune_code"], "commune_key": rows["commune_key"], "period": period.id,
         "indicator_code": rows["metric"], "value": rows["value"].astype(float), "value_text": None,
@@ -159,9 +162,26 @@ def compiled_values(metrics: pd.DataFrame, quarters: pd.DataFrame, period: Perio
         "submission_id": None, "origin": rows["origin"],
     }).reset_index(drop=True)
     out = out.reindex(columns=list(dict.fromkeys([*columns, "origin"])))
-    stored = set(quarters["period"])
-    return out, Compiled(quarters=tuple(q for q in period.quarters() if q.id in stored),
-                         missing=tuple(q for q in period.quarters() if q.id not in stored))
+    stored, qs = set(quarters["period"]), period.quarters()
+    blanks = {}
+    for code, held in quarters.groupby("indicator_code")["period"].agg(set).items():
+        if code in set(out["indicator_code"]) or code not in cat.index or cat.at[code, "section"] == "S":
+            continue
+        rule = cat.at[code, "aggregation"]
+        if cat.at[code, "kind"] in ("category", "text") or rule == "none":
+            blanks[code] = words("compiled.not_combined")
+            continue
+        lacking = [q for q in {"sum": qs, "last": qs[-1:], "first": qs[:1]}.get(rule, []) if q.id not in held]
+        if lacking:
+            blanks[code] = words("compiled.lacking", quarters=_quarter_names(lacking))
+    return out, Compiled(quarters=tuple(q for q in qs if q.id in stored),
+                         missing=tuple(q for q in qs if q.id not in stored), blanks=blanks)
+
+
+def _quarter_names(qs) -> str:
+    """"quý II" or "các quý I, III"."""
+    names = ", ".join(ROMAN[q.quarter_number] for q in qs)
+    return words("compiled.quarters", names=names) if len(qs) > 1 else words("compiled.quarter", names=names)
 
 
 def compiled_note(rd: ReportData) -> str:
@@ -169,16 +189,11 @@ def compiled_note(rd: ReportData) -> str:
     c = rd.compiled
     if c is None:
         return ""
-
-    def quarters(qs: tuple[Period, ...]) -> str:
-        names = ", ".join(ROMAN[q.quarter_number] for q in qs)
-        return words("compiled.quarters", names=names) if len(qs) > 1 else words("compiled.quarter", names=names)
-
     if not c.quarters:
         return words("compiled.none", year=rd.period.year)
-    note = words("compiled.from", quarters=quarters(c.quarters), year=rd.period.year)
+    note = words("compiled.from", quarters=_quarter_names(c.quarters), year=rd.period.year)
     if c.missing:
-        note += " " + words("compiled.missing", quarters=quarters(c.missing), year=rd.period.year)
+        note += " " + words("compiled.missing", quarters=_quarter_names(c.missing), year=rd.period.year)
     return note
 
 
@@ -534,7 +549,8 @@ def appendix_rows(rd: ReportData) -> list[dict]:
     for r in cat.itertuples():
         value = stored["value"].get(r.code) if r.code in stored.index else None
         text_value = stored["value_text"].get(r.code) if r.code in stored.index else None
-        note = stored["note"].get(r.code) if r.code in stored.index else ""
+        note = stored["note"].get(r.code) if r.code in stored.index else (
+            rd.compiled.blanks.get(r.code, "") if rd.compiled else "")
         depth = r.code.count(".")
         rows.append({
             "code": r.code if not r.code[-1].isalpha() else "", "full_code": r.code, "label": r.label, "unit": r.unit,

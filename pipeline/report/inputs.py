@@ -189,8 +189,9 @@ COMMUNE_REPORT = ReportInputs(
         # its metrics: the period (with the previous and year-ago values in the row), trends, charts; for a
         # 6M/9M/Y period no report was submitted for, the period's indicator rows are its compiled values
         Slice("metrics", "metrics", periods=trend_periods),
-        # which of a 6M/9M/Y period's quarters have a stored report (the compiled-note names them)
-        Slice("quarters", "values", periods=compiled_quarters, columns=("commune_key", "period")),
+        # which of a 6M/9M/Y period's quarters have a stored report, and which rows each holds (the compiled
+        # report's notes: the quarters it was compiled from, why a row a quarter reported is blank)
+        Slice("quarters", "values", periods=compiled_quarters, columns=("commune_key", "period", "indicator_code")),
         # its district's communes on the key ratios in the period: the rank table and the ranking chart
         Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True,
               columns=("commune_code", "commune_key", "period", "metric", "label", "value", "synthetic")),

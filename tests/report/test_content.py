@@ -129,6 +129,9 @@ def test_a_9_month_report_is_compiled_from_its_quarters_row_by_row(tmp_path):
         want = expected.get(row["full_code"])
         assert row["value"] == format_number(want), row["full_code"]
         assert row["origin"] == ("computed" if want is not None else None), row["full_code"]
+        # a blank row a quarter reported says why; the others have no note
+        reported = row["full_code"] in QUARTERS
+        assert row["note"] == ("Không tổng hợp từ các quý" if reported and want is None else ""), row["full_code"]
     supplementary = {r["code"]: r["value"] for r in report.supplementary_rows(rd)}
     for code in ("S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "S.HS.DUNG_HEN", "S.NS.THU", "S.HS.KY_TRUOC"):
         assert supplementary[code] == format_number(expected[code])
@@ -152,9 +155,20 @@ def test_a_missing_quarter_leaves_the_sums_blank_and_the_note_says_so(tmp_path):
     assert values["1.1.1"] == "" and values["7.2.5.1"] == ""  # not the partial sum 5 + 7
     assert values["3.4.3"] == ""  # its parts are sums
     assert values["3.1.3.c"] == format_number(175) and values["4.2.1"] == format_number(19)  # stocks: Q3's
+    notes = {r["full_code"]: r["note"] for r in report.appendix_rows(rd)}
+    assert notes["1.1.1"] == notes["7.2.5.1"] == "Thiếu số liệu quý II" and notes["3.1.3.c"] == ""
     note = report.compiled_note(rd)
     assert note.startswith("Số liệu tổng hợp từ báo cáo các quý I, III năm 2021")
     assert "Chưa có báo cáo quý II năm 2021" in note
+
+
+def test_a_row_lacking_in_the_last_quarter_says_which(tmp_path):
+    rd = report.load(commune="18133", period="2021-9M", data=_quarters_data(tmp_path, drop={"Q3": {"4.2.1", "1.1.2"}}))
+    rows = {r["full_code"]: r for r in report.appendix_rows(rd)}
+    assert rows["4.2.1"]["value"] == "" and rows["4.2.1"]["note"] == "Thiếu số liệu quý III"  # a stock: Q3's
+    assert rows["1.1.2"]["value"] == "" and rows["1.1.2"]["note"] == "Thiếu số liệu quý III"
+    assert rows["4.2.2"]["value"] == "18" and report.compiled_note(rd).startswith(
+        "Số liệu tổng hợp từ báo cáo các quý I, II, III năm 2021")
 
 
 def test_a_submitted_6_month_report_wins_over_the_compiled_one(tmp_path):
