@@ -519,7 +519,8 @@ def combine(records: list[dict], *, principal: int, ytd: list[list[dict]]) -> tu
     if out["_nd42"]:
         out["7.1.8.4"] = _r1(100 * out["_online_part"] / out["_handled"])
     same = [q for q in ytd if q[0]["_nd42"] == out["_nd42"]]
-    cumulative = round(100 * sum(r["_online"] for q in same for r in q) / sum(r["_handled"] for q in same for r in q), 2)
+    online, handled = (sum(r[k] for q in same for r in q) for k in ("_online", "_handled"))
+    cumulative = round(100 * online / handled, 2)
     return out, {"7.1.8.3": f"(Lũy kế {format_vi_number(cumulative)}%)"}
 
 
