@@ -356,8 +356,11 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
         try:
             # Start the workers at once when some report has never been made (they warm up meanwhile);
             # otherwise only once the input hashes say there is work.
+            # (By default the communes are known after the ingest: start at once if a period was never made.)
             known = read_manifest(outputs_dir)
-            if local and chosen and (force or any(f"{p.id}/{u.code}" not in known for p in periods for u in units[p])):
+            unmade = (any(f"{p.id}/{u.code}" not in known for p in periods for u in units[p]) if chosen
+                      else any(not any(k.startswith(f"{p.id}/") for k in known) for p in periods))
+            if local and (force or unmade):
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
             for p in periods:
                 _clean_leftovers(outputs_dir / p.id)
