@@ -14,10 +14,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@
 
-PERIOD ?= 2021-Q3
+# The real seed's district quarter and the latest complete quarter of the bundled sample (its 9 communes).
+PERIODS ?= 2021-Q3 2026-Q3
 
 run: setup
-	$(BIN)/cchc batch --period $(PERIOD)
+	$(BIN)/cchc batch $(addprefix --period ,$(PERIODS))
 
 bench: setup
 	$(BIN)/python bench/batch.py

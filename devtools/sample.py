@@ -1,10 +1,35 @@
-"""Synthetic sample data: the 25 communes of Hương Sơn over 2020-Q1 … 2021-Q4.
+"""Synthetic sample data: the communes of old Hương Sơn over 2020-Q1 … 2026-Q3.
 
 Everything here is *made up* (deterministically, from a seed) to exercise the
 pipeline at district scale; every row written carries ``synthetic = true`` and
 every text report says "Dữ liệu mẫu tổng hợp (synthetic sample data)" near its
 top.  The figures are modelled on the one real report (Xã Sơn Phú, 2021-Q3,
 the seed), which is itself **not** generated: 18217 2021-Q3 is left out.
+
+Units by period (:func:`sample_units`, from the registry; a period belongs to
+the units valid on its last day):
+
+- 2020-Q1 … 2024-Q4: Hương Sơn's 25 units (district 439);
+- 2025-Q1, 2025-Q2: the 22 units after the mergers of 1/1/2025 (Châu Bình
+  18178 ← Sơn Châu, Sơn Bình; Mỹ Long 18202 ← Sơn Trà, Sơn Long; Hàm Trường
+  18223 ← Sơn Hàm, Sơn Trường), 2025-Q1 (15/12/2024–14/3/2025) being theirs;
+- 2025-Q3 … 2026-Q3: the 9 communes of the two-level government (no district)
+  whose predecessors were Hương Sơn's units.  The transition quarter 2025-Q3
+  (15/6–14/9/2025) is the successors' whole quarter: **no predecessor writes a
+  partial report for it**.  A file that does is refused at ingest when its code
+  no longer exists (the message names the successor to report under), and is
+  the successor's report when the successor kept the code (18160 in 2025-Q3 is
+  the new Xã Sơn Hồng: a CSV row under 18160 is read as Sơn Hồng's).
+
+Merged units: each of the 25 units of 2021 is simulated as a *component* over
+the whole span, as if it had gone on; a merged unit's figures are its
+components' (:func:`combine`): flows and stocks summed (dossiers, tasks, staff,
+budget plan and revenue), ratios recomputed from the summed counts (3.4.3,
+7.2.5.3, S.NS.TY_LE_DU_TOAN, the online rates and their year-to-date
+cumulative), and the lists a unit has once whatever its size (TTHC in force and
+online, ISO procedures, categories, portal and e-document percentages) those of
+the component whose code the unit kept.  So a successor's history summed from
+its predecessors joins up with its own reports (carried-over dossiers included).
 
 :func:`generate_district` returns long rows ``commune_code, period,
 indicator_code, value, note`` (``value`` a Python ``int``/``float`` or
@@ -35,8 +60,16 @@ Model (per commune a size factor; per quarter):
 - staff: quota 4.2.1 17–23, one per year; present 4.2.2 ≤ quota.
 - tasks: 1.1.2 ≤ 1.1.1; 1.3.2 ≤ 1.3.1.
 - TTHC stocks: 3.1.3.c 170–200, changing in a few quarters only (province
-  decisions, some communes a quarter late); 3.2.1 ≤ 3.1.3.c; level 3 count
+  decisions, some communes a quarter late: :data:`_TTHC_BASE`); 3.2.1 ≤ 3.1.3.c; level 3 count
   7.1.8.1 = 3.2.2 ≤ 3.1.3.c, rising; level 4 7.1.8.2 ≤ 7.1.8.1.
+- the catalogue of the period (``load_catalogue().for_period``): from 2022-Q3
+  (after Nghị định 42/2022, version 2B-2022 from 1/8/2022) 7.1.8.1 counts the
+  TTHC online "toàn trình", 7.1.8.2 "một phần" (7.1.8.1 + 7.1.8.2 = 3.2.2 ≤
+  3.1.3.c), 7.1.8.3 is the rate of dossiers handled online toàn trình (about
+  25 % in 2022-Q3 rising to about 60 % in 2026-Q3; its cumulative counts the
+  year's quarters under that definition only, so 2022's starts at 2022-Q3) and
+  7.1.8.4 the rate handled online một phần (about 15–25 %); both rates over
+  NHAN_MOI + KY_TRUOC.
 - Sơn Phú is anchored to the seed so that its other quarters join up with
   the real 2021-Q3: quota 18 in 2021, plan 1 784 881 674 đồng for 2021, 2021-Q2
   ends with 1 dossier in progress (the seed carries 1 over), 2021-Q4 carries
@@ -93,7 +126,10 @@ from pipeline.domain.communes import Commune, load_registry
 from pipeline.domain.periods import ROMAN, Period, period_range
 
 DISTRICT_CODE = "439"
-DEFAULT_PERIODS: tuple[str, ...] = tuple(p.id for p in period_range("2020-Q1", "2021-Q4"))
+DEFAULT_PERIODS: tuple[str, ...] = tuple(p.id for p in period_range("2020-Q1", "2026-Q3"))
+#: The first quarter of the two-level local government (no districts): the units valid on 14/9/2025.
+TWO_LEVEL_FROM = Period.parse("2025-Q3")
+_FIRST = Period.parse("2020-Q1")
 FRAME_COLUMNS = ["commune_code", "period", "indicator_code", "value", "note"]
 CSV_COLUMNS = ["commune_code", "period", "indicator_code", "value", "note", "synthetic"]
 SYNTHETIC_LINE = "*Dữ liệu mẫu tổng hợp (synthetic sample data), không phải số liệu thật.*"
@@ -146,8 +182,27 @@ _ZERO_PAD = {"1.3.2", "1.3.3", "4.2.3", "7.2.1"}  # counts the seed writes as "0
 
 
 def default_communes() -> list[Commune]:
-    """The 25 Hương Sơn units valid in 2021-Q3."""
+    """The 25 Hương Sơn units valid in 2021-Q3 (the components every later unit is made of)."""
     return load_registry().communes_in("2021-Q3", district_code=DISTRICT_CODE)
+
+
+def sample_units(period: str | Period) -> list[Commune]:
+    """The units of the sample in ``period``, ordered by code: Hương Sơn's (district 439) up to 2025-Q2,
+    from 2025-Q3 the communes valid in the period whose predecessors (followed back) were Hương Sơn's."""
+    p = Period.parse(period)
+    registry = load_registry()
+    if p < TWO_LEVEL_FROM:
+        return registry.communes_in(p, district_code=DISTRICT_CODE)
+    old = {u.key for u in default_communes()}
+    return [u for u in registry.communes_in(p) if u.predecessors and set(components(u)) <= old]
+
+
+def components(unit: Commune) -> list[str]:
+    """The keys of the 2021 units ``unit`` is made of (itself, or its predecessors' components), sorted."""
+    if not unit.predecessors:
+        return [unit.key]
+    registry = load_registry()
+    return sorted({k for key in unit.predecessors for k in components(registry.by_key(key))})
 
 
 def generate_district(
@@ -156,30 +211,54 @@ def generate_district(
 ) -> pd.DataFrame:
     """Long rows of synthetic quarterly figures for ``communes`` × ``periods``.
 
-    Each commune draws from its own generator ``numpy.random.default_rng([seed,
-    code])`` quarter by quarter from 2020-Q1 (or the earliest period asked for),
+    ``communes``: units, or codes (a code stands for the unit holding it in
+    each period, so "18133" is Thị trấn Phố Châu up to 2025-Q2 and Xã Hương
+    Sơn from 2025-Q3; none in a period where the code denotes no unit); default :func:`sample_units` of
+    each period.  Each 2021
+    unit (a component) draws from its own generator
+    ``numpy.random.default_rng([seed, code])`` quarter by quarter from 2020-Q1,
     so a commune's figures do not depend on which other communes or later
-    periods are asked for.  Commune-periods of :data:`EXCLUDED` and the
-    ``missing_quarter`` defect have no rows.
+    periods are asked for; a merged unit's are its components' (:func:`combine`).
+    Commune-periods of :data:`EXCLUDED` and the ``missing_quarter`` defect have
+    no rows.
     """
     wanted = sorted({Period.parse(p) for p in periods})
     if not wanted or not all(p.is_quarter for p in wanted):
         raise ValueError("periods must be a non-empty list of quarters")
     registry = load_registry()
-    units = default_communes() if communes is None else [
-        c if isinstance(c, Commune) else registry.resolve(c, wanted[-1]) for c in communes]
     catalogue = load_catalogue()
-    start = min(wanted[0], Period.parse(DEFAULT_PERIODS[0]))
-    sim = period_range(start, wanted[-1])
-    wanted_ids = {p.id for p in wanted}
+    sim = period_range(min(wanted[0], _FIRST), wanted[-1])
+    at = {p: i for i, p in enumerate(sim)}
+    simulated: dict[str, list] = {}
+
+    def history(key: str) -> list:
+        if key not in simulated:
+            simulated[key] = list(_simulate_commune(registry.by_key(key), sim, seed))
+        return simulated[key]
+
     rows: list[dict] = []
     orders = {}
-    for unit in sorted(units, key=lambda u: u.code):
-        for period, record, notes in _simulate_commune(unit, sim, seed):
-            if period.id not in wanted_ids or (unit.code, period.id) in EXCLUDED:
+    for period in wanted:
+        if communes is None:
+            units = sample_units(period)
+        else:
+            units = []
+            for c in communes:
+                if isinstance(c, Commune):
+                    units += [c] if c.valid_on(period.end) else []
+                elif any(u.valid_on(period.end) for u in registry if u.code == c):
+                    units.append(registry.resolve(c, period))
+        for unit in sorted(units, key=lambda u: u.code):
+            if (unit.code, period.id) in EXCLUDED or ("missing_quarter", unit.code, period.id) in _DEFECT_AT:
                 continue
-            if ("missing_quarter", unit.code, period.id) in _DEFECT_AT:
-                continue
+            parts = [history(k)[at[period]] for k in components(unit)]
+            if len(parts) == 1:
+                _, record, notes = parts[0]
+            else:
+                principal = next(i for i, k in enumerate(components(unit)) if k.startswith(unit.code + "@"))
+                record, notes = combine([r for _, r, _ in parts], principal=principal,
+                                        ytd=[[history(k)[at[q]][1] for k in components(unit)]
+                                             for q in period.year_to_date() if q in at])
             cat = catalogue.for_period(period)
             orders.setdefault(period.id, dict(zip(cat.table["code"], cat.table["order"])))
             for code in _commune_codes(cat):
@@ -246,6 +325,7 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
         t = (period.year - 2020) * 4 + int(period.kind[1]) - 1  # 0 at 2020-Q1
         q = int(period.kind[1])
         at_seed = is_seed_commune and period == _SEED_PERIOD
+        nd42 = _nd42(period)
         # -- per year: plan, quota, contracts -------------------------------------
         if period.year not in year_state:
             if year_state:
@@ -278,10 +358,17 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
         seed_year = is_seed_commune and period.year == _SEED_PERIOD.year
         if seed_year and q < _SEED_PERIOD.quarter_number:
             target = 23.0 + noise  # the seed's 22,68 % cumulative with 21,1 % in Q3: about 23 % before
+        online_part = 0
         if seed_year and q == _SEED_PERIOD.quarter_number - 1:
-            nhan, online = _solve_seed_cumulative(ytd.get(period.year, [0, 0]), nhan, ky, target)
+            nhan, online = _solve_seed_cumulative(ytd.get((period.year, False), [0, 0]), nhan, ky, target)
         elif at_seed:
             online = _SEED["online"]
+        elif nd42:  # toàn trình and một phần (Nghị định 42/2022): about 25 % and 15 % in 2022-Q3, rising
+            rise = (t - 10) / 16
+            full = _clip((25.0 + 35.0 * rise) * online_mult + noise, 1.0, 90.0)
+            part = _clip(15.0 + 10.0 * rise + float(rng.normal(0, 1.5)), 0.0, 95.0 - full)
+            online = int(round(full / 100 * (nhan + ky)))
+            online_part = int(round(part / 100 * (nhan + ky)))
         else:
             online = int(round(target / 100 * (nhan + ky)))
         handled = nhan + ky
@@ -305,7 +392,7 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
         r["7.2.5.2"] = iso_done
         r["7.2.5.3"] = _r1(100 * iso_done / da)
         rate = _r1(100 * online / handled)
-        acc = ytd.setdefault(period.year, [0, 0, 0])
+        acc = ytd.setdefault((period.year, nd42), [0, 0, 0])  # a definition's cumulative starts with it
         acc[0] += online
         acc[1] += handled
         acc[2] += nhan
@@ -316,6 +403,9 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
             notes["S.HS.NHAN_MOI"] = f"(Lũy kế {acc[2] + 37})"
         r["7.1.8.3"] = rate
         notes["7.1.8.3"] = f"(Lũy kế {format_vi_number(cumulative)}%)"
+        if nd42:
+            r["7.1.8.4"] = _r1(100 * online_part / handled)
+        r.update({"_online": online, "_online_part": online_part, "_handled": handled, "_nd42": nd42})
 
         # -- budget ---------------------------------------------------------------
         du_toan = ys["du_toan"]
@@ -348,15 +438,21 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
 
         # -- TTHC stocks ----------------------------------------------------------
         base_period = period.previous() if tthc_lag else period
-        base = 182 if base_period < Period.parse("2020-Q3") else 188 if base_period < Period.parse("2021-Q2") else 176
+        base = next(b for until, b in _TTHC_BASE if until is None or base_period < until)
         tthc = int(_clip(base + tthc_offset, 170, 200))
-        level3 = int(min(28 + 5 * t + level3_offset, tthc))
-        level4 = level3 - int(rng.integers(1, 5))
+        if nd42:  # toàn trình, một phần: together the TTHC online (3.2.2)
+            level3 = int(min(45 + 5 * (t - 10) + level3_offset, tthc - 45))
+            level4 = int(min(rng.integers(38, 46), tthc - level3))
+            online_tthc = level3 + level4
+        else:
+            level3 = int(min(28 + 5 * t + level3_offset, tthc))
+            level4 = level3 - int(rng.integers(1, 5))
+            online_tthc = level3
         if at_seed:
-            tthc, level3, level4 = _SEED["tthc"], 58, 56
+            tthc, level3, level4, online_tthc = _SEED["tthc"], 58, 56, 58
         r["3.1.3.c"] = tthc
         r["3.2.1"] = tthc - dvc_gap
-        r["3.2.2"] = level3
+        r["3.2.2"] = online_tthc
         r["7.1.8.1"], r["7.1.8.2"] = level3, level4
         r["3.3.1"] = lien_thong
         r["3.3.3"] = 100.0
@@ -378,6 +474,54 @@ def _simulate_commune(unit: Commune, sim: list[Period], seed: int):
             r["7.1.9.2"] = _r1(rng.uniform(0.5, 3))
             r["7.1.9.3"] = _r1(rng.uniform(0.5, 4))
         yield period, r, notes
+
+
+#: TTHC of the commune level in force (before a commune's offset): (until this quarter, base), in order.
+_TTHC_BASE: tuple[tuple[Period | None, int], ...] = (
+    (Period.parse("2020-Q3"), 182), (Period.parse("2021-Q2"), 188), (Period.parse("2023-Q1"), 176),
+    (Period.parse("2024-Q3"), 181), (Period.parse("2025-Q3"), 186), (None, 192))
+#: The catalogue version of the online-service rows after Nghị định 42/2022 ("toàn trình", "một phần").
+ND42_VERSION = "2B-2022"
+
+
+def _nd42(period: Period) -> bool:
+    """Whether the period's catalogue has the Nghị định 42/2022 online-service rows."""
+    return load_catalogue().for_period(period).get("7.1.8.1")["version"] == ND42_VERSION
+
+
+#: Figures a merged unit adds up over its components (flows, and stocks of people and money).
+SUMMED: tuple[str, ...] = (
+    "S.HS.NHAN_MOI", "S.HS.KY_TRUOC", "S.HS.DA_GIAI_QUYET", "S.HS.DUNG_HEN", "S.HS.TRUOC_HAN", "S.HS.DUNG_HAN",
+    "S.HS.QUA_HAN", "S.HS.DANG_GIAI_QUYET", "S.HS.DANG_QUA_HAN", "S.HS.TRA_LAI", "S.HS.DEN_HAN",
+    "S.NS.DU_TOAN", "S.NS.THU", "S.NS.THU_TAI_XA", "4.2.1", "4.2.2", "4.2.3", "1.1.1", "1.1.2", "1.3.1", "1.3.2",
+    "1.4.1", "2.1", "2.2", "2.3", "2.4", "2.5", "7.2.1", "7.2.5.1", "7.2.5.2",
+    "_online", "_online_part", "_handled")
+#: Figures a merged unit does not have: the postal rows are one unit's defect (Kim Hoa 18211's own reports).
+_NOT_COMBINED = frozenset(_POSTAL)
+
+
+def combine(records: list[dict], *, principal: int, ytd: list[list[dict]]) -> tuple[dict, dict]:
+    """The record and notes of a unit made of several components, from the components' records.
+
+    ``records``: the components' records of the quarter; ``principal``: the index of the component whose
+    code the unit kept (its lists and categories are the unit's); ``ytd``: the components' records of each
+    quarter of the year so far, this one included (for the cumulative of 7.1.8.3).
+    """
+    out = {k: v for k, v in records[principal].items() if k not in _NOT_COMBINED}
+    for code in SUMMED:
+        if all(r.get(code) is not None for r in records):
+            out[code] = sum(r[code] for r in records)
+    da = out["S.HS.DA_GIAI_QUYET"]
+    out["3.4.3"] = _r1(100 * out["S.HS.DUNG_HEN"] / da)
+    out["7.2.5.3"] = _r1(100 * out["7.2.5.1"] / da)
+    out["S.NS.TY_LE_DU_TOAN"] = round(100 * out["S.NS.THU"] / out["S.NS.DU_TOAN"], 2)
+    out["7.1.8.3"] = _r1(100 * out["_online"] / out["_handled"])
+    if out["_nd42"]:
+        out["7.1.8.4"] = _r1(100 * out["_online_part"] / out["_handled"])
+    same = [q for q in ytd if q[0]["_nd42"] == out["_nd42"]]
+    online, handled = (sum(r[k] for q in same for r in q) for k in ("_online", "_handled"))
+    cumulative = round(100 * online / handled, 2)
+    return out, {"7.1.8.3": f"(Lũy kế {format_vi_number(cumulative)}%)"}
 
 
 def _solve_seed_cumulative(acc: list[int], nhan: int, ky: int, target: float) -> tuple[int, int]:
@@ -789,7 +933,11 @@ TEXT_REPORTS: tuple[tuple[str, str], ...] = (
 
 #: Commune-periods written as the filled fill-in form (``forms/<code>_<period>.xlsx``): the form of
 #: :mod:`pipeline.forms.workbook` with every generated value (``S.*`` included) typed into it.
-FORM_REPORTS: tuple[tuple[str, str], ...] = (("18145", "2020-Q2"), ("18187", "2021-Q1"), ("18217", "2021-Q4"))
+FORM_REPORTS: tuple[tuple[str, str], ...] = (
+    ("18145", "2020-Q2"), ("18187", "2021-Q1"), ("18217", "2021-Q4"),
+    ("18160", "2023-Q2"),  # Xã Sơn Lĩnh, the form with the Nghị định 42/2022 rows
+    ("18223", "2026-Q3"),  # Xã Kim Hoa of the two-level government (← Kim Hoa, Hàm Trường)
+)
 
 #: Commune-periods written as Word reports (``word/<code>_<period>.docx``): the seed-style text report of
 #: :func:`report_text`, laid out by the ``.docx`` writer of :mod:`devtools.office_writer`.

@@ -82,10 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
-    p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of a period, the index")
-    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of the periods, the index")
+    p.add_argument("--period", required=True, action="append",
+                   help="period id, e.g. 2021-Q3; repeat for several periods in one run (one lock, one index)")
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--communes", help="comma-separated commune codes (default: every commune valid in the period)")
+    who.add_argument("--communes", help="comma-separated commune codes, looked up in each period "
+                                        "(default: every commune valid in the period that has data for it)")
     who.add_argument("--district", help="district code, e.g. 439")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
@@ -149,31 +151,35 @@ def _os_error(exc: OSError) -> str:
 def check_arguments(args: argparse.Namespace) -> None:
     """Wrong usage found before any work: raise :class:`UsageError` (exit status 2) with one line.
 
-    The arguments are parsed here, once: ``args.period`` becomes a :class:`Period`, ``args.commune`` a
-    :class:`Commune` and ``args.communes`` a list of them (looked up in the registry for the period).
+    The arguments are parsed here, once: ``args.period`` becomes a :class:`Period` (the batch's, repeatable, a
+    sorted list of them), ``args.commune`` a :class:`Commune` and ``args.communes`` a list of them (looked up in
+    the registry for the period; with several periods, the codes, each checked in each period).
     """
     from .errors import UnknownCommuneError
 
-    period = None
+    periods: list[Period] = []
     if getattr(args, "period", None):
+        several = isinstance(args.period, list)  # the batch's --period is repeatable
         try:
-            period = Period.parse(args.period)
+            periods = sorted({Period.parse(x) for x in (args.period if several else [args.period])})
         except CchcError as exc:
             raise UsageError(f"--period: {_one_line(exc)}") from None
-        args.period = period
-    if period is not None:
+        args.period = periods if several else periods[0]
+    if periods:
         registry = load_registry()
 
-        def resolve(code: str):
+        def resolve(code: str, period: Period):
             try:
                 return registry.resolve(code, period)
             except UnknownCommuneError as exc:
                 raise UsageError(f"--commune: {_one_line(exc)}") from None
 
         if getattr(args, "commune", None):
-            args.commune = resolve(args.commune)
+            args.commune = resolve(args.commune, periods[0])
         if getattr(args, "communes", None):
-            args.communes = [resolve(c.strip()) for c in args.communes.split(",") if c.strip()] or None
+            codes = [c.strip() for c in args.communes.split(",") if c.strip()]
+            units = [[resolve(c, p) for c in codes] for p in periods]  # each code valid in each period
+            args.communes = (units[0] if len(periods) == 1 else codes) or None
     if getattr(args, "district", None):
         if args.district not in {u.district_code for u in load_registry()}:
             raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")

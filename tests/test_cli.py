@@ -116,6 +116,9 @@ def _one_line_error(capsys, *fragments: str) -> str:
     (["batch", "--period", "2021-Q3", "--format", "pdf,png"], ["--format: unknown format(s) ['png']"]),
     (["batch", "--period", "2021-Q3", "--communes", "18217,12345"], ["--commune: unknown commune code '12345'"]),
     (["batch", "--period", "2021-Q3", "--district", "999"], ["--district: unknown district code '999'"]),
+    (["batch", "--period", "2021-Q3", "--period", "2026-Q9"], ["--period: not a period id: '2026-Q9'"]),
+    (["batch", "--period", "2021-Q3", "--period", "2026-Q3", "--communes", "18217"],
+     ["--commune: commune code 18217 is not valid in 2026-Q3", "became part of Xã Hương Sơn (code 18133)"]),
     (["catalogue", "--period", "2021"], ["--period: not a period id"]),
     (["export", "--period", "2021-Q3", "--format", "parquet"], ["--format parquet needs -o FILE"]),
 ])
@@ -166,3 +169,30 @@ def test_a_read_only_processed_dir_is_an_error_naming_it(tmp_path, capsys, monke
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     assert main(["ingest", "--data-dir", str(tmp_path)]) == 1
     _one_line_error(capsys, f"{tmp_path / 'processed'}: permission denied; make it writable")
+
+
+def test_batch_takes_several_periods_in_one_run(ingested, monkeypatch, tmp_path):
+    """``make run`` is ``cchc batch --period 2021-Q3 --period 2026-Q3``: one run (one lock, one index) for both
+    periods, in order, each once; a code given with --communes is looked up in each period (18133: Thị trấn Phố
+    Châu in 2021-Q3, Xã Hương Sơn in 2026-Q3), and one period alone is still one Period with its units."""
+    import re
+
+    import pipeline.batch.run as batch_run
+    from pipeline.batch.run import BatchResult
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^PERIODS \?= 2021-Q3 2026-Q3$", makefile, re.M)
+    assert "$(BIN)/cchc batch $(addprefix --period ,$(PERIODS))" in makefile
+
+    calls = []
+    monkeypatch.setattr(batch_run, "run_batch", lambda period, **kw: calls.append((period, kw)) or BatchResult())
+    common = ["--data-dir", str(ingested), "--outputs-dir", str(tmp_path / "out")]
+    assert main(["batch", "--period", "2026-Q3", "--period", "2021-Q3", "--period", "2021-Q3"] + common) == 0
+    assert main(["batch", "--period", "2021-Q3", "--period", "2026-Q3", "--communes", "18133"] + common) == 0
+    assert main(["batch", "--period", "2021-Q3", "--communes", "18133"] + common) == 0
+    (both, kw), (named, kw_named), (one, kw_one) = calls
+    assert [p.id for p in both] == ["2021-Q3", "2026-Q3"] and kw["communes"] is None
+    assert [p.id for p in named] == ["2021-Q3", "2026-Q3"] and kw_named["communes"] == ["18133"]
+    assert [p.id for p in one] == ["2021-Q3"] and [u.key for u in kw_one["communes"]] == ["18133@2019-12-15"]
+    units = [batch_run._select(p, communes=kw_named["communes"], district=None) for p in named]
+    assert [[u.full_name for u in us] for us in units] == [["Thị trấn Phố Châu"], ["Xã Hương Sơn"]]

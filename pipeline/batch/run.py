@@ -314,13 +314,19 @@ def _worker_exit() -> None:
 
 
 # --------------------------------------------------------------------------- the batch
-def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
+def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, outputs_dir: Path,
               communes: list[str | Commune] | None = None,
               district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
               report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
               progress: bool | None = None) -> BatchResult:
-    """Run the whole pipeline for one period; see the module docstring.
+    """Run the whole pipeline for one period or several (``period`` a list: one lock, one ingest, one
+    metrics run, one pool of workers and one index for all); see the module docstring.
+
+    The communes of each period: ``communes`` (units, or codes looked up in each period), or the units of
+    district ``district`` valid in the period, or by default every unit valid in the period that has stored
+    values for it (after this run's ingest): with the national registry, a period of the sample is its
+    communes, not the country's.
 
     ``jobs`` local worker processes render the reports, each report bounded by ``report_timeout``
     seconds and ``max_memory_mb`` (worker and kernel; ``None``: unbounded).  ``jobs=0`` renders in
@@ -336,10 +342,13 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
     from .index import write_index
 
     started = time.time()
-    p = Period.parse(period)
+    periods = sorted({Period.parse(x) for x in (period if isinstance(period, (list, tuple)) else [period])})
+    if not periods:
+        raise CchcError("no period to run the batch for")
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
-    units = _select(p, communes=communes, district=district)
+    chosen = communes or district  # else: the units with data, known once this run has ingested
+    units = {p: _select(p, communes=communes, district=district) for p in periods} if chosen else {}
     local = not scheduler and jobs >= 1
     limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
     with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
@@ -347,31 +356,41 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
         try:
             # Start the workers at once when some report has never been made (they warm up meanwhile);
             # otherwise only once the input hashes say there is work.
-            if local and (force or any(f"{p.id}/{u.code}" not in read_manifest(outputs_dir) for u in units)):
+            # (By default the communes are known after the ingest: start at once if a period was never made.)
+            known = read_manifest(outputs_dir)
+            unmade = (any(f"{p.id}/{u.code}" not in known for p in periods for u in units[p]) if chosen
+                      else any(not any(k.startswith(f"{p.id}/") for k in known) for p in periods))
+            if local and (force or unmade):
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
-            _clean_leftovers(outputs_dir / p.id)
+            for p in periods:
+                _clean_leftovers(outputs_dir / p.id)
             ingested = ingest(None, data=data, skip_unchanged=not force)
             result.ingest_errors = ingested.errors
+            if not chosen:
+                stored = Store(data).read("values")
+                units = {p: _with_data(p, stored) for p in periods}
             metrics_out = ensure_metrics(data, force=force)
-            hashes = input_hashes(units, p, data, formats=formats)
             manifest = read_manifest(outputs_dir)
-            todo = []
-            for unit in units:
-                key = f"{p.id}/{unit.code}"
-                entry = manifest.get(key, {})
-                done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
-                        and all((outputs_dir / f).exists() for f in entry.get("files", {}).values()))
-                if done and not force:
-                    result.skipped.append(key)
-                    continue
-                todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
-            figures = key_figures(metrics_out["metrics"], metrics_out["findings"], units, p)
-            names = {u.code: u.full_name for u in units}
+            todo, figures, names = [], {}, {}
+            for p in periods:
+                hashes = input_hashes(units[p], p, data, formats=formats)
+                for unit in units[p]:
+                    key = f"{p.id}/{unit.code}"
+                    entry = manifest.get(key, {})
+                    done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
+                            and all((outputs_dir / f).exists() for f in entry.get("files", {}).values()))
+                    names[key] = unit.full_name
+                    if done and not force:
+                        result.skipped.append(key)
+                        continue
+                    todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+                by_code = key_figures(metrics_out["metrics"], metrics_out["findings"], units[p], p)
+                figures.update({f"{p.id}/{code}": value for code, value in by_code.items()})
             if local and todo and pool is None:
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
             for _ in _drain(todo, pool=pool, scheduler=scheduler, progress=progress, manifest=manifest,
                             outputs_dir=outputs_dir, names=names, figures=figures, metrics=metrics_out["metrics"],
-                            period=p, result=result):
+                            result=result):
                 pass
             if pool is not None:
                 pool.close()  # each worker stops its kernel as it exits
@@ -380,10 +399,11 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
             # Stopped (a signal) or broken: no worker or kernel may outlive the batch, nor go on writing.
             if pool is not None:
                 pool.close(kill=True)
-            _clean_leftovers(outputs_dir / p.id)
+            for p in periods:
+                _clean_leftovers(outputs_dir / p.id)
             raise
         for key in result.skipped:  # key figures may be refreshed cheaply
-            manifest[key]["figures"] = figures[key.split("/")[1]]
+            manifest[key]["figures"] = figures[key]
         write_manifest(outputs_dir, manifest)
         result.index = write_index(outputs_dir, manifest)
     result.seconds = time.time() - started
@@ -412,13 +432,15 @@ def stop_on_signals():
             signal.signal(signum, handler)
 
 
-def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, period, result):
-    """Record each outcome as it arrives: log, manifest (atomically), result."""
+def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, result):
+    """Record each outcome as it arrives: log, manifest (atomically), result.  ``names`` and ``figures`` are
+    keyed as the manifest is (``period/code``: a code may be two units in two periods)."""
     for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress,
                             on_lost=partial(_discard_partial, outputs_dir)):
-        unit_code = outcome["commune"]
-        outcome |= {"name": names[unit_code], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "figures": figures[unit_code], "synthetic": _synthetic(metrics, unit_code, period)}
+        key = outcome["key"]
+        outcome |= {"name": names[key], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "figures": figures[key],
+                    "synthetic": _synthetic(metrics, outcome["commune"], Period.parse(outcome["period"]))}
         _write_log(outputs_dir, outcome)
         if outcome["status"] == "ok":
             result.rendered.append(outcome)
@@ -472,6 +494,16 @@ def _select(period: Period, *, communes: list[str | Commune] | None, district: s
     units = registry.communes_in(period, district_code=district)
     if not units:
         raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))
+    return units
+
+
+def _with_data(period: Period, values: pd.DataFrame) -> list[Commune]:
+    """The units valid in ``period`` that have stored values for it, ordered by code."""
+    keys = set(values.loc[values["period"] == period.id, "commune_key"])
+    units = [u for u in load_registry().communes_in(period) if u.key in keys]
+    if not units:
+        raise CchcError(f"no commune has data for {period.id}: nothing to render (give --communes or --district "
+                        "to choose communes)")
     return units
 
 

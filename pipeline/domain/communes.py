@@ -83,8 +83,23 @@ class Registry:
             f"{u.full_name} from {u.valid_from:%d/%m/%Y}"
             for u in units
         )
+        merged = [(u, s) for u in units for s in self.successors_on(u, p.end)]
+        into = "".join(
+            f"; {u.full_name} became part of {s.full_name} (code {s.code}) from {s.valid_from:%d/%m/%Y}: "
+            f"its report of {p.id} is {s.full_name}'s, under code {s.code}" for u, s in merged)
         raise UnknownCommuneError(f"commune code {text} is not valid in {p.id} (ends {p.end:%d/%m/%Y}); "
-                                  f"it denotes {spans}")
+                                  f"it denotes {spans}{into}")
+
+    def successors_on(self, unit: Commune, day: date) -> list[Commune]:
+        """The units valid on ``day`` that ``unit`` was merged into (through any mergers in between)."""
+        out, todo, seen = [], [unit], set()
+        while todo:
+            current = todo.pop()
+            for other in self._units:
+                if current.key in other.predecessors and other.key not in seen:
+                    seen.add(other.key)
+                    (out if other.valid_on(day) else todo).append(other)
+        return sorted(out, key=lambda u: u.key)
 
     def by_key(self, key: str) -> Commune:
         try:
@@ -109,7 +124,12 @@ class Registry:
             and (district_code is None or u.district_code == district_code)
         ]
         if not hits:
-            raise UnknownCommuneError(f"no commune named {name!r} valid in {p.id}")
+            earlier = [u for u in self._units if match_key(u.name) == wanted and u.valid_to and u.valid_to < p.end
+                       and (district_code is None or u.district_code == district_code)]
+            into = "".join(f"; {u.full_name} ({u.code}) became part of {s.full_name} (code {s.code}) from "
+                           f"{s.valid_from:%d/%m/%Y}: its report of {p.id} is {s.full_name}'s, under code {s.code}"
+                           for u in earlier for s in self.successors_on(u, p.end))
+            raise UnknownCommuneError(f"no commune named {name!r} valid in {p.id}{into}")
         if len(hits) > 1:
             codes = ", ".join(u.code for u in hits)
             raise UnknownCommuneError(f"commune name {name!r} is ambiguous in {p.id} (codes {codes}); give the code")

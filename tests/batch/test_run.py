@@ -124,6 +124,53 @@ def test_index_lists_every_report(district):
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", index)
 
 
+def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
+    """Issue 14 (``make run``): the seed's 2021-Q3 and the sample's 2026-Q3 in one run: one ingest, one index
+    listing both periods, each report under the unit of its period (18133: Thị trấn Phố Châu in 2021-Q3, Xã Hương
+    Sơn in 2026-Q3; 18160: Xã Sơn Lĩnh, then the new Xã Sơn Hồng); by default the communes with data in the period
+    (18217 Sơn Phú, dissolved on 1/7/2025, is not in 2026-Q3).  Rendering is replaced by a stand-in here: what is
+    checked is which reports the batch asks for and lists."""
+    import pipeline.batch.run as batch_run
+    from devtools.sample import generate_district, write_long_csv
+
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(SEED, raw / SEED.name)
+    write_long_csv(generate_district(communes=["18133", "18160"], periods=["2021-Q3", "2026-Q3"]), raw / "sample.csv")
+    data, outputs = DataPaths(tmp_path / "data"), tmp_path / "outputs"
+    asked = []
+
+    def stand_in(job):
+        asked.append((job.period.id, job.commune.key))
+        return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+                "status": "ok", "error": None, "detail": None, "attempts": 1, "seconds": 0.0, "pid": os.getpid(),
+                "peak_rss_mb": 0.0, "kernel_peak_rss_mb": None, "directory": None, "files": {}}
+
+    monkeypatch.setattr(batch_run, "render_job", stand_in)
+    result = run_batch(["2026-Q3", "2021-Q3"], data=data, outputs_dir=outputs, progress=False, jobs=0, formats=HTML)
+    assert result.exit_code == 0 and not result.failed
+    assert asked == [("2021-Q3", "18133@2019-12-15"), ("2021-Q3", "18160@2019-12-15"),
+                     ("2021-Q3", "18217@2019-12-15"), ("2026-Q3", "18133@2025-07-01"), ("2026-Q3", "18160@2025-07-01")]
+    manifest = read_manifest(outputs)
+    assert {k: e["name"] for k, e in manifest.items()} == {
+        "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
+        "2026-Q3/18133": "Xã Hương Sơn", "2026-Q3/18160": "Xã Sơn Hồng"}
+    assert manifest["2026-Q3/18133"]["synthetic"] and not manifest["2021-Q3/18217"]["synthetic"]
+    received = {k: e["figures"]["S.HS.NHAN_MOI"] for k, e in manifest.items()}
+    assert received["2026-Q3/18133"] > 3 * received["2021-Q3/18133"]  # five communes' dossiers, not Phố Châu's
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S)
+    assert len(rows) == 5
+    periods = [re.search(r"quý III năm (\d{4})", r).group(1) for _, r in rows]
+    assert periods == ["2026", "2026", "2021", "2021", "2021"]  # both periods, the newest first
+    assert "Xã Hương Sơn" in rows[0][1] and "Thị trấn Phố Châu" in rows[2][1]
+    with batch_lock(outputs):  # released once the run ended
+        pass
+
+    again = run_batch(["2021-Q3", "2026-Q3"], data=data, outputs_dir=outputs, progress=False, jobs=0, formats=HTML)
+    assert not again.rendered and sorted(again.skipped) == sorted(manifest)
+
+
 def test_key_figures_are_the_stored_metrics_of_each_commune(district):
     from pipeline.metrics.compute import key_figures as declared
     from pipeline.store import Store

@@ -48,3 +48,32 @@ def test_names_are_normalised_and_may_be_ambiguous():
     # "Sơn Hồng" is a 2021 unit (18139) and a 2025 unit (18160): the period decides.
     assert reg.find_by_name("Sơn Hồng", "2021-Q3").code == "18139"
     assert reg.find_by_name("Sơn Hồng", "2025-Q4").code == "18160"
+
+
+def test_a_merged_unit_s_code_or_name_after_the_merger_names_the_successor():
+    """Issue 14: 2025-Q3 (15/6–14/9/2025) belongs to the units valid on 14/9/2025; a predecessor's code or name
+    in it is refused, naming the unit (and code) its report belongs to, through the mergers of 1/1/2025 too."""
+    reg = load_registry()
+    with pytest.raises(UnknownCommuneError) as err:
+        reg.resolve("18175", "2025-Q3")
+    assert str(err.value) == (
+        "commune code 18175 is not valid in 2025-Q3 (ends 14/09/2025); it denotes Xã Sơn Ninh 15/12/2019–30/06/2025; "
+        "Xã Sơn Ninh became part of Xã Hương Sơn (code 18133) from 01/07/2025: its report of 2025-Q3 is "
+        "Xã Hương Sơn's, under code 18133")
+    with pytest.raises(UnknownCommuneError, match=r"Xã Sơn Long became part of Xã Mỹ Long \(code 18202\) from "
+                                                  r"01/01/2025: its report of 2025-Q1 is Xã Mỹ Long's"):
+        reg.resolve("18205", "2025-Q1")  # Sơn Long, merged on 1/1/2025: 2025-Q1 (15/12/2024–14/3/2025) is Mỹ Long's
+    with pytest.raises(UnknownCommuneError, match=r"Xã Sơn Long became part of Xã Tứ Mỹ \(code 18202\) from "
+                                                  r"01/07/2025"):
+        reg.resolve("18205", "2026-Q3")  # and then Tứ Mỹ's
+    with pytest.raises(UnknownCommuneError, match=r"no commune named 'Xã Sơn Lĩnh' valid in 2025-Q3; Xã Sơn Lĩnh "
+                                                  r"\(18160\) became part of Xã Sơn Hồng \(code 18160\)"):
+        reg.find_by_name("Xã Sơn Lĩnh", "2025-Q3")
+    # a code the successor kept is the successor's in the period, never the predecessor's
+    assert reg.resolve("18160", "2025-Q3").key == "18160@2025-07-01"
+    assert reg.resolve("18160", "2025-Q2").key == "18160@2019-12-15"
+    assert [u.key for u in reg.successors_on(reg.by_key("18193@2019-12-15"), reg.resolve("18202", "2026-Q3").valid_from)
+            ] == ["18202@2025-07-01"]
+    with pytest.raises(UnknownCommuneError) as err:
+        reg.resolve("18217", "2019-Q1")  # before the unit: no successor to name
+    assert "became part of" not in str(err.value)

@@ -171,3 +171,39 @@ def test_an_empty_form_sent_back_is_a_warning_not_a_silent_nothing(tmp_path):
     result = ingest(None, data=data)
     assert result.counts["values"] == 0 and result.ok
     assert result.issues["message"].tolist() == ["no values filled in"]
+
+
+def test_template_of_a_successor_after_july_2025_has_the_period_s_catalogue(tmp_path):
+    """Issue 14: ``cchc template`` for Xã Hương Sơn (18133 from 1/7/2025) in 2026-Q4: the unit of the period,
+    the Nghị định 42/2022 rows ("toàn trình", "một phần"), and its own stored 2026-Q3 beside them; the same code
+    in 2021-Q4 is Thị trấn Phố Châu with the levels 3 and 4 rows, and none of Xã Hương Sơn's values."""
+    from devtools.sample import generate_district, write_long_csv
+
+    data = DataPaths(tmp_path / "d")
+    data.raw.mkdir(parents=True)
+    write_long_csv(generate_district(communes=["18133"], periods=["2026-Q3"]), data.raw / "huong-son.csv")
+    assert ingest(None, data=data).ok
+    stored = Store(data).read("values").set_index("indicator_code")
+    assert set(stored["commune_key"]) == {"18133@2025-07-01"}
+
+    forms = {}
+    for period in ("2026-Q4", "2021-Q4"):
+        path = tmp_path / f"18133_{period}.xlsx"
+        assert main(["template", "--commune", "18133", "--period", period, "-o", str(path),
+                     "--data-dir", str(data.root)]) == 0
+        forms[period] = load_workbook(path)["Phụ lục 2B"]
+    new, old = forms["2026-Q4"], forms["2021-Q4"]
+    assert new["A2"].value == "XÃ HƯƠNG SƠN" and "QUÝ IV NĂM 2026" in new["A5"].value
+    assert old["A2"].value == "THỊ TRẤN PHỐ CHÂU"
+    labels = {p: {ws.cell(r, COL_CODE).value: ws.cell(r, COL_LABEL).value for r in rows_by_code(ws).values()}
+              for p, ws in forms.items()}
+    assert labels["2026-Q4"]["7.1.8.1"] == "Tổng số TTHC cung cấp dịch vụ công trực tuyến toàn trình"
+    assert labels["2026-Q4"]["7.1.8.2"] == "Tổng số TTHC cung cấp dịch vụ công trực tuyến một phần"
+    assert labels["2026-Q4"]["7.1.8.4"] == "Tỷ lệ hồ sơ xử lý trực tuyến một phần"
+    assert labels["2021-Q4"]["7.1.8.1"] == "Tổng số TTHC cung cấp trực tuyến mức độ 3"
+    assert labels["2021-Q4"]["7.1.8.3"] == "Tỷ lệ hồ sơ xử lý trực tuyến mức độ 3"
+    at = rows_by_code(new)
+    for code in ("7.1.8.1", "7.1.8.4", "S.HS.NHAN_MOI", "4.2.1"):
+        assert new.cell(at[code], COL_PREVIOUS).value == pytest.approx(stored.at[code, "value"]), code
+    at = rows_by_code(old)
+    assert all(old.cell(r, COL_PREVIOUS).value is None for r in at.values())  # Phố Châu: nothing stored
