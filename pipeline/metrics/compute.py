@@ -685,7 +685,8 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
         metrics = compute_metrics(values, registry, catalogue=catalogue)
         base, _ = period_values(values, catalogue)
         own = metrics.loc[metrics["origin"] != PREDECESSORS]  # a predecessor's problems are its own
-        findings = pd.concat([find_problems(own, values), aggregate_mismatches(base)], ignore_index=True)
+        findings = pd.concat([find_problems(own, values, registry=registry), aggregate_mismatches(base)],
+                             ignore_index=True)
         score = scores(own)
         tx.write("metrics", metrics)
         tx.write("findings", findings)

@@ -76,9 +76,10 @@ def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> Non
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
 
 
-def caption(chart: str) -> str:
-    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"."""
-    return words(f"charts.{chart}.caption")
+def caption(chart: str, **params: object) -> str:
+    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"
+    (``params``: those the caption takes, e.g. the ranking's area)."""
+    return words(f"charts.{chart}.caption", **params)
 
 
 def _title(chart: str, **params: object) -> str:
