@@ -107,8 +107,9 @@ def merger_rows() -> list[tuple[str, str, str, object]]:
       18223 (13), Hàm Trường 18223@2025-01-01 being Sơn Hàm + Sơn Trường and Xã Kim Hoa 18223@2025-07-01
       Kim Hoa + Hàm Trường.
     - 2025-Q1: Kim Hoa 18211 (20) and Hàm Trường 18223 (30).
-    - 2025-Q3: Xã Hương Sơn 18133 (received 300, resolved 280, on time 270; 4 tasks assigned, 3 on time), Xã Sơn Hồng 18160 (received 70,
-      resolved 70, on time 63), Xã Kim Hoa 18223 (received 44, resolved 40, on time 40).
+    - 2025-Q3: Xã Hương Sơn 18133 (received 300, resolved 280, on time 270; 4 tasks assigned, 3 on time),
+      Xã Sơn Hồng 18160 (received 70, resolved 70, on time 63), Xã Kim Hoa 18223 (received 44, resolved 40, on
+      time 40).
     - 2026-Q3: Xã Hương Sơn 18133 (received 330, resolved 300, on time 291).
     """
     rows = []

@@ -229,7 +229,8 @@ def history_note(rd: ReportData, periods: list[str]) -> str:
     clauses = []
     for n, (day, units) in enumerate(sorted(eras, key=lambda e: e[0], reverse=True)):
         kind = ("first" if n == 0 else "next") + ("_single" if len(units) == 1 else "")
-        clauses.append(words(f"history.clause.{kind}", date=f"{day.day}/{day.month}/{day.year}", units=_unit_list(units)))
+        clauses.append(words(f"history.clause.{kind}", date=f"{day.day}/{day.month}/{day.year}",
+                             units=_unit_list(units)))
     return "; ".join(clauses) + words("history.end")
 
 
