@@ -166,3 +166,21 @@ def test_a_read_only_processed_dir_is_an_error_naming_it(tmp_path, capsys, monke
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     assert main(["ingest", "--data-dir", str(tmp_path)]) == 1
     _one_line_error(capsys, f"{tmp_path / 'processed'}: permission denied; make it writable")
+
+
+@pytest.mark.parametrize(("commune", "name"), [
+    ("18133", "Xã Hương Sơn"),  # a successor with its predecessors' history, but nothing of 2025-Q4 itself
+    ("18163", "Xã Sơn Tiến"),  # nothing at all
+])
+def test_render_of_a_commune_without_data_says_so_and_writes_nothing(tmp_path, capsys, commune, name):
+    from tests.helpers import ingested_rows, merger_rows
+
+    data = ingested_rows(tmp_path / "data", merger_rows())
+    outputs = tmp_path / "outputs"
+    period = "2025-Q4" if commune == "18133" else "2025-Q3"
+    label = "quý IV năm 2025" if commune == "18133" else "quý III năm 2025"
+    assert main(["render", "--commune", commune, "--period", period, "--data-dir", str(data.root),
+                 "--outputs-dir", str(outputs), "--format", "html"]) == 1
+    _one_line_error(capsys, f"cchc: error: no data for {name} ({commune}) in {period} (chưa gửi báo cáo {label})",
+                    "nothing rendered")
+    assert not outputs.exists()

@@ -23,9 +23,10 @@ from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import Period
+from ..errors import NoDataError
 from ..store import Store
 from . import charts
-from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
+from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, units_with_data
 from .words import section, words
 
 TEMPLATES = TEMPLATES_DIR
@@ -115,7 +116,9 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     store = Store(data)
     if not store.path("metrics").exists():
         run_metrics(data)
-    read = inputs.select({name: _read(store, name) for name in inputs.tables}, unit, p, registry)
+    tables = {name: _read(store, name) for name in inputs.tables}
+    _require_data(tables, unit, p)
+    read = inputs.select(tables, unit, p, registry)
     mine, doc, group = read["values"], read["documents"], read["group_metrics"]
     # The commune's metrics over its periods, and the district's other communes on the key ratios.
     metrics = pd.concat([read["metrics"], group.loc[group["commune_key"] != unit.key]], ignore_index=True)
@@ -125,6 +128,20 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
         # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
         synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
     )
+
+
+def require_data(*, commune: Commune, period: Period, data: DataPaths, inputs: ReportInputs = COMMUNE_REPORT) -> None:
+    """Raise :class:`~pipeline.errors.NoDataError` when ``commune`` has nothing of its own stored for ``period``
+    (:func:`pipeline.report.inputs.units_with_data`): no report is made of nothing."""
+    store = Store(data)
+    _require_data({name: _read(store, name) for name in inputs.tables}, commune, period)
+
+
+def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period) -> None:
+    if unit.key not in units_with_data(tables, period):
+        raise NoDataError(f"no data for {unit.full_name} ({unit.code}) in {period.id} (chưa gửi báo cáo "
+                          f"{period.label_vi}): no value, narrative or report header of this commune and period "
+                          "is stored; nothing rendered (ingest its report first)")
 
 
 def _read(store: Store, name: str) -> pd.DataFrame:

@@ -145,6 +145,23 @@ class ReportInputs:
         return hashlib.sha256(f"{__version__}|{source_fingerprint(files)}".encode()).hexdigest()
 
 
+def units_with_data(tables: Mapping[str, pd.DataFrame], period: Period) -> set[str]:
+    """The keys of the units that have data of their own for ``period``: a value, a narrative or a report header
+    stored, or a metric computed from their own figures (an aggregated period from its quarters).  Figures combined
+    from a unit's predecessors do not count: a unit that sent nothing has not reported (chưa gửi báo cáo), and
+    its report is not made."""
+    keys: set[str] = set()
+    for name in ("values", "narratives", "documents", "metrics"):
+        table = tables.get(name)
+        if table is None or table.empty:
+            continue
+        rows = table.loc[table["period"] == period.id]
+        if name == "metrics" and "origin" in rows:
+            rows = rows.loc[rows["origin"] != PREDECESSORS]
+        keys |= set(rows["commune_key"])
+    return keys
+
+
 def _groups(rows: pd.DataFrame, registry: Registry, period: Period) -> pd.Series:
     """The comparison group of each row's unit in ``period`` (units the registry does not know: none)."""
     known = {u.key: u for u in registry}
