@@ -139,9 +139,9 @@ def require_data(*, commune: Commune, period: Period, data: DataPaths, inputs: R
 
 def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period) -> None:
     if unit.key not in units_with_data(tables, period):
-        raise NoDataError(f"no data for {unit.full_name} ({unit.code}) in {period.id} (chưa gửi báo cáo "
-                          f"{period.label_vi}): no value, narrative or report header of this commune and period "
-                          "is stored; nothing rendered (ingest its report first)")
+        raise NoDataError(f"no data for {unit.full_name} ({unit.code}) in {period.id} "
+                          f"({words('not_reported', period=period.label_vi)}): no value, narrative or report header "
+                          "of this commune and period is stored; nothing rendered (ingest its report first)")
 
 
 def _read(store: Store, name: str) -> pd.DataFrame:
@@ -219,13 +219,14 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
     if not text:
         return ""
     shown = [row[c] for c in ("previous_period", "yoy_period") if pd.notna(row[c])]
-    note = history_note(rd, shown)
+    note = history_note(rd, shown, metrics=[metric])
     return text[0].upper() + text[1:] + "." + (" " + note if note else "")
 
 
-def history_note(rd: ReportData, periods: list[str]) -> str:
-    """The label of figures of ``periods`` that are the sums of the units the commune was made of (1/7/2025
-    mergers): "Số liệu trước 1/7/2025 là tổng của thị trấn Phố Châu và các xã Sơn Ninh, …"; "" when none is.
+def history_note(rd: ReportData, periods: list[str], *, metrics: list[str] | None = None) -> str:
+    """The label of the figures of ``metrics`` (None: any) in ``periods`` that are sums of the units the commune was
+    made of (1/7/2025 mergers): "Số liệu trước 1/7/2025 là tổng của thị trấn Phố Châu và các xã Sơn Ninh, …";
+    "" when none is shown.
 
     One clause per set of units summed, newest first, each from the day the older units ended.
     """
@@ -233,7 +234,8 @@ def history_note(rd: ReportData, periods: list[str]) -> str:
     if "summed_from" not in m:
         return ""
     rows = m.loc[(m["commune_key"] == rd.key) & m["period"].isin(periods) & m["origin"].eq("predecessors")
-                 & m["summed_from"].fillna("").ne("")]
+                 & m["summed_from"].fillna("").ne("") & m["value"].notna()
+                 & (m["metric"].isin(metrics) if metrics is not None else True)]
     if rows.empty:
         return ""
     registry = load_registry()
@@ -509,12 +511,12 @@ def charts_html(rd: ReportData) -> Html:
     trend = charts.last_quarters(rd.period, TREND_QUARTERS)
     figures = [
         ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
-         history_note(rd, trend)),
+         history_note(rd, trend, metrics=list(charts.SHOWN["dossier_trend"]))),
         ("rate_against_target",
          charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
-         history_note(rd, trend)),
+         history_note(rd, trend, metrics=list(charts.SHOWN["rate_against_target"]))),
         ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period),
-         history_note(rd, year)),
+         history_note(rd, year, metrics=list(charts.SHOWN["budget_against_plan"]))),
         ("commune_ranking", charts.commune_ranking(group, names, period=rd.period, metric=ranking_chart_ratio().code,
                                                    highlight=rd.key), ""),
     ]

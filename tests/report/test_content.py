@@ -72,6 +72,8 @@ def test_a_comparison_with_summed_figures_says_whose_they_are(merger_data):
     # 2025-Q2: nothing stored; 2024-Q3: the five predecessors' 260 (300 - 260 = 40, 40/260 = 15,38 %)
     assert sentence == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ quý III năm 2024, "
                         "số hồ sơ tiếp nhận tăng 40 hồ sơ (15,38%). " + HUONG_SON_LABEL)
+    online = report.charts_html(rd)  # 2024-Q3's online-service rate 251/855 is a sum too: so labelled
+    assert str(online).count(HUONG_SON_LABEL) == 2  # dossier and online-service trends, not the budget (none)
     later = report.load(commune="18133", period="2026-Q3", data=merger_data)  # compares with its own 2025-Q3
     assert "Số liệu trước" not in report.comparison_sentence(later, "S.HS.NHAN_MOI", noun="số hồ sơ", unit="hồ sơ")
 
@@ -82,7 +84,7 @@ def test_chart_notes_name_each_set_of_units_summed(merger_data):
             "trước 1/1/2025 là tổng của các xã Kim Hoa, Sơn Hàm, Sơn Trường.")
     assert report.history_note(rd, charts.last_quarters(rd.period, 8)) == note
     html = str(report.charts_html(rd))
-    assert html.count(note) == 2  # the dossier and online-service trends; not the budget of 2025 (nothing summed)
+    assert html.count(note) == 1  # under the dossier trend only: no online-service or budget figure was summed
     son_linh = report.load(commune="18160", period="2024-Q3", data=merger_data)  # a predecessor's own report
     assert report.history_note(son_linh, ["2024-Q3"]) == "" and son_linh.commune.name == "Sơn Lĩnh"
     assert son_linh.value("S.HS.NHAN_MOI") == 15
