@@ -209,7 +209,9 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
         pct = row["change_pct" if prefix == "previous" else "yoy_change_pct"]
         against = words(f"comparison.against.{prefix}", period=Period.parse(period_id).label_vi)
         if pd.isna(value):
-            parts.append(words("comparison.no_data", against=against))
+            missing = _missing_units(rd, metric, period_id)
+            parts.append(words("comparison.no_data_partial", against=against, reason=missing) if missing
+                         else words("comparison.no_data", against=against))
             continue
         text = _change_words(change, unit, points=points)
         if not points and pd.notna(pct) and change != 0:
@@ -221,6 +223,21 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
     shown = [row[c] for c in ("previous_period", "yoy_period") if pd.notna(row[c])]
     note = history_note(rd, shown, metrics=[metric])
     return text[0].upper() + text[1:] + "." + (" " + note if note else "")
+
+
+def _missing_units(rd: ReportData, metric: str, period: str) -> str:
+    """Why ``metric`` of ``period`` is blank when it would be a sum of the commune's predecessors some of which did
+    not report it (or a part of it): the metrics' reason, "thiếu số liệu của Xã Sơn Phú (18217)"; "" otherwise."""
+    from ..metrics.compute import load_ratios
+
+    m = rd.metrics
+    if "summed_from" not in m:
+        return ""
+    ratio = next((r for r in load_ratios() if r.code == metric), None)
+    codes = [metric] if ratio is None else [ratio.numerator, *ratio.denominator]
+    rows = m.loc[(m["commune_key"] == rd.key) & (m["period"] == period) & m["metric"].isin(codes)
+                 & m["origin"].eq("predecessors") & m["value"].isna() & m["reason"].fillna("").ne("")]
+    return "; ".join(dict.fromkeys(rows["reason"]))
 
 
 def history_note(rd: ReportData, periods: list[str], *, metrics: list[str] | None = None) -> str:

@@ -74,6 +74,9 @@ def test_a_comparison_with_summed_figures_says_whose_they_are(merger_data):
                         "số hồ sơ tiếp nhận tăng 40 hồ sơ (15,38%). " + HUONG_SON_LABEL)
     online = report.charts_html(rd)  # 2024-Q3's online-service rate 251/855 is a sum too: so labelled
     assert str(online).count(HUONG_SON_LABEL) == 2  # dossier and online-service trends, not the budget (none)
+    revenue = report.comparison_sentence(rd, "S.NS.THU", noun="thu ngân sách", unit="đồng")
+    assert revenue == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ quý III năm 2024 không có "
+                       "số liệu để so sánh (thiếu số liệu của Xã Sơn Phú (18217)).")  # not a sum of four of five
     later = report.load(commune="18133", period="2026-Q3", data=merger_data)  # compares with its own 2025-Q3
     assert "Số liệu trước" not in report.comparison_sentence(later, "S.HS.NHAN_MOI", noun="số hồ sơ", unit="hồ sơ")
 
