@@ -522,7 +522,8 @@ def charts_html(rd: ReportData) -> Html:
     units = {u.key: u for u in registry}
     mine = comparison_group(rd.commune, rd.period)
     keys = rd.metrics["commune_key"]
-    group = rd.metrics.loc[keys.map(lambda k: k in units and comparison_group(units[k], rd.period) == mine)]
+    in_group = {k: k in units and comparison_group(units[k], rd.period) == mine for k in keys.unique()}
+    group = rd.metrics.loc[keys.map(in_group)]
     area = settings(rd.period, rd.commune.province_code).area_word
     year = [p.id for p in rd.period.year_to_date()]
     trend = charts.last_quarters(rd.period, TREND_QUARTERS)
