@@ -77,3 +77,23 @@ def test_the_hash_covers_the_declared_files(stored, tmp_path):
     assert before != COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
     phrases.write_text("a: c\n", encoding="utf-8")
     assert more.hashes(tables, units, PERIOD, load_registry()) != before
+
+
+def test_a_predecessors_figure_is_in_its_successors_hash(tmp_path):
+    """Xã Hương Sơn's 2025-Q3 report compares with 2024-Q3, the sum of its five predecessors: one of their figures
+    changing changes its hash (the combined figure is in its metrics slice), and not that of Xã Sơn Hồng."""
+    from tests.helpers import ingested_rows, merger_rows
+
+    period = Period.parse("2025-Q3")
+    units = [load_registry().resolve(c, period) for c in ("18133", "18160")]
+    hashes = []
+    for n, received in enumerate((50, 51)):  # Sơn Ninh's 2024-Q3 received
+        rows = [(c, p, i, received if (c, p, i) == ("18175", "2024-Q3", "S.HS.NHAN_MOI") else v)
+                for c, p, i, v in merger_rows()]
+        data = ingested_rows(tmp_path / str(n), rows)
+        run_metrics(data)
+        store = Store(data)
+        hashes.append(COMMUNE_REPORT.hashes({name: store.read(name) for name in COMMUNE_REPORT.tables}, units,
+                                            period, load_registry()))
+    assert hashes[0]["18133"] != hashes[1]["18133"]
+    assert hashes[0]["18160"] == hashes[1]["18160"]
