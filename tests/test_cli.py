@@ -116,6 +116,7 @@ def _one_line_error(capsys, *fragments: str) -> str:
     (["batch", "--period", "2021-Q3", "--format", "pdf,png"], ["--format: unknown format(s) ['png']"]),
     (["batch", "--period", "2021-Q3", "--communes", "18217,12345"], ["--commune: unknown commune code '12345'"]),
     (["batch", "--period", "2021-Q3", "--district", "999"], ["--district: unknown district code '999'"]),
+    (["batch", "--period", "2025-Q3", "--province", "99"], ["--province: unknown province code '99'"]),
     (["catalogue", "--period", "2021"], ["--period: not a period id"]),
     (["export", "--period", "2021-Q3", "--format", "parquet"], ["--format parquet needs -o FILE"]),
 ])
