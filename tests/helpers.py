@@ -106,7 +106,7 @@ def merger_rows() -> list[tuple[str, str, str, object]]:
       predecessors of Xã Sơn Hồng 18160@2025-07-01; Kim Hoa 18211 (7), Sơn Hàm 18214 (11) and Sơn Trường
       18223 (13), Hàm Trường 18223@2025-01-01 being Sơn Hàm + Sơn Trường and Xã Kim Hoa 18223@2025-07-01
       Kim Hoa + Hàm Trường.
-    - 2025-Q1: Kim Hoa 18211 (20) and Hàm Trường 18223 (30).
+    - 2025-Q1: Kim Hoa 18211 (20) and Hàm Trường 18223 (30); 2025-Q2: Kim Hoa (21) and Hàm Trường (31).
     - 2025-Q3: Xã Hương Sơn 18133 (received 300, resolved 280, on time 270; 4 tasks assigned, 3 on time;
       revenue 12 000 000),
       Xã Sơn Hồng 18160 (received 70, resolved 70, on time 63), Xã Kim Hoa 18223 (received 44, resolved 40, on
@@ -119,7 +119,8 @@ def merger_rows() -> list[tuple[str, str, str, object]]:
     for code, received in (("18139", 40), ("18160", 15), ("18211", 7), ("18214", 11), ("18223", 13)):
         rows += [(code, "2024-Q3", "S.HS.NHAN_MOI", received), (code, "2024-Q3", "S.HS.DA_GIAI_QUYET", received),
                  (code, "2024-Q3", "S.HS.DUNG_HEN", received)]
-    rows += [("18211", "2025-Q1", "S.HS.NHAN_MOI", 20), ("18223", "2025-Q1", "S.HS.NHAN_MOI", 30)]
+    rows += [("18211", "2025-Q1", "S.HS.NHAN_MOI", 20), ("18223", "2025-Q1", "S.HS.NHAN_MOI", 30),
+             ("18211", "2025-Q2", "S.HS.NHAN_MOI", 21), ("18223", "2025-Q2", "S.HS.NHAN_MOI", 31)]
     rows += [("18133", "2025-Q3", "1.3.1", 4), ("18133", "2025-Q3", "1.3.2", 3),
              ("18133", "2025-Q3", "S.NS.THU", 12_000_000)]
     for code, period, (received, resolved, on_time) in (

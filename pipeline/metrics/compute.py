@@ -476,18 +476,27 @@ def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Cata
 def _from_predecessors(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
     """Mark the rows of a unit's periods that end before its ``valid_from`` (quarters combined from its
     predecessors and the aggregated periods computed from them): origin :data:`PREDECESSORS`, and the units
-    summed in ``summed_from``."""
+    summed in ``summed_from``.  An aggregated period the unit computed over quarters on both sides of its
+    ``valid_from`` (2025-9M of a commune formed on 1/7/2025) keeps its origin and names in ``summed_from`` the
+    units of its earlier quarters."""
     units = {u.key: u for u in registry if u.predecessors}
     pairs = metrics.loc[metrics["commune_key"].isin(units.keys()), ["commune_key", "period"]].drop_duplicates()
-    summed = {}
+    summed, partly = {}, {}
     for key, period in pairs.itertuples(index=False):
-        if Period.parse(period).end < units[key].valid_from:
-            summed[(key, period)] = ";".join(u.key for u in units_summed(registry, units[key], period))
-    if not summed:
-        return metrics.assign(summed_from="")
-    found = pd.Series([summed.get(pair, "") for pair in zip(metrics["commune_key"], metrics["period"])],
-                      index=metrics.index)
-    return metrics.assign(summed_from=found, origin=metrics["origin"].where(found.eq(""), PREDECESSORS))
+        p, unit = Period.parse(period), units[key]
+        if p.end < unit.valid_from:
+            summed[(key, period)] = ";".join(u.key for u in units_summed(registry, unit, p))
+        elif not p.is_quarter:
+            before = [q for q in p.quarters() if q.end < unit.valid_from]
+            found = {u.key: u for q in before for u in units_summed(registry, unit, q)}
+            if before:
+                partly[(key, period)] = ";".join(sorted(found, key=lambda k: (found[k].code, found[k].valid_from)))
+    pair = list(zip(metrics["commune_key"], metrics["period"]))
+    whole = pd.Series([summed.get(x, "") for x in pair], index=metrics.index, dtype=object)
+    part = pd.Series([partly.get(x, "") for x in pair], index=metrics.index, dtype=object)
+    part = part.where(metrics["origin"].eq("computed"), "")
+    return metrics.assign(summed_from=whole.where(whole.ne(""), part),
+                          origin=metrics["origin"].where(whole.eq(""), PREDECESSORS))
 
 
 def _shift_ids(periods: pd.Series, how: str) -> pd.Series:

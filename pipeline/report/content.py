@@ -220,7 +220,7 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
     text = "; ".join(parts)
     if not text:
         return ""
-    shown = [row[c] for c in ("previous_period", "yoy_period") if pd.notna(row[c])]
+    shown = [rd.period.id, *(row[c] for c in ("previous_period", "yoy_period") if pd.notna(row[c]))]
     note = history_note(rd, shown, metrics=[metric])
     return text[0].upper() + text[1:] + "." + (" " + note if note else "")
 
@@ -250,8 +250,8 @@ def history_note(rd: ReportData, periods: list[str], *, metrics: list[str] | Non
     m = rd.metrics
     if "summed_from" not in m:
         return ""
-    rows = m.loc[(m["commune_key"] == rd.key) & m["period"].isin(periods) & m["origin"].eq("predecessors")
-                 & m["summed_from"].fillna("").ne("") & m["value"].notna()
+    rows = m.loc[(m["commune_key"] == rd.key) & m["period"].isin(periods) & m["summed_from"].fillna("").ne("")
+                 & m["value"].notna()
                  & (m["metric"].isin(metrics) if metrics is not None else True)]
     if rows.empty:
         return ""

@@ -301,6 +301,10 @@ def test_recursively_through_the_2025_mergers(merger_run):
     r = by_key(m, kim_hoa, "2025-Q1", "S.HS.NHAN_MOI")  # Kim Hoa + Hàm Trường
     assert (r["value"], r["summed_from"]) == (20 + 30, "18211@2019-12-15;18223@2025-01-01")
     assert by_key(m, "18223@2025-01-01", "2024-Q3", "S.HS.NHAN_MOI")["value"] == 11 + 13  # Hàm Trường's own past
+    # 9 months of 2025: two quarters summed from Kim Hoa and Hàm Trường, then Xã Kim Hoa's own
+    nine = by_key(m, kim_hoa, "2025-9M", "S.HS.NHAN_MOI")
+    assert nine["value"] == (20 + 30) + (21 + 31) + 44 and nine["origin"] == "computed"
+    assert nine["summed_from"] == "18211@2019-12-15;18223@2025-01-01"  # the units of its earlier quarters
 
 
 def test_a_reused_code_never_shares_history(merger_run):

@@ -122,3 +122,10 @@ def test_ranks_across_the_province_count_only_communes_with_data(merger_data):
     # on time: Kim Hoa 40/40, Hương Sơn 270/280, Sơn Hồng 63/70; the province's other 66 communes sent nothing
     assert ranks["Tỷ lệ hồ sơ giải quyết trước hạn và đúng hạn"] == "2/3 xã có số liệu"
     assert "2/3 xã có số liệu" in str(report.charts_html(rd))
+
+
+def test_a_period_partly_before_the_merger_is_labelled(merger_data):
+    rd = report.load(commune="18223", period="2025-9M", data=merger_data)  # Q1, Q2 summed; Q3 Xã Kim Hoa's own
+    assert rd.metric("S.HS.NHAN_MOI")["value"] == 146
+    sentence = report.comparison_sentence(rd, "S.HS.NHAN_MOI", noun="số hồ sơ tiếp nhận", unit="hồ sơ")
+    assert sentence.endswith(" Số liệu trước 1/7/2025 là tổng của các xã Kim Hoa, Hàm Trường.")
