@@ -86,9 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, action="append",
                    help="period id, e.g. 2021-Q3; repeat for several periods in one run (one lock, one index)")
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--communes", help="comma-separated commune codes, looked up in each period "
-                                        "(default: every commune valid in the period that has data for it)")
-    who.add_argument("--district", help="district code, e.g. 439")
+    who.add_argument("--communes", help="comma-separated commune codes, looked up in each period (default: every "
+                                        "commune of the districts, or from 1/7/2025 the provinces, with data in the "
+                                        "period)")
+    who.add_argument("--district", help="district code, e.g. 439 (before 1/7/2025)")
+    who.add_argument("--province", help="province code, e.g. 42")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
     p.add_argument("--force", action="store_true", help="render every report even if its inputs did not change")
@@ -183,6 +185,9 @@ def check_arguments(args: argparse.Namespace) -> None:
     if getattr(args, "district", None):
         if args.district not in {u.district_code for u in load_registry()}:
             raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
+    if getattr(args, "province", None):
+        if args.province not in {u.province_code for u in load_registry()}:
+            raise UsageError(f"--province: unknown province code {args.province!r}; see the registry (communes.csv)")
     if args.command in ("render", "batch"):
         from .render.export import parse_formats
 
@@ -325,10 +330,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .config import DEFAULT_OUTPUTS_DIR
     from .metrics.compute import ensure_metrics
     from .render.export import parse_formats, render_report
+    from .report.content import require_data
 
     formats = parse_formats(args.format)
     data = data_paths(args.data_dir)
     ensure_metrics(data)
+    require_data(commune=args.commune, period=args.period, data=data)  # NoDataError: exit 1, nothing written
     result = render_report(args.commune, args.period, data=data, outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
                            formats=formats)
     for kind, path in result.files.items():
@@ -346,7 +353,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     try:
         result = run_batch(args.period, data=data_paths(args.data_dir),
                            outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
-                           communes=args.communes, district=args.district,
+                           communes=args.communes, district=args.district, province=args.province,
                            jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
                            scheduler=args.scheduler, timeout=args.timeout, report_timeout=args.report_timeout,
                            max_memory_mb=args.max_memory)

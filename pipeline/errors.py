@@ -89,6 +89,10 @@ class UnitOnlyError(NumberFormatError):
     """A value that holds a unit ("%", "đồng", "()") but no number: not blank, not a number either."""
 
 
+class NoDataError(CchcError):
+    """A report asked for a commune and period with nothing stored: the commune has not reported (chưa gửi báo cáo)."""
+
+
 class RenderError(CchcError):
     """A report could not be rendered (the executed notebook is kept for inspection)."""
 

@@ -25,15 +25,32 @@ def ingested(root: Path, *fixtures: str) -> DataPaths:
     assert ingest(None, data=data).ok
     return data
 
-def write_long_csv(path: Path, commune: str, periods: dict[str, dict[str, float | None]]) -> Path:
-    """A long CSV at ``path`` with ``commune``'s values by period (``{period: {indicator: value}}``;
-    None: the row is left out)."""
+def _long_csv(path: Path, rows) -> Path:
+    """Write ``rows`` (commune code, period, indicator code, value; a value ``None`` is left out) as a long CSV."""
     lines = ["commune_code,period,indicator_code,value"]
-    lines += [f"{commune},{period},{code},{value}" for period, values in periods.items()
-              for code, value in values.items() if value is not None]
+    lines += [f"{code},{period},{indicator},{value}" for code, period, indicator, value in rows if value is not None]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def write_long_csv(path: Path, commune: str, periods: dict[str, dict[str, float | None]]) -> Path:
+    """A long CSV at ``path`` with ``commune``'s values by period (``{period: {indicator: value}}``;
+    None: the row is left out)."""
+    return _long_csv(path, [(commune, period, code, value) for period, values in periods.items()
+                            for code, value in values.items()])
+
+
+def ingested_rows(root: Path, rows: list[tuple[str, str, str, object]], *, name: str = "rows.csv") -> DataPaths:
+    """A data directory at ``root`` whose ``raw/`` holds ``rows`` (commune code, period, indicator code, value;
+    a value ``None`` is not written) as one long CSV, ingested without errors."""
+    from pipeline.ingest import ingest
+
+    _long_csv(root / "raw" / name, rows)
+    data = DataPaths(root)
+    result = ingest(None, data=data)
+    assert result.ok, result.issues.loc[result.issues["severity"] == "error", "message"].tolist()
+    return data
 
 
 #: The seed's Phụ lục 2B values and the figures its narrative states.
@@ -77,3 +94,51 @@ def load_script():
     from devtools import office_writer
 
     return office_writer
+
+
+#: Hương Sơn's five predecessors in 2024-Q3 (Xã Hương Sơn 18133@2025-07-01 ← Phố Châu 18133, Sơn Ninh 18175,
+#: Sơn Trung 18187, Sơn Bằng 18190, Sơn Phú 18217): received, resolved, on time, TTHC in force, online level
+#: 3–4, budget revenue (Sơn Phú gives none), survey form (a category), online rate (a percentage alone).
+MERGER_2024_Q3 = {
+    #        S.HS.NHAN_MOI, S.HS.DA_GIAI_QUYET, S.HS.DUNG_HEN, 3.1.3.c, 3.2.2, S.NS.THU, 1.4.2, 7.1.8.3
+    "18133": (100, 90, 85, 175, 58, 1_000_000, 0, 20),
+    "18175": (50, 40, 40, 170, 50, 2_000_000, 1, 30),
+    "18187": (30, 30, 27, 170, 40, 3_000_000, 0, 10),
+    "18190": (20, 20, 20, 165, 45, 4_000_000, 1, 40),
+    "18217": (60, 60, 54, 175, 58, None, 0, 21),
+}
+MERGER_CODES = ("S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "S.HS.DUNG_HEN", "3.1.3.c", "3.2.2", "S.NS.THU", "1.4.2",
+                "7.1.8.3")
+
+
+def merger_rows() -> list[tuple[str, str, str, object]]:
+    """Long rows across the 1/7/2025 merger, small enough to check by hand.
+
+    - 2024-Q3: :data:`MERGER_2024_Q3` (sums: received 260, resolved 240, on time 226, TTHC 855, online 251;
+      revenue blank: Sơn Phú gave none); Sơn Hồng 18139 (received 40) and Sơn Lĩnh 18160 (received 15), the
+      predecessors of Xã Sơn Hồng 18160@2025-07-01; Kim Hoa 18211 (7), Sơn Hàm 18214 (11) and Sơn Trường
+      18223 (13), Hàm Trường 18223@2025-01-01 being Sơn Hàm + Sơn Trường and Xã Kim Hoa 18223@2025-07-01
+      Kim Hoa + Hàm Trường.
+    - 2025-Q1: Kim Hoa 18211 (20) and Hàm Trường 18223 (30); 2025-Q2: Kim Hoa (21) and Hàm Trường (31).
+    - 2025-Q3: Xã Hương Sơn 18133 (received 300, resolved 280, on time 270; 4 tasks assigned, 3 on time;
+      revenue 12 000 000),
+      Xã Sơn Hồng 18160 (received 70, resolved 70, on time 63), Xã Kim Hoa 18223 (received 44, resolved 40, on
+      time 40).
+    - 2026-Q3: Xã Hương Sơn 18133 (received 330, resolved 300, on time 291).
+    """
+    rows = []
+    for code, figures in MERGER_2024_Q3.items():
+        rows += [(code, "2024-Q3", ind, v) for ind, v in zip(MERGER_CODES, figures)]
+    for code, received in (("18139", 40), ("18160", 15), ("18211", 7), ("18214", 11), ("18223", 13)):
+        rows += [(code, "2024-Q3", "S.HS.NHAN_MOI", received), (code, "2024-Q3", "S.HS.DA_GIAI_QUYET", received),
+                 (code, "2024-Q3", "S.HS.DUNG_HEN", received)]
+    rows += [("18211", "2025-Q1", "S.HS.NHAN_MOI", 20), ("18223", "2025-Q1", "S.HS.NHAN_MOI", 30),
+             ("18211", "2025-Q2", "S.HS.NHAN_MOI", 21), ("18223", "2025-Q2", "S.HS.NHAN_MOI", 31)]
+    rows += [("18133", "2025-Q3", "1.3.1", 4), ("18133", "2025-Q3", "1.3.2", 3),
+             ("18133", "2025-Q3", "S.NS.THU", 12_000_000)]
+    for code, period, (received, resolved, on_time) in (
+            ("18133", "2025-Q3", (300, 280, 270)), ("18160", "2025-Q3", (70, 70, 63)),
+            ("18223", "2025-Q3", (44, 40, 40)), ("18133", "2026-Q3", (330, 300, 291))):
+        rows += [(code, period, "S.HS.NHAN_MOI", received), (code, period, "S.HS.DA_GIAI_QUYET", resolved),
+                 (code, period, "S.HS.DUNG_HEN", on_time)]
+    return rows

@@ -119,6 +119,7 @@ def _one_line_error(capsys, *fragments: str) -> str:
     (["batch", "--period", "2021-Q3", "--period", "2026-Q9"], ["--period: not a period id: '2026-Q9'"]),
     (["batch", "--period", "2021-Q3", "--period", "2026-Q3", "--communes", "18217"],
      ["--commune: commune code 18217 is not valid in 2026-Q3", "became part of Xã Hương Sơn (code 18133)"]),
+    (["batch", "--period", "2025-Q3", "--province", "99"], ["--province: unknown province code '99'"]),
     (["catalogue", "--period", "2021"], ["--period: not a period id"]),
     (["export", "--period", "2021-Q3", "--format", "parquet"], ["--format parquet needs -o FILE"]),
 ])
@@ -196,3 +197,21 @@ def test_batch_takes_several_periods_in_one_run(ingested, monkeypatch, tmp_path)
     assert [p.id for p in one] == ["2021-Q3"] and [u.key for u in kw_one["communes"]] == ["18133@2019-12-15"]
     units = [batch_run._select(p, communes=kw_named["communes"], district=None) for p in named]
     assert [[u.full_name for u in us] for us in units] == [["Thị trấn Phố Châu"], ["Xã Hương Sơn"]]
+
+
+@pytest.mark.parametrize(("commune", "name"), [
+    ("18133", "Xã Hương Sơn"),  # a successor with its predecessors' history, but nothing of 2025-Q4 itself
+    ("18163", "Xã Sơn Tiến"),  # nothing at all
+])
+def test_render_of_a_commune_without_data_says_so_and_writes_nothing(tmp_path, capsys, commune, name):
+    from tests.helpers import ingested_rows, merger_rows
+
+    data = ingested_rows(tmp_path / "data", merger_rows())
+    outputs = tmp_path / "outputs"
+    period = "2025-Q4" if commune == "18133" else "2025-Q3"
+    label = "quý IV năm 2025" if commune == "18133" else "quý III năm 2025"
+    assert main(["render", "--commune", commune, "--period", period, "--data-dir", str(data.root),
+                 "--outputs-dir", str(outputs), "--format", "html"]) == 1
+    _one_line_error(capsys, f"cchc: error: no data for {name} ({commune}) in {period} (chưa gửi báo cáo {label})",
+                    "nothing rendered")
+    assert not outputs.exists()

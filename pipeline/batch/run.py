@@ -1,6 +1,12 @@
 """The scheduled batch: ingest what changed, recompute metrics, render every selected report
 (warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
 
+Which communes: those asked for (``communes``, a ``district`` or a ``province``), else every unit of the
+comparison areas that have data in the period (the districts before 1/7/2025, the provinces after, of the units
+that reported): a national registry's other provinces are not the run's concern.  A unit of the run with nothing
+stored for the period is not rendered: the manifest and the index list it as not reported (status ``no_data``,
+"Chưa gửi báo cáo").
+
 Incremental rule: a report is rendered again only when the content hash of its inputs changed:
 what the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`: its slices of the
 processed tables, and the code, notebook, templates, phrase files, fonts and catalogue that make it)
@@ -43,6 +49,10 @@ from .workers import Failure, Limits, WorkerPool
 
 MANIFEST = "manifest.json"
 LOCK = ".cchc-batch.lock"
+#: Manifest status of a unit of the run with nothing stored for the period (chưa gửi báo cáo).
+NO_DATA = "no_data"
+#: Not-reported units named one by one in the summary (the index lists them all).
+_LISTED = 20
 
 
 @dataclass
@@ -67,6 +77,7 @@ class BatchResult:
     rendered: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)  # "period/code" of the units that have not reported
     ingest_errors: int = 0
     seconds: float = 0.0
     index: Path | None = None
@@ -77,9 +88,14 @@ class BatchResult:
 
     def summary(self) -> str:
         lines = [f"batch: {len(self.rendered)} rendered, {len(self.skipped)} unchanged (skipped), "
-                 f"{len(self.failed)} failed in {self.seconds:.1f} s"]
+                 f"{len(self.failed)} failed, {len(self.no_data)} without data (chưa gửi báo cáo) "
+                 f"in {self.seconds:.1f} s"]
         for f in self.failed:
             lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
+        if self.no_data:
+            shown = ", ".join(k.split("/")[1] for k in self.no_data[:_LISTED])
+            more = f" and {len(self.no_data) - _LISTED} more (see the index)" if len(self.no_data) > _LISTED else ""
+            lines.append(f"  no data (chưa gửi báo cáo) {self.no_data[0].split('/')[0]}: {shown}{more}; not rendered")
         if self.ingest_errors:
             lines.append(f"  {self.ingest_errors} input error(s) at ingest: "
                          "see `cchc ingest` or processed/ingest_report")
@@ -131,14 +147,23 @@ def code_fingerprint() -> str:
     return COMMUNE_REPORT.files_fingerprint()
 
 
-def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...]) -> dict[str, str]:
-    """The content hash of each report's inputs, by commune code: the slices of the stored tables and the
-    files the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`), and its formats."""
+def read_inputs(data: DataPaths) -> dict[str, pd.DataFrame]:
+    """The stored tables a report reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`), by name."""
     from ..report.inputs import COMMUNE_REPORT
     from ..store import Store
 
     store = Store(data)
-    tables = {name: store.read(name) for name in COMMUNE_REPORT.tables}
+    return {name: store.read(name) for name in COMMUNE_REPORT.tables}
+
+
+def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
+                 tables: dict[str, pd.DataFrame] | None = None) -> dict[str, str]:
+    """The content hash of each report's inputs, by commune code: the slices of the stored tables (``tables``, read
+    from ``data`` when not given) and the files the report declares it reads
+    (:data:`pipeline.report.inputs.COMMUNE_REPORT`), and its formats."""
+    from ..report.inputs import COMMUNE_REPORT
+
+    tables = read_inputs(data) if tables is None else tables
     return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
 
 
@@ -316,7 +341,8 @@ def _worker_exit() -> None:
 # --------------------------------------------------------------------------- the batch
 def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, outputs_dir: Path,
               communes: list[str | Commune] | None = None,
-              district: str | None = None, jobs: int = 1, formats: tuple[str, ...] = ("html", "pdf"),
+              district: str | None = None, province: str | None = None, jobs: int = 1,
+              formats: tuple[str, ...] = ("html", "pdf"),
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
               report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
               progress: bool | None = None) -> BatchResult:
@@ -334,10 +360,12 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
     thread) stops the batch with :class:`BatchStopped`.
 
     ``period`` and ``communes`` may be given as text (codes): they are parsed and looked up here, once,
-    and travel on as :class:`Period` and :class:`Commune`.
+    and travel on as :class:`Period` and :class:`Commune`.  Without ``communes``, ``district`` or ``province``,
+    the run covers the comparison areas with data in the period (see the module docstring).
     """
     from ..ingest import ingest
     from ..metrics.compute import ensure_metrics
+    from ..report.inputs import units_with_data
     from ..store import Store
     from .index import write_index
 
@@ -347,8 +375,8 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
         raise CchcError("no period to run the batch for")
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
-    chosen = communes or district  # else: the units with data, known once this run has ingested
-    units = {p: _select(p, communes=communes, district=district) for p in periods} if chosen else {}
+    chosen = bool(communes or district or province)  # else: the areas with data, known once this run has ingested
+    units = {p: _select(p, communes=communes, district=district, province=province) for p in periods} if chosen else {}
     local = not scheduler and jobs >= 1
     limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
     with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
@@ -366,30 +394,39 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
                 _clean_leftovers(outputs_dir / p.id)
             ingested = ingest(None, data=data, skip_unchanged=not force)
             result.ingest_errors = ingested.errors
-            if not chosen:
-                stored = Store(data).read("values")
-                units = {p: _with_data(p, stored) for p in periods}
             metrics_out = ensure_metrics(data, force=force)
+            tables = read_inputs(data)
             manifest = read_manifest(outputs_dir)
-            todo, figures, names = [], {}, {}
+            todo, figures, by_key = [], {}, {}
             for p in periods:
-                hashes = input_hashes(units[p], p, data, formats=formats)
-                for unit in units[p]:
+                reported = units_with_data(tables, p)
+                group = units[p] if chosen else _areas_with_data(p, reported)
+                for unit in group:
+                    if unit.key not in reported:  # nothing stored: no report of nothing
+                        key = f"{p.id}/{unit.code}"
+                        result.no_data.append(key)
+                        manifest[key] = {"commune": unit.code, "period": p.id, "name": unit.full_name,
+                                         "status": NO_DATA, "hash": None, "error": None, "files": {},
+                                         "directory": None, "figures": {}, "synthetic": False,
+                                         "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+                with_data = [u for u in group if u.key in reported]
+                hashes = input_hashes(with_data, p, data, formats=formats, tables=tables)
+                for unit in with_data:
                     key = f"{p.id}/{unit.code}"
+                    by_key[key] = unit
                     entry = manifest.get(key, {})
                     done = (entry.get("status") == "ok" and entry.get("hash") == hashes[unit.code]
                             and all((outputs_dir / f).exists() for f in entry.get("files", {}).values()))
-                    names[key] = unit.full_name
                     if done and not force:
                         result.skipped.append(key)
                         continue
                     todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
-                by_code = key_figures(metrics_out["metrics"], metrics_out["findings"], units[p], p)
+                by_code = key_figures(metrics_out["metrics"], metrics_out["findings"], with_data, p)
                 figures.update({f"{p.id}/{code}": value for code, value in by_code.items()})
             if local and todo and pool is None:
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
             for _ in _drain(todo, pool=pool, scheduler=scheduler, progress=progress, manifest=manifest,
-                            outputs_dir=outputs_dir, names=names, figures=figures, metrics=metrics_out["metrics"],
+                            outputs_dir=outputs_dir, units=by_key, figures=figures, metrics=metrics_out["metrics"],
                             result=result):
                 pass
             if pool is not None:
@@ -432,15 +469,15 @@ def stop_on_signals():
             signal.signal(signum, handler)
 
 
-def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, names, figures, metrics, result):
-    """Record each outcome as it arrives: log, manifest (atomically), result.  ``names`` and ``figures`` are
+def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, units, figures, metrics, result):
+    """Record each outcome as it arrives: log, manifest (atomically), result.  ``units`` and ``figures`` are
     keyed as the manifest is (``period/code``: a code may be two units in two periods)."""
     for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress,
                             on_lost=partial(_discard_partial, outputs_dir)):
         key = outcome["key"]
-        outcome |= {"name": names[key], "made_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "figures": figures[key],
-                    "synthetic": _synthetic(metrics, outcome["commune"], Period.parse(outcome["period"]))}
+        unit = units[key]
+        outcome |= {"name": unit.full_name, "made_at": time.strftime("%Y-%m-%d %H:%M:%S"), "figures": figures[key],
+                    "synthetic": _synthetic(metrics, unit, Period.parse(outcome["period"]))}
         _write_log(outputs_dir, outcome)
         if outcome["status"] == "ok":
             result.rendered.append(outcome)
@@ -487,28 +524,38 @@ def _failed_outcome(job: Job, failure: Failure) -> dict:
             "files": {}}
 
 
-def _select(period: Period, *, communes: list[str | Commune] | None, district: str | None) -> list[Commune]:
+def _select(period: Period, *, communes: list[str | Commune] | None, district: str | None,
+            province: str | None = None) -> list[Commune] | None:
+    """The units asked for; None when the run is to cover the areas with data (:func:`_areas_with_data`)."""
     registry = load_registry()
     if communes:
         return [c if isinstance(c, Commune) else registry.resolve(c, period) for c in communes]
-    units = registry.communes_in(period, district_code=district)
+    if not district and not province:
+        return None
+    units = [u for u in registry.communes_in(period, district_code=district)
+             if province is None or u.province_code == province]
     if not units:
-        raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))
+        where = f" in district {district}" if district else f" in province {province}"
+        raise CchcError(f"no commune valid in {period.id}{where}")
     return units
 
 
-def _with_data(period: Period, values: pd.DataFrame) -> list[Commune]:
-    """The units valid in ``period`` that have stored values for it, ordered by code."""
-    keys = set(values.loc[values["period"] == period.id, "commune_key"])
-    units = [u for u in load_registry().communes_in(period) if u.key in keys]
-    if not units:
-        raise CchcError(f"no commune has data for {period.id}: nothing to render (give --communes or --district "
-                        "to choose communes)")
-    return units
+def _areas_with_data(period: Period, reported: set[str]) -> list[Commune]:
+    """Every unit valid in ``period`` of the comparison areas (district before 1/7/2025, province after) of the
+    units that have data in it, ordered by code."""
+    from ..domain.areas import comparison_group
+
+    registry = load_registry()
+    units = registry.communes_in(period)
+    areas = {comparison_group(u, period) for u in units if u.key in reported}
+    if not areas:
+        raise CchcError(f"no data for {period.id}: no commune has reported (chưa có xã nào gửi báo cáo); "
+                        "ingest the reports first, or give --communes")
+    return [u for u in units if comparison_group(u, period) in areas]
 
 
-def _synthetic(metrics: pd.DataFrame, commune: str, period: Period) -> bool:
-    rows = metrics.loc[(metrics["commune_code"] == commune) & (metrics["period"] == period.id)]
+def _synthetic(metrics: pd.DataFrame, commune: Commune, period: Period) -> bool:
+    rows = metrics.loc[(metrics["commune_key"] == commune.key) & (metrics["period"] == period.id)]
     return bool(rows["synthetic"].any())
 
 

@@ -19,6 +19,15 @@ Everything here is a pure function of frames.  Rules, stated once:
   "điểm phần trăm"); counts and money also get a relative change in %.  A missing period stays
   missing: nothing is carried forward.
 - **Targets** (``targets.yaml``): met / not met and the gap, by year and province.
+- **Histories across a merger**: a unit with predecessors (``communes.csv``) gets, for each quarter that ends
+  before its ``valid_from``, the figures of the units it was made of (recursively, each resolved on the
+  quarter's last day) combined by each indicator's catalogue rule: flows and stocks (``sum``, ``last``,
+  ``first``) are summed, ``recompute`` ratios are recomputed from the summed numerator and denominator, the rest
+  (categories, percentages without their parts) is not combined.  A figure is combined only when every unit
+  reported it; otherwise it is blank, with the missing units in ``reason`` (a partial sum is a wrong number).
+  These rows have ``origin`` "predecessors" and the units summed in ``summed_from``; they feed the unit's
+  trends, year-on-year comparisons and charts, never findings, scores, roll-ups or rankings (a predecessor
+  counts there under its own identity).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import yaml
 
 from ..config import CATALOGUE_DIR, PACKAGE_DIR
 from ..domain.catalogue import Catalogue, load_catalogue
-from ..domain.communes import Registry
+from ..domain.communes import Commune, Registry
 from ..domain.periods import Period
 from ..errors import CatalogueError
 
@@ -50,7 +59,10 @@ METRIC_COLUMNS = [
     "denominator", "reason", "origin", "previous_period", "previous_value", "change", "change_unit",
     "change_pct", "yoy_period", "yoy_value", "yoy_change", "yoy_change_pct", "cumulative_value",
     "reported_cumulative", "target", "target_op", "target_met", "target_gap", "target_source", "synthetic",
+    "summed_from",
 ]
+#: ``origin`` of the figures of a unit's periods before its creation, combined from its predecessors.
+PREDECESSORS = "predecessors"
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
 _AGG_KINDS = {"6M": 2, "9M": 3, "Y": 4}
 
@@ -330,16 +342,121 @@ def ratio_values(base: pd.DataFrame, *, ratios: tuple[Ratio, ...] | None = None)
     return out.loc[out["numerator"].notna() | out["denominator"].notna()].reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------- histories across mergers
+def units_summed(registry: Registry, unit: Commune, period: str | Period) -> tuple[Commune, ...]:
+    """The units whose figures make ``unit``'s figures for ``period``, ordered by code.
+
+    ``unit`` itself when it is valid in the period (or has no predecessors); for a period ending before
+    ``unit.valid_from``, its predecessors, each replaced in turn by its own predecessors when it did not
+    exist yet either (recursively).  An aggregated period (6M, 9M, Y) takes the units of its quarters.
+
+    >>> from pipeline.domain.communes import load_registry
+    >>> reg = load_registry()
+    >>> [u.name for u in units_summed(reg, reg.by_key("18202@2025-07-01"), "2024-Q3")]
+    ['Sơn Châu', 'Tân Mỹ Hà', 'Sơn Bình', 'Sơn Trà', 'Sơn Long']
+    """
+    p = Period.parse(period)
+    if not p.is_quarter:
+        found = {u.key: u for q in p.quarters() for u in units_summed(registry, unit, q)}
+        return tuple(sorted(found.values(), key=lambda u: (u.code, u.valid_from)))
+    return tuple(sorted(_units_on(registry, unit, p.end), key=lambda u: (u.code, u.valid_from)))
+
+
+def _units_on(registry: Registry, unit: Commune, day) -> list[Commune]:
+    if day >= unit.valid_from or not unit.predecessors:
+        return [unit]
+    return [u for key in unit.predecessors for u in _units_on(registry, registry.by_key(key), day)]
+
+
+def _combinable(catalogue: Catalogue) -> tuple[set[str], pd.DataFrame]:
+    """Indicators summed across units (counts and money whose rule over time is sum, last or first), and the
+    ``recompute`` ratios with their numerator and denominator."""
+    cat = catalogue.table.drop_duplicates("code", keep="last")
+    summed = set(cat.loc[cat["kind"].isin(["count", "money"]) & cat["aggregation"].isin(["sum", "last", "first"]),
+                         "code"])
+    return summed, cat.loc[cat["aggregation"] == "recompute", ["code", "numerator", "denominator"]]
+
+
+def predecessor_values(values: pd.DataFrame, registry: Registry, *, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Each successor's quarters before its ``valid_from``, combined from the units it was made of.
+
+    ``values`` are stored values (``commune_code, commune_key, period, indicator_code, value, synthetic``);
+    the result has those columns and ``origin`` (:data:`PREDECESSORS`), ``summed_from`` (the keys of the units
+    summed, ``;``-separated) and ``reason``: a figure some unit did not report is blank (NaN) and ``reason``
+    names the units whose figure is missing.  Only quarters in which one of the units reported something
+    appear; indicators no unit reported, and those that cannot be combined, do not.
+    """
+    from .findings import words
+
+    catalogue = catalogue or load_catalogue()
+    cols = ["commune_code", "commune_key", "period", "indicator_code", "value", "synthetic", "origin", "summed_from",
+            "reason"]
+    successors = [u for u in registry if u.predecessors]
+    numeric = values.loc[values["value"].notna(), ["commune_code", "commune_key", "period", "indicator_code",
+                                                   "value", "synthetic"]]
+    quarters = _with_quarter_index(numeric).drop(columns=["year", "qn"])
+    if not successors or quarters.empty:
+        return pd.DataFrame(columns=cols)
+    own = derive_sums(quarters)
+    reported = set(zip(own["commune_key"], own["period"]))
+    links = []
+    for unit in successors:
+        for period in sorted(own["period"].unique()):
+            p = Period.parse(period)
+            if p.end >= unit.valid_from:
+                continue
+            members = units_summed(registry, unit, p)
+            if any((m.key, period) in reported for m in members):
+                summed = ";".join(m.key for m in members)
+                links += [(unit.code, unit.key, period, m.key, len(members), summed) for m in members]
+    if not links:
+        return pd.DataFrame(columns=cols)
+    link = pd.DataFrame(links, columns=["commune_code", "commune_key", "period", "unit_key", "n_units",
+                                        "summed_from"])
+    summed, recompute = _combinable(catalogue)
+    parts = own.loc[own["indicator_code"].isin(summed)].rename(columns={"commune_key": "unit_key"})
+    merged = link.merge(parts.drop(columns="commune_code"), on=["unit_key", "period"], how="inner")
+    keys = ["commune_code", "commune_key", "period", "summed_from", "indicator_code"]
+    g = merged.groupby(keys, sort=True)
+    out = g.agg(total=("value", "sum"), n=("value", "size"), n_units=("n_units", "first"),
+                synthetic=("synthetic", "any"), units=("unit_key", lambda s: set(s))).reset_index()
+    complete = out["n"].eq(out["n_units"])
+    names = {u.key: u for u in registry}
+    missing = [
+        "" if ok else words("history_missing", units=", ".join(
+            f"{names[k].full_name} ({names[k].code})" for k in summed_from.split(";") if k not in units))
+        for ok, summed_from, units in zip(complete, out["summed_from"], out["units"])
+    ]
+    out = out.assign(value=out["total"].where(complete), reason=missing, origin=PREDECESSORS)[cols]
+    # ratios of the catalogue (rule recompute): summed numerator / summed denominator, both complete
+    wide = out.pivot_table(index=keys[:4], columns="indicator_code", values="value", aggfunc="first")
+    extra = []
+    for row in recompute.itertuples():
+        if row.numerator in wide and row.denominator in wide:
+            num, den = wide[row.numerator], wide[row.denominator]
+            ratio = (100 * num / den.where(den != 0)).rename("value").dropna()
+            extra.append(ratio.reset_index().assign(indicator_code=row.code))
+    if extra:
+        synth = out.groupby(keys[:4])["synthetic"].any().rename("synthetic").reset_index()
+        added = pd.concat(extra, ignore_index=True).merge(synth, on=keys[:4], how="left")
+        out = pd.concat([out, added.assign(origin=PREDECESSORS, reason="")[cols]], ignore_index=True)
+    return out.sort_values(["commune_key", "period", "indicator_code"], kind="stable").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- the metrics table
 def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """The long metrics table (columns :data:`METRIC_COLUMNS`) for every commune and period in ``values``."""
     catalogue = catalogue or load_catalogue()
-    base, ytd = period_values(values, catalogue)
+    history = predecessor_values(values, registry, catalogue=catalogue)
+    known = history.loc[history["value"].notna(), ["commune_code", "commune_key", "period", "indicator_code",
+                                                    "value", "synthetic"]]
+    base, ytd = period_values(pd.concat([values, known], ignore_index=True) if len(known) else values, catalogue)
     cat = catalogue.table.drop_duplicates("code", keep="last").set_index("code")
     numeric_kinds = {"count", "percent", "money", "score"}
     indicators = base.loc[base["indicator_code"].map(cat["kind"]).isin(numeric_kinds)]
-    ind = (indicators.rename(columns={"indicator_code": "metric"})
-           .assign(numerator=np.nan, denominator=np.nan, reason=""))
+    blank = history.loc[history["value"].isna()].drop(columns="summed_from").assign(computed_value=np.nan)
+    ind = (pd.concat([indicators.assign(reason=""), blank], ignore_index=True)
+           .rename(columns={"indicator_code": "metric"}).assign(numerator=np.nan, denominator=np.nan))
     ratios = ratio_values(base).assign(origin="computed", computed_value=np.nan)
     ratio_meta = {r.code: r.label for r in load_ratios()}
     metrics = pd.concat([ind, ratios], ignore_index=True)
@@ -348,11 +465,38 @@ def compute_metrics(values: pd.DataFrame, registry: Registry, *, catalogue: Cata
         kind=metrics["metric"].map(cat["kind"]).fillna("percent"),
         unit=metrics["metric"].map(cat["unit"]).where(metrics["metric"].isin(cat.index), "%"),
     )
+    metrics = _from_predecessors(metrics, registry)
     metrics = _trends(metrics)
     metrics = _cumulative(metrics, ytd, values)
     metrics = _targets(metrics, registry)
     return (metrics[METRIC_COLUMNS].sort_values(["period", "commune_code", "metric"], kind="stable")
             .reset_index(drop=True))
+
+
+def _from_predecessors(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Mark the rows of a unit's periods that end before its ``valid_from`` (quarters combined from its
+    predecessors and the aggregated periods computed from them): origin :data:`PREDECESSORS`, and the units
+    summed in ``summed_from``.  An aggregated period the unit computed over quarters on both sides of its
+    ``valid_from`` (2025-9M of a commune formed on 1/7/2025) keeps its origin and names in ``summed_from`` the
+    units of its earlier quarters."""
+    units = {u.key: u for u in registry if u.predecessors}
+    pairs = metrics.loc[metrics["commune_key"].isin(units.keys()), ["commune_key", "period"]].drop_duplicates()
+    summed, partly = {}, {}
+    for key, period in pairs.itertuples(index=False):
+        p, unit = Period.parse(period), units[key]
+        if p.end < unit.valid_from:
+            summed[(key, period)] = ";".join(u.key for u in units_summed(registry, unit, p))
+        elif not p.is_quarter:
+            before = [q for q in p.quarters() if q.end < unit.valid_from]
+            found = {u.key: u for q in before for u in units_summed(registry, unit, q)}
+            if before:
+                partly[(key, period)] = ";".join(sorted(found, key=lambda k: (found[k].code, found[k].valid_from)))
+    pair = list(zip(metrics["commune_key"], metrics["period"]))
+    whole = pd.Series([summed.get(x, "") for x in pair], index=metrics.index, dtype=object)
+    part = pd.Series([partly.get(x, "") for x in pair], index=metrics.index, dtype=object)
+    part = part.where(metrics["origin"].eq("computed"), "")
+    return metrics.assign(summed_from=whole.where(whole.ne(""), part),
+                          origin=metrics["origin"].where(whole.eq(""), PREDECESSORS))
 
 
 def _shift_ids(periods: pd.Series, how: str) -> pd.Series:
@@ -425,6 +569,7 @@ def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district"
     of communes reporting.  Nothing reported stays missing, never 0.
     """
     unit_of = {u.key: (u.district_code if level == "district" else u.province_code) for u in registry}
+    metrics = metrics.loc[metrics["origin"] != PREDECESSORS]  # each unit counts once, under its own identity
     both = metrics["numerator"].notna() & metrics["denominator"].notna()
     m = metrics.assign(area=metrics["commune_key"].map(unit_of),
                        numerator=metrics["numerator"].where(both), denominator=metrics["denominator"].where(both))
@@ -444,20 +589,33 @@ def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district"
 
 def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str,
                   metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
-    """Each commune's rank in its district on the key ratios (1 = best; ties share the best rank)."""
+    """Each commune's rank in its comparison group (:func:`pipeline.domain.areas.comparison_group`: its district
+    before 1/7/2025, its province after) on the key ratios (1 = best; ties share the best rank).
+
+    Only communes with a value are ranked and counted (``of``: the communes of the group with a value); a
+    successor's figures combined from its predecessors are not ranked (the predecessors are, under their own
+    identity).
+    """
+    from ..domain.areas import comparison_group
+
     ratios = {r.code: r for r in load_ratios()}
     wanted = metrics_to_rank or [r.code for r in key_ratios()]
-    district = {u.key: u.district_code for u in registry}
+    units = {u.key: u for u in registry}
     m = metrics.loc[(metrics["period"] == period) & metrics["metric"].isin(wanted) & metrics["value"].notna()]
-    m = m.assign(district_code=m["commune_key"].map(district))
+    if "origin" in m:
+        m = m.loc[m["origin"] != PREDECESSORS]
+    m = m.loc[m["commune_key"].isin(units.keys())]
+    group_of = {key: comparison_group(units[key], period) for key in m["commune_key"].unique()}
+    m = m.assign(district_code=m["commune_key"].map(lambda k: units[k].district_code),
+                 group=m["commune_key"].map(group_of))
     ranks = []
     for metric, group in m.groupby("metric"):
         better_high = ratios[metric].higher_is_better if metric in ratios else True
         if better_high is None:
             continue
-        r = group.groupby("district_code")["value"].rank(method="min", ascending=not better_high)
-        ranks.append(group.assign(rank=r.astype(int), of=group.groupby("district_code")["value"].transform("size")))
-    cols = ["district_code", "commune_code", "period", "metric", "value", "rank", "of"]
+        r = group.groupby("group")["value"].rank(method="min", ascending=not better_high)
+        ranks.append(group.assign(rank=r.astype(int), of=group.groupby("group")["value"].transform("size")))
+    cols = ["group", "district_code", "commune_code", "commune_key", "period", "metric", "value", "rank", "of"]
     return pd.concat(ranks, ignore_index=True)[cols] if ranks else pd.DataFrame(columns=cols)
 
 
@@ -535,8 +693,10 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
         catalogue = load_catalogue()
         metrics = compute_metrics(values, registry, catalogue=catalogue)
         base, _ = period_values(values, catalogue)
-        findings = pd.concat([find_problems(metrics, values), aggregate_mismatches(base)], ignore_index=True)
-        score = scores(metrics)
+        own = metrics.loc[metrics["origin"] != PREDECESSORS]  # a predecessor's problems are its own
+        findings = pd.concat([find_problems(own, values, registry=registry), aggregate_mismatches(base)],
+                             ignore_index=True)
+        score = scores(own)
         tx.write("metrics", metrics)
         tx.write("findings", findings)
         tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing",

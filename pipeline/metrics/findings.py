@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..domain.areas import settings
+from ..domain.communes import Registry, load_registry
 from ..domain.formatting import format_number, format_percent
 from ..domain.periods import Period
 from ..domain.words import load_words
@@ -31,12 +33,20 @@ def words(key: str, /, **params: object) -> str:
     return load_words(WORDS_FILE)(key, **params)
 
 
+def _assigned_by(registry: Registry, key: str, period: str) -> str:
+    """Who assigns the commune its tasks in ``period`` ("UBND tỉnh, Chủ tịch UBND huyện" before 1/7/2025):
+    ``provinces.yaml``."""
+    return settings(period, registry.by_key(key).province_code).assigned_by
+
+
 def _rows(frame: pd.DataFrame, **fixed) -> list[dict]:
     return [{**{c: r.get(c) for c in FINDING_COLUMNS if c in r}, **fixed} for r in frame.to_dict("records")]
 
 
-def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """Every finding for every commune and period in ``metrics``."""
+def find_problems(metrics: pd.DataFrame, values: pd.DataFrame, *, registry: Registry | None = None) -> pd.DataFrame:
+    """Every finding for every commune and period in ``metrics`` (``registry``: where the units are, for the words
+    that depend on the levels above the commune; default the bundled one)."""
+    registry = registry or load_registry()
     out: list[dict] = []
     m = metrics
     wide = m.pivot_table(index=["commune_code", "commune_key", "period"], columns="metric", values="value",
@@ -64,6 +74,7 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     for r in late.to_dict("records"):
         out.append({**_base(r), "severity": MEDIUM, "finding": "tasks_late", "value": r["value"], "expected": ">= 100",
                     "message": words("tasks_late", assigned=format_number(r["denominator"]),
+                                     assigned_by=_assigned_by(registry, r["commune_key"], r["period"]),
                                      on_time=format_number(r["numerator"]), rate=format_percent(r["value"]))})
 
     # Staff above quota.

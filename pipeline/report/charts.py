@@ -32,6 +32,12 @@ STYLE = Path(__file__).parent / "style" / "cchc.mplstyle"
 FONTS = Path(__file__).parent / "fonts"
 for _font in sorted(FONTS.glob("LiberationSerif-*.ttf")):  # the report's own font, for layout and SVG text
     font_manager.fontManager.addfont(str(_font))
+#: The metrics each commune chart draws (its label of figures summed from predecessors follows them).
+SHOWN = {
+    "dossier_trend": ("S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET", "R.HS.DUNG_HEN"),
+    "rate_against_target": ("R.DVC.MUC_3_4", "7.1.8.3"),
+    "budget_against_plan": ("S.NS.THU", "S.NS.DU_TOAN"),
+}
 _VN = FuncFormatter(lambda x, _: format_number(x))
 _VN_PCT = FuncFormatter(lambda x, _: format_number(x) + "%")
 
@@ -76,9 +82,10 @@ def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> Non
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
 
 
-def caption(chart: str) -> str:
-    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"."""
-    return words(f"charts.{chart}.caption")
+def caption(chart: str, **params: object) -> str:
+    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"
+    (``params``: those the caption takes, e.g. the ranking's area)."""
+    return words(f"charts.{chart}.caption", **params)
 
 
 def _title(chart: str, **params: object) -> str:
@@ -107,9 +114,7 @@ def _series(metrics: pd.DataFrame, commune_key: str, metric: str, periods: list[
 def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, n: int = 8) -> Figure:
     """Dossiers received and resolved (bars) and the on-time rate (line), last ``n`` quarters."""
     periods = last_quarters(period, n)
-    received = _series(metrics, commune_key, "S.HS.NHAN_MOI", periods)
-    resolved = _series(metrics, commune_key, "S.HS.DA_GIAI_QUYET", periods)
-    rate = _series(metrics, commune_key, "R.HS.DUNG_HEN", periods)
+    received, resolved, rate = (_series(metrics, commune_key, code, periods) for code in SHOWN["dossier_trend"])
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
@@ -134,8 +139,9 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | s
     return fig
 
 
-def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, metric: str = "R.DVC.MUC_3_4",
-                        extra: str | None = "7.1.8.3", n: int = 8) -> Figure:
+def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Period | str,
+                        metric: str = SHOWN["rate_against_target"][0],
+                        extra: str | None = SHOWN["rate_against_target"][1], n: int = 8) -> Figure:
     """A ratio over the last ``n`` quarters against its target line."""
     periods = last_quarters(period, n)
     rows = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == metric)].set_index("period")
@@ -169,8 +175,7 @@ def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: Peri
     p = Period.parse(period)
     year = p.year
     periods = [Period.quarter(year, q).id for q in range(1, p.quarter_number + 1)]
-    revenue = _series(metrics, commune_key, "S.NS.THU", periods)
-    plan = _series(metrics, commune_key, "S.NS.DU_TOAN", periods)
+    revenue, plan = (_series(metrics, commune_key, code, periods) for code in SHOWN["budget_against_plan"])
     cumulative = revenue.cumsum(skipna=False)
     with matplotlib.style.context(STYLE):
         fig = Figure()

@@ -10,7 +10,7 @@ a blank stays blank.  Text that came from a raw file is always escaped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,13 +18,15 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import TEMPLATES_DIR, DataPaths
+from ..domain.areas import comparison_group, settings
 from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import ROMAN, Period
+from ..errors import NoDataError
 from ..store import Store
 from . import charts
-from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
+from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, units_with_data
 from .words import section, words
 
 TEMPLATES = TEMPLATES_DIR
@@ -124,7 +126,9 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     store = Store(data)
     if not store.path("metrics").exists():
         run_metrics(data)
-    read = inputs.select({name: _read(store, name) for name in inputs.tables}, unit, p, registry)
+    tables = {name: _read(store, name) for name in inputs.tables}
+    _require_data(tables, unit, p)
+    read = inputs.select(tables, unit, p, registry)
     mine, doc, group = read["values"].assign(origin="reported"), read["documents"], read["group_metrics"]
     compiled = None
     if not p.is_quarter and mine.empty:  # no report submitted for the 6M/9M/Y period: compiled from its quarters
@@ -197,6 +201,20 @@ def compiled_note(rd: ReportData) -> str:
     return note
 
 
+def require_data(*, commune: Commune, period: Period, data: DataPaths, inputs: ReportInputs = COMMUNE_REPORT) -> None:
+    """Raise :class:`~pipeline.errors.NoDataError` when ``commune`` has nothing of its own stored for ``period``
+    (:func:`pipeline.report.inputs.units_with_data`): no report is made of nothing."""
+    store = Store(data)
+    _require_data({name: _read(store, name) for name in inputs.tables}, commune, period)
+
+
+def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period) -> None:
+    if unit.key not in units_with_data(tables, period):
+        raise NoDataError(f"no data for {unit.full_name} ({unit.code}) in {period.id} "
+                          f"({words('not_reported', period=period.label_vi)}): no value, narrative or report header "
+                          "of this commune and period is stored; nothing rendered (ingest its report first)")
+
+
 def _read(store: Store, name: str) -> pd.DataFrame:
     """A processed table, read once per version of its file (a batch kernel renders many reports)."""
     path = store.path(name)
@@ -264,14 +282,75 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
         pct = row["change_pct" if prefix == "previous" else "yoy_change_pct"]
         against = words(f"comparison.against.{prefix}", period=Period.parse(period_id).label_vi)
         if pd.isna(value):
-            parts.append(words("comparison.no_data", against=against))
+            missing = _missing_units(rd, metric, period_id)
+            parts.append(words("comparison.no_data_partial", against=against, reason=missing) if missing
+                         else words("comparison.no_data", against=against))
             continue
         text = _change_words(change, unit, points=points)
         if not points and pd.notna(pct) and change != 0:
             text = words("change.with_percent", change=text, percent=format_number(abs(pct)))
         parts.append(words("comparison.clause", against=against, noun=noun, change=text))
     text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "." if text else ""
+    if not text:
+        return ""
+    shown = [rd.period.id, *(row[c] for c in ("previous_period", "yoy_period") if pd.notna(row[c]))]
+    note = history_note(rd, shown, metrics=[metric])
+    return text[0].upper() + text[1:] + "." + (" " + note if note else "")
+
+
+def _missing_units(rd: ReportData, metric: str, period: str) -> str:
+    """Why ``metric`` of ``period`` is blank when it would be a sum of the commune's predecessors some of which did
+    not report it (or a part of it): the metrics' reason, "thiếu số liệu của Xã Sơn Phú (18217)"; "" otherwise."""
+    from ..metrics.compute import load_ratios
+
+    m = rd.metrics
+    if "summed_from" not in m:
+        return ""
+    ratio = next((r for r in load_ratios() if r.code == metric), None)
+    codes = [metric] if ratio is None else [ratio.numerator, *ratio.denominator]
+    rows = m.loc[(m["commune_key"] == rd.key) & (m["period"] == period) & m["metric"].isin(codes)
+                 & m["origin"].eq("predecessors") & m["value"].isna() & m["reason"].fillna("").ne("")]
+    return "; ".join(dict.fromkeys(rows["reason"]))
+
+
+def history_note(rd: ReportData, periods: list[str], *, metrics: list[str] | None = None) -> str:
+    """The label of the figures of ``metrics`` (None: any) in ``periods`` that are sums of the units the commune was
+    made of (1/7/2025 mergers): "Số liệu trước 1/7/2025 là tổng của thị trấn Phố Châu và các xã Sơn Ninh, …";
+    "" when none is shown.
+
+    One clause per set of units summed, newest first, each from the day the older units ended.
+    """
+    m = rd.metrics
+    if "summed_from" not in m:
+        return ""
+    rows = m.loc[(m["commune_key"] == rd.key) & m["period"].isin(periods) & m["summed_from"].fillna("").ne("")
+                 & m["value"].notna()
+                 & (m["metric"].isin(metrics) if metrics is not None else True)]
+    if rows.empty:
+        return ""
+    registry = load_registry()
+    sets = {tuple(s.split(";")) for s in rows["summed_from"]}
+    eras = []
+    for keys in sets:
+        units = [registry.by_key(k) for k in keys]
+        ended = min(u.valid_to for u in units if u.valid_to is not None)
+        eras.append((ended + timedelta(days=1), units))
+    clauses = []
+    for n, (day, units) in enumerate(sorted(eras, key=lambda e: e[0], reverse=True)):
+        kind = ("first" if n == 0 else "next") + ("_single" if len(units) == 1 else "")
+        clauses.append(words(f"history.clause.{kind}", date=f"{day.day}/{day.month}/{day.year}",
+                             units=_unit_list(units)))
+    return "; ".join(clauses) + words("history.end")
+
+
+def _unit_list(units: list[Commune]) -> str:
+    """"thị trấn Phố Châu và các xã Sơn Ninh, Sơn Trung": by type, in the order of the codes."""
+    by_type: dict[str, list[str]] = {}
+    for u in sorted(units, key=lambda u: (u.code, u.valid_from)):
+        by_type.setdefault(u.type, []).append(u.name)
+    groups = [words("history.unit_one", type=t, name=names[0]) if len(names) == 1
+              else words("history.unit_many", type=t, names=", ".join(names)) for t, names in by_type.items()]
+    return words("history.and").join([", ".join(groups[:-1]), groups[-1]] if len(groups) > 1 else groups)
 
 
 def _n(rd: ReportData, code: str) -> str:
@@ -300,7 +379,8 @@ def area_sentences(rd: ReportData, area: str) -> list[str]:
                     s += words("area1.plan_rate", rate=_ratio(rd, "R.KH.HOAN_THANH"))
             out.append(s + ".")
         if v("1.3.1") is not None:
-            s = words("area1.assigned", count=_n(rd, "1.3.1"))
+            s = words("area1.assigned", count=_n(rd, "1.3.1"),
+                      assigned_by=settings(rd.period, rd.commune.province_code).assigned_by)
             if v("1.3.2") is not None:
                 s += words("area1.assigned_on_time", count=_n(rd, "1.3.2"))
                 if _ratio(rd, "R.NV.DUNG_HAN"):
@@ -494,7 +574,7 @@ def closing_html(rd: ReportData) -> Html:
     """The closing sentence, nơi nhận and the signature block."""
     doc = rd.document
     recipients = ([r for r in (doc.get("recipients") or "").split("\n") if r]
-                  or list(section("closing.recipients").values()))
+                  or list(settings(rd.period, rd.commune.province_code).recipients))
     return _render(
         "closing.html.j2", rd=rd, recipients=recipients,
         own_closing=rd.narrative("ket_luan"),
@@ -506,38 +586,54 @@ def closing_html(rd: ReportData) -> Html:
 
 
 def charts_html(rd: ReportData) -> Html:
-    """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast)."""
+    """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast),
+    each with the label of the figures in it that are sums of the units the commune was made of."""
     from ..metrics.compute import ranking_chart_ratio
 
     registry = load_registry()
     names = {u.key: u.name for u in registry}
-    district_of = {u.key: u.district_code for u in registry}
-    district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
-        if rd.commune.district_code else rd.metrics
+    units = {u.key: u for u in registry}
+    mine = comparison_group(rd.commune, rd.period)
+    keys = rd.metrics["commune_key"]
+    in_group = {k: k in units and comparison_group(units[k], rd.period) == mine for k in keys.unique()}
+    group = rd.metrics.loc[keys.map(in_group)]
+    area = settings(rd.period, rd.commune.province_code).area_word
+    year = [p.id for p in rd.period.year_to_date()]
+    trend = charts.last_quarters(rd.period, TREND_QUARTERS)
     figures = [
-        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
+        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
+         history_note(rd, trend, metrics=list(charts.SHOWN["dossier_trend"]))),
         ("rate_against_target",
-         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS)),
-        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period)),
-        ("commune_ranking", charts.commune_ranking(district, names, period=rd.period, metric=ranking_chart_ratio().code,
-                                                   highlight=rd.key)),
+         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
+         history_note(rd, trend, metrics=list(charts.SHOWN["rate_against_target"]))),
+        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period),
+         history_note(rd, year, metrics=list(charts.SHOWN["budget_against_plan"]))),
+        ("commune_ranking", charts.commune_ranking(group, names, period=rd.period, metric=ranking_chart_ratio().code,
+                                                   highlight=rd.key), ""),
     ]
-    return _render("charts.html.j2", figures=[(charts.caption(name), charts.to_data_uri(fig)) for name, fig in figures],
-                   ranks=district_ranks(rd))
+    captions = {"commune_ranking": {"area": area}}
+    return _render("charts.html.j2",
+                   figures=[(charts.caption(name, **captions.get(name, {})), charts.to_data_uri(fig), note)
+                            for name, fig, note in figures],
+                   ranks=district_ranks(rd), ranks_title=words("charts.ranks.title", area=area))
 
 
 def district_ranks(rd: ReportData) -> list[dict]:
-    """The commune's rank among its district's communes on each key ratio (1 = best)."""
+    """The commune's rank among the communes of its comparison group with a figure (its district before 1/7/2025,
+    its province after) on each key ratio (1 = best): "3/9 xã có số liệu"."""
     from ..metrics.compute import key_ratios, rank_communes
 
-    if not rd.commune.district_code:
-        return []
     key = key_ratios()
     ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
-    mine = ranks.loc[(ranks["commune_code"] == rd.commune.code) & (ranks["district_code"] == rd.commune.district_code)]
+    mine = ranks.loc[ranks["commune_key"] == rd.key]
     by_metric = {r.metric: r for r in mine.itertuples()}
-    return [{"label": k.label, "value": format_percent(by_metric[k.code].value), "rank": by_metric[k.code].rank,
-             "of": by_metric[k.code].of} for k in key if k.code in by_metric]
+    out = []
+    for k in key:
+        if k.code in by_metric:
+            r = by_metric[k.code]
+            out.append({"label": k.label, "value": format_percent(r.value), "rank": int(r.rank), "of": int(r.of),
+                        "text": words("charts.ranks.rank", rank=int(r.rank), of=int(r.of))})
+    return out
 
 
 def appendix_rows(rd: ReportData) -> list[dict]:

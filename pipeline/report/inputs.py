@@ -23,13 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..config import CATALOGUE_DIR, FONTS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, TEMPLATES_DIR
+from ..domain.areas import comparison_group
 from ..domain.communes import Commune, Registry
 from ..domain.periods import Period, last_quarters
 
 #: Quarters the report's trend charts show (and so read).
 TREND_QUARTERS = 8
-#: Comparison group of a commune without a district (two-level government from 07/2025): every commune.
-NO_DISTRICT = "*"
+#: ``origin`` of a successor's figures combined from its predecessors (:data:`pipeline.metrics.compute.PREDECESSORS`).
+PREDECESSORS = "predecessors"
 
 
 def this_period(period: Period) -> tuple[str, ...]:
@@ -60,10 +61,12 @@ def key_metric_codes() -> tuple[str, ...]:
 class Slice:
     """Rows of one stored table a report reads.
 
-    ``whose``: "commune" (the commune's own rows) or "group" (the rows of every commune of its comparison
-    group, the district); ``periods``: the periods read, from the report's period; ``metrics``: the
-    ``metric`` values read (None: all); ``columns``: the columns read (None: all); ``known_only``: only
-    rows with a value (a blank ratio is neither ranked nor charted).
+    ``whose``: "commune" (the commune's own rows, its figures combined from its predecessors included) or
+    "group" (the rows of every commune of its comparison group: :func:`pipeline.domain.areas.comparison_group`,
+    the district before 1/7/2025, the province after); ``periods``: the periods read, from the report's period;
+    ``metrics``: the ``metric`` values read (None: all); ``columns``: the columns read (None: all);
+    ``known_only``: only rows with a value (a blank ratio is neither ranked nor charted); ``own_only``: only
+    each unit's own figures, not those combined from its predecessors (each unit is ranked once).
     """
 
     name: str
@@ -74,6 +77,7 @@ class Slice:
     columns: tuple[str, ...] | None = None
     drop: tuple[str, ...] = ()
     known_only: bool = False
+    own_only: bool = False
 
     def rows(self, table: pd.DataFrame, period: Period) -> pd.DataFrame:
         """The rows of ``table`` this slice reads for ``period``, for every commune (filter by commune after)."""
@@ -82,15 +86,12 @@ class Slice:
             keep &= table["metric"].isin(self.metrics())
         if self.known_only:
             keep &= table["value"].notna()
+        if self.own_only and "origin" in table:
+            keep &= table["origin"] != PREDECESSORS
         out = table.loc[keep]
         if self.columns is not None:
             out = out[[c for c in self.columns if c in out.columns]]
         return out.drop(columns=[c for c in self.drop if c in out.columns])
-
-
-def comparison_group(unit: Commune) -> str:
-    """The group a commune is compared with (ranked and charted among): its district."""
-    return unit.district_code or NO_DISTRICT
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,7 @@ class ReportInputs:
             if s.whose == "commune":
                 mine = rows["commune_key"] == unit.key
             else:
-                mine = _groups(rows, registry) == comparison_group(unit) if unit.district_code else \
-                    pd.Series(True, index=rows.index)
+                mine = _groups(rows, registry, period) == comparison_group(unit, period)
             out[s.name] = rows.loc[mine].reset_index(drop=True)
         return out
 
@@ -131,14 +131,12 @@ class ReportInputs:
             if s.whose == "commune":
                 per_slice.append((s, _grouped_hashes(rows, rows["commune_key"])))
             else:
-                by_group = _grouped_hashes(rows, _groups(rows, registry))
-                by_group[NO_DISTRICT] = _frame_hash(rows)  # a commune without a district sees them all
-                per_slice.append((s, by_group))
+                per_slice.append((s, _grouped_hashes(rows, _groups(rows, registry, period))))
         out = {}
         for unit in units:
             h = hashlib.sha256(f"{self.kind}|{files}|{salt}|{period.id}|{unit.key}".encode())
             for s, hashes in per_slice:
-                key = unit.key if s.whose == "commune" else comparison_group(unit)
+                key = unit.key if s.whose == "commune" else comparison_group(unit, period)
                 h.update(f"|{s.name}:{hashes.get(key, 'empty')}".encode())
             out[unit.code] = h.hexdigest()
         return out
@@ -153,9 +151,28 @@ class ReportInputs:
         return hashlib.sha256(f"{__version__}|{source_fingerprint(files)}".encode()).hexdigest()
 
 
-def _groups(rows: pd.DataFrame, registry: Registry) -> pd.Series:
-    district_of = {u.key: comparison_group(u) for u in registry}
-    return rows["commune_key"].map(district_of)
+def units_with_data(tables: Mapping[str, pd.DataFrame], period: Period) -> set[str]:
+    """The keys of the units that have data of their own for ``period``: a value, a narrative or a report header
+    stored, or a metric computed from their own figures (an aggregated period from its quarters).  Figures combined
+    from a unit's predecessors do not count: a unit that sent nothing has not reported (chưa gửi báo cáo), and
+    its report is not made."""
+    keys: set[str] = set()
+    for name in ("values", "narratives", "documents", "metrics"):
+        table = tables.get(name)
+        if table is None or table.empty:
+            continue
+        rows = table.loc[table["period"] == period.id]
+        if name == "metrics" and "origin" in rows:
+            rows = rows.loc[rows["origin"] != PREDECESSORS]
+        keys |= set(rows["commune_key"])
+    return keys
+
+
+def _groups(rows: pd.DataFrame, registry: Registry, period: Period) -> pd.Series:
+    """The comparison group of each row's unit in ``period`` (units the registry does not know: none)."""
+    known = {u.key: u for u in registry}
+    group_of = {key: comparison_group(known[key], period) for key in rows["commune_key"].unique() if key in known}
+    return rows["commune_key"].map(group_of)
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
@@ -164,12 +181,8 @@ def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
 
 
-def _frame_hash(frame: pd.DataFrame) -> str:
-    return hashlib.sha256(np.sort(_row_hashes(frame)).tobytes()).hexdigest() if len(frame) else "empty"
-
-
 def _grouped_hashes(frame: pd.DataFrame, by: pd.Series) -> dict[str, str]:
-    """:func:`_frame_hash` of the rows of each value of ``by``, in one pass (row order does not matter)."""
+    """A hash of the rows of each value of ``by``, in one pass (row order does not matter)."""
     if frame.empty:
         return {}
     rows = _row_hashes(frame)
@@ -192,8 +205,9 @@ COMMUNE_REPORT = ReportInputs(
         # which of a 6M/9M/Y period's quarters have a stored report, and which rows each holds (the compiled
         # report's notes: the quarters it was compiled from, why a row a quarter reported is blank)
         Slice("quarters", "values", periods=compiled_quarters, columns=("commune_key", "period", "indicator_code")),
-        # its district's communes on the key ratios in the period: the rank table and the ranking chart
-        Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True,
+        # its comparison group's communes (district, or province from 1/7/2025) on the key ratios in the period,
+        # each under its own identity: the rank table and the ranking chart
+        Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True, own_only=True,
               columns=("commune_code", "commune_key", "period", "metric", "label", "value", "synthetic")),
     ),
     code=(PACKAGE_DIR / "report", PACKAGE_DIR / "render"),  # with every module they import (metrics, domain, …)

@@ -75,7 +75,7 @@ def test_incremental_skip_and_selective_rerender(district, monkeypatch):
 def _rank(html: str, label: str) -> tuple[int, int]:
     """The commune's rank and group size in its report's rank table on the ratio ``label``."""
     row = re.search(rf"<tr><td>{re.escape(label)}</td><td class=\"value\">[^<]*</td>"
-                    rf"<td class=\"value\">(\d+)/(\d+)</td>",
+                    rf"<td class=\"value\">(\d+)/(\d+) xã có số liệu</td>",
                     html)
     assert row, f"no rank row for {label}"
     return int(row.group(1)), int(row.group(2))
@@ -172,6 +172,7 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
 
 
 def test_key_figures_are_the_stored_metrics_of_each_commune(district):
+    from pipeline.domain.communes import load_registry
     from pipeline.metrics.compute import key_figures as declared
     from pipeline.store import Store
 
@@ -180,7 +181,8 @@ def test_key_figures_are_the_stored_metrics_of_each_commune(district):
     metrics, findings = Store(data).read("metrics"), Store(data).read("findings")
     manifest = read_manifest(outputs)
     for code in COMMUNES:
-        mine = metrics.loc[(metrics["commune_code"] == code) & (metrics["period"] == "2021-Q3")].set_index("metric")
+        key = load_registry().resolve(code, "2021-Q3").key  # by identity: 18133 also names Xã Hương Sơn of 2025
+        mine = metrics.loc[(metrics["commune_key"] == key) & (metrics["period"] == "2021-Q3")].set_index("metric")
         figures = manifest[f"2021-Q3/{code}"]["figures"]
         for f in declared():
             expected = mine["value"].get(f.code)
@@ -467,3 +469,48 @@ def test_messages_name_no_server_path(tmp_path):
         "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
         '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
         '  File "pipeline/render/export.py", line 7')
+
+
+def test_the_batch_covers_the_areas_with_data_and_lists_who_has_not_reported(tmp_path):
+    """2025-Q3, after the two-level government: three of the province's communes reported; the run covers the
+    province (its registry units of the period), renders the three and lists the others as 'chưa gửi báo cáo'."""
+    from pipeline.domain.communes import load_registry
+    from tests.helpers import ingested_rows, merger_rows
+
+    data = ingested_rows(tmp_path / "data", merger_rows())
+    outputs = tmp_path / "outputs"
+    result = run_batch("2025-Q3", data=data, outputs_dir=outputs, progress=False, formats=HTML, jobs=0)
+    assert result.exit_code == 0 and not result.failed
+    assert sorted(r["commune"] for r in result.rendered) == ["18133", "18160", "18223"]
+    province = [u.code for u in load_registry().communes_in("2025-Q3") if u.province_code == "42"]
+    assert sorted(k.split("/")[1] for k in result.no_data) == sorted(set(province) - {"18133", "18160", "18223"})
+    assert "18163" in {k.split("/")[1] for k in result.no_data}  # Xã Sơn Tiến sent nothing
+    manifest = read_manifest(outputs)
+    assert manifest["2025-Q3/18163"]["status"] == "no_data"
+    assert not (outputs / "2025-Q3" / "18163-son-tien").exists()
+    assert "chưa gửi báo cáo" in result.summary() and "18163" in result.summary()
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    assert f"3 báo cáo · {len(result.no_data)} xã chưa gửi báo cáo" in index
+    html = (outputs / manifest["2025-Q3/18133"]["files"]["html"]).read_text(encoding="utf-8")
+    # the body (the appendix prints the catalogue's own labels: Phụ lục 2B's wording)
+    body = html[html.index("</style>"):html.index('<section class="appendix"')]
+    assert "XÃ HƯƠNG SƠN" in body and "huyện" not in body.lower()
+    assert ("Số liệu trước 1/7/2025 là tổng của thị trấn Phố Châu và các xã Sơn Ninh, Sơn Trung, Sơn Bằng, "
+            "Sơn Phú.") in html
+
+
+def test_a_predecessors_figure_changes_its_successors_report(tmp_path):
+    """The successor's report reads its predecessors' figures (combined into its metrics): a change of one
+    re-renders it, and only it."""
+    from tests.helpers import ingested_rows, merger_rows
+
+    rows = merger_rows()
+    data = ingested_rows(tmp_path / "data", rows)
+    outputs = tmp_path / "outputs"
+    run_batch("2025-Q3", data=data, outputs_dir=outputs, progress=False, formats=HTML, jobs=0)
+    changed = [(c, p, i, 51 if (c, p, i) == ("18175", "2024-Q3", "S.HS.NHAN_MOI") else v) for c, p, i, v in rows]
+    assert changed != rows
+    ingested_rows(tmp_path / "data", changed)  # Sơn Ninh's 2024-Q3 received: 50 → 51
+    again = run_batch("2025-Q3", data=data, outputs_dir=outputs, progress=False, formats=HTML, jobs=0)
+    assert [r["commune"] for r in again.rendered] == ["18133"]
+    assert sorted(k.split("/")[1] for k in again.skipped) == ["18160", "18223"]

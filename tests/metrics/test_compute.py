@@ -22,13 +22,21 @@ def fixture_run(tmp_path_factory):
     return run_metrics(ingested(tmp_path_factory.mktemp("metrics"), "metrics/two_communes.csv"))
 
 
+def own(frame):
+    """The rows of each unit's own periods (code 18133 also names Xã Hương Sơn of 1/7/2025, whose rows for
+    these periods are combined from its predecessors: see test_history_across_mergers below)."""
+    return frame.loc[frame["origin"] != "predecessors"] if "origin" in frame else frame
+
+
 def one(frame, commune, period, metric):
+    frame = own(frame)
     rows = frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period) & (frame["metric"] == metric)]
     assert len(rows) == 1, (commune, period, metric, len(rows))
     return rows.iloc[0]
 
 
 def absent(frame, commune, period, metric):
+    frame = own(frame)
     return frame.loc[(frame["commune_code"] == commune) & (frame["period"] == period)
                      & (frame["metric"] == metric)].empty
 
@@ -223,3 +231,111 @@ def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
     assert module.startswith(str(code))  # the edited copy ran
     assert new_stamp != stamp
     assert "nhiệm vụ xong đúng hạn (" in message
+
+
+# --------------------------------------------------------------------------- histories across mergers
+@pytest.fixture(scope="module")
+def merger_run(tmp_path_factory):
+    from tests.helpers import ingested_rows, merger_rows
+
+    return run_metrics(ingested_rows(tmp_path_factory.mktemp("merger"), merger_rows()))
+
+
+def by_key(frame, key, period, metric):
+    rows = frame.loc[(frame["commune_key"] == key) & (frame["period"] == period) & (frame["metric"] == metric)]
+    assert len(rows) <= 1, (key, period, metric, len(rows))
+    return rows.iloc[0] if len(rows) else None
+
+
+HUONG_SON = "18133@2025-07-01"
+HUONG_SON_UNITS = "18133@2019-12-15;18175@2019-12-15;18187@2019-12-15;18190@2019-12-15;18217@2019-12-15"
+
+
+def test_a_successors_quarter_before_the_merger_is_its_predecessors_summed(merger_run):
+    m = merger_run["metrics"]
+    received = by_key(m, HUONG_SON, "2024-Q3", "S.HS.NHAN_MOI")
+    assert received["value"] == 100 + 50 + 30 + 20 + 60  # 260
+    assert (received["origin"], received["summed_from"]) == ("predecessors", HUONG_SON_UNITS)
+    assert received["commune_code"] == "18133"
+    assert by_key(m, HUONG_SON, "2024-Q3", "3.1.3.c")["value"] == 175 + 170 + 170 + 165 + 175  # a stock: 855
+
+
+def test_a_ratio_is_recomputed_from_the_summed_parts(merger_run):
+    m = merger_run["metrics"]
+    on_time = by_key(m, HUONG_SON, "2024-Q3", "R.HS.DUNG_HEN")
+    assert (on_time["numerator"], on_time["denominator"]) == (85 + 40 + 27 + 20 + 54, 90 + 40 + 30 + 20 + 60)
+    assert on_time["value"] == pytest.approx(100 * 226 / 240)  # 94,17 %, not the mean of the five rates (94,9 %)
+    online = by_key(m, HUONG_SON, "2024-Q3", "R.DVC.MUC_3_4")
+    assert (online["numerator"], online["denominator"]) == (251, 855)
+    # a catalogue ratio (rule recompute) of the quarter itself
+    assert by_key(m, HUONG_SON, "2024-Q3", "3.4.3")["value"] == pytest.approx(100 * 226 / 240)
+
+
+def test_categories_and_lone_percentages_are_not_combined(merger_run):
+    m = merger_run["metrics"]
+    assert by_key(m, HUONG_SON, "2024-Q3", "7.1.8.3") is None  # a rate without its parts cannot be added
+    assert by_key(m, "18133@2019-12-15", "2024-Q3", "7.1.8.3")["value"] == 20  # Phố Châu's own stays
+    assert by_key(m, HUONG_SON, "2024-Q3", "1.4.2") is None  # a category (survey form)
+
+
+def test_a_predecessor_without_the_figure_leaves_it_blank_and_named(merger_run):
+    revenue = by_key(merger_run["metrics"], HUONG_SON, "2024-Q3", "S.NS.THU")
+    assert math.isnan(revenue["value"])  # not 10 000 000: Sơn Phú gave no revenue
+    assert revenue["reason"] == "thiếu số liệu của Xã Sơn Phú (18217)"
+
+
+def test_the_successors_own_quarter_compares_with_the_combined_one(merger_run):
+    m = merger_run["metrics"]
+    received = by_key(m, HUONG_SON, "2025-Q3", "S.HS.NHAN_MOI")
+    assert (received["origin"], received["summed_from"]) == ("reported", "")
+    assert (received["yoy_period"], received["yoy_value"], received["yoy_change"]) == ("2024-Q3", 260, 40)
+    rate = by_key(m, HUONG_SON, "2025-Q3", "R.HS.DUNG_HEN")
+    assert rate["yoy_change"] == pytest.approx(100 * 270 / 280 - 100 * 226 / 240)
+
+
+def test_recursively_through_the_2025_mergers(merger_run):
+    m = merger_run["metrics"]
+    kim_hoa = "18223@2025-07-01"
+    r = by_key(m, kim_hoa, "2024-Q3", "S.HS.NHAN_MOI")  # Kim Hoa + (Sơn Hàm + Sơn Trường)
+    assert (r["value"], r["summed_from"]) == (7 + 11 + 13, "18211@2019-12-15;18214@2019-12-15;18223@2019-12-15")
+    r = by_key(m, kim_hoa, "2025-Q1", "S.HS.NHAN_MOI")  # Kim Hoa + Hàm Trường
+    assert (r["value"], r["summed_from"]) == (20 + 30, "18211@2019-12-15;18223@2025-01-01")
+    assert by_key(m, "18223@2025-01-01", "2024-Q3", "S.HS.NHAN_MOI")["value"] == 11 + 13  # Hàm Trường's own past
+    # 9 months of 2025: two quarters summed from Kim Hoa and Hàm Trường, then Xã Kim Hoa's own
+    nine = by_key(m, kim_hoa, "2025-9M", "S.HS.NHAN_MOI")
+    assert nine["value"] == (20 + 30) + (21 + 31) + 44 and nine["origin"] == "computed"
+    assert nine["summed_from"] == "18211@2019-12-15;18223@2025-01-01"  # the units of its earlier quarters
+
+
+def test_a_reused_code_never_shares_history(merger_run):
+    m = merger_run["metrics"]
+    son_linh = by_key(m, "18160@2019-12-15", "2024-Q3", "S.HS.NHAN_MOI")  # Xã Sơn Lĩnh, under its own identity
+    assert (son_linh["value"], son_linh["origin"]) == (15, "reported")
+    son_hong = by_key(m, "18160@2025-07-01", "2024-Q3", "S.HS.NHAN_MOI")  # Xã Sơn Hồng: Sơn Hồng + Sơn Lĩnh
+    assert (son_hong["value"], son_hong["summed_from"]) == (40 + 15, "18139@2019-12-15;18160@2019-12-15")
+    assert by_key(m, "18160@2025-07-01", "2025-Q3", "S.HS.NHAN_MOI")["yoy_value"] == 55  # not Sơn Lĩnh's 15
+    son_truong = by_key(m, "18223@2019-12-15", "2024-Q3", "S.HS.NHAN_MOI")
+    assert (son_truong["value"], son_truong["origin"]) == (13, "reported")
+    assert by_key(m, "18223@2025-07-01", "2025-Q3", "S.HS.NHAN_MOI")["yoy_value"] == 31
+    # nothing of a successor is written under a predecessor's identity, nor after it ended
+    assert m.loc[m["commune_key"] == "18160@2019-12-15", "period"].max() == "2024-Q3"
+
+
+def test_combined_figures_raise_no_findings_scores_or_ranks(merger_run):
+    for table in ("findings", "scores"):
+        frame = merger_run[table]
+        assert not ((frame["commune_key"] == HUONG_SON) & (frame["period"] == "2024-Q3")).any(), table
+    ranks = rank_communes(merger_run["metrics"], load_registry(), period="2024-Q3", metrics_to_rank=["R.HS.DUNG_HEN"])
+    assert HUONG_SON not in set(ranks["commune_key"])
+    assert set(ranks["group"]) == {"district:439"}  # the 2024 units, in their district
+    roll = rollup(merger_run["metrics"], load_registry(), level="province")
+    q3 = roll.loc[(roll["period"] == "2024-Q3") & (roll["metric"] == "S.HS.NHAN_MOI")].iloc[0]
+    assert q3["value"] == 260 + 40 + 15 + 7 + 11 + 13  # each unit once (no successor's combined figure on top)
+
+
+def test_ranks_after_the_merger_are_across_the_province_counting_communes_with_data(merger_run):
+    ranks = rank_communes(merger_run["metrics"], load_registry(), period="2025-Q3", metrics_to_rank=["R.HS.DUNG_HEN"])
+    # Kim Hoa 100 %, Hương Sơn 270/280 = 96,4 %, Sơn Hồng 63/70 = 90 %: three with data of the province's communes
+    assert ranks.sort_values("rank")[["commune_key", "rank", "of", "group"]].values.tolist() == [
+        ["18223@2025-07-01", 1, 3, "province:42"], [HUONG_SON, 2, 3, "province:42"],
+        ["18160@2025-07-01", 3, 3, "province:42"]]

@@ -61,7 +61,8 @@ def test_the_hash_covers_what_the_report_reads_and_nothing_else(stored, change, 
     before = COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
     code, metric, value = change
     m = tables["metrics"]
-    row = (m["commune_code"] == code) & (m["period"] == PERIOD.id) & (m["metric"] == metric)
+    (unit,) = _units(code)  # by identity: code 18133 also names Xã Hương Sơn of 1/7/2025 (rows of its predecessors)
+    row = (m["commune_key"] == unit.key) & (m["period"] == PERIOD.id) & (m["metric"] == metric)
     assert row.sum() == 1
     after = COMMUNE_REPORT.hashes(tables | {"metrics": m.assign(value=m["value"].mask(row, value))}, units, PERIOD,
                                   load_registry())
@@ -107,3 +108,23 @@ def test_a_quarter_s_value_changes_the_hash_of_the_9_month_report_compiled_from_
     assert hashes(v.loc[v["period"] != "2021-Q1"])["18133"] != before["18133"]
     read = COMMUNE_REPORT.select(tables, units[0], nine, registry)
     assert set(read["quarters"]["period"]) == {"2021-Q1", "2021-Q2", "2021-Q3"}
+
+
+def test_a_predecessors_figure_is_in_its_successors_hash(tmp_path):
+    """Xã Hương Sơn's 2025-Q3 report compares with 2024-Q3, the sum of its five predecessors: one of their figures
+    changing changes its hash (the combined figure is in its metrics slice), and not that of Xã Sơn Hồng."""
+    from tests.helpers import ingested_rows, merger_rows
+
+    period = Period.parse("2025-Q3")
+    units = [load_registry().resolve(c, period) for c in ("18133", "18160")]
+    hashes = []
+    for n, received in enumerate((50, 51)):  # Sơn Ninh's 2024-Q3 received
+        rows = [(c, p, i, received if (c, p, i) == ("18175", "2024-Q3", "S.HS.NHAN_MOI") else v)
+                for c, p, i, v in merger_rows()]
+        data = ingested_rows(tmp_path / str(n), rows)
+        run_metrics(data)
+        store = Store(data)
+        hashes.append(COMMUNE_REPORT.hashes({name: store.read(name) for name in COMMUNE_REPORT.tables}, units,
+                                            period, load_registry()))
+    assert hashes[0]["18133"] != hashes[1]["18133"]
+    assert hashes[0]["18160"] == hashes[1]["18160"]

@@ -1,0 +1,123 @@
+"""The levels above a commune, as a report needs them: whom it is sent to and which communes it is compared with.
+
+Until 30/6/2025 a commune sat in a district (huyện) in a province; from 1/7/2025 (two-level local government)
+it sits directly in its province.  What follows from that is data, in ``catalogue/provinces.yaml``: national
+defaults per era and a province's own overrides, each entry valid over dates, the entry valid on a period's
+last day applying.
+
+>>> from pipeline.domain.communes import load_registry
+>>> reg = load_registry()
+>>> settings("2021-Q3", reg.resolve("18217", "2021-Q3").province_code).recipients
+('Phòng Nội vụ huyện', 'Lưu: VT')
+>>> comparison_group(reg.resolve("18133", "2026-Q3"), "2026-Q3")
+'province:42'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..config import CATALOGUE_DIR
+from ..errors import CatalogueError
+from .communes import Commune
+from .periods import Period
+
+PROVINCES_FILE = CATALOGUE_DIR / "provinces.yaml"
+LEVELS = ("district", "province")
+_KEYS = {"valid_from", "valid_to", "recipients", "comparison", "assigned_by", "area_word"}
+
+
+@dataclass(frozen=True)
+class AreaSettings:
+    """One era's settings (of the nation, or of one province)."""
+
+    valid_from: date
+    valid_to: date | None
+    recipients: tuple[str, ...]
+    comparison: str  # "district" or "province"
+    assigned_by: str
+    area_word: str
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+def _date(value: object, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogueError(f"{where}: {value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def _entries(spec: object, where: str, base: list[AreaSettings] | None) -> list[AreaSettings]:
+    if not isinstance(spec, list) or not spec:
+        raise CatalogueError(f"{where}: expected a list of entries with valid_from")
+    out = []
+    for n, entry in enumerate(spec, start=1):
+        here = f"{where}, entry {n}"
+        if not isinstance(entry, dict) or "valid_from" not in entry:
+            raise CatalogueError(f"{here}: expected a mapping with valid_from")
+        unknown = set(entry) - _KEYS
+        if unknown:
+            raise CatalogueError(f"{here}: unknown keys {sorted(unknown)}; expected some of {sorted(_KEYS)}")
+        start = _date(entry["valid_from"], here)
+        end = _date(entry["valid_to"], here) if entry.get("valid_to") else None
+        inherited = next((b for b in base or [] if b.valid_on(start)), None)
+        fields = {}
+        for key in ("recipients", "comparison", "assigned_by", "area_word"):
+            if key in entry:
+                fields[key] = entry[key]
+            elif inherited is not None:
+                fields[key] = getattr(inherited, key)
+            else:
+                raise CatalogueError(f"{here}: {key} missing (and no national entry of {start} to take it from)")
+        recipients = fields["recipients"]
+        if not isinstance(recipients, list) or not recipients or not all(isinstance(r, str) and r for r in recipients):
+            raise CatalogueError(f"{here}: recipients {recipients!r}; expected a list of names")
+        if fields["comparison"] not in LEVELS:
+            raise CatalogueError(f"{here}: comparison {fields['comparison']!r}; expected one of {LEVELS}")
+        out.append(AreaSettings(start, end, tuple(recipients), fields["comparison"], str(fields["assigned_by"]),
+                                str(fields["area_word"])))
+    spans = sorted(out, key=lambda e: e.valid_from)
+    for a, b in zip(spans, spans[1:]):
+        if a.valid_to is None or b.valid_from <= a.valid_to:
+            raise CatalogueError(f"{where}: entries from {a.valid_from} and {b.valid_from} overlap")
+    return spans
+
+
+@lru_cache(maxsize=4)
+def load_provinces(path: Path = PROVINCES_FILE) -> tuple[list[AreaSettings], dict[str, list[AreaSettings]]]:
+    """The national entries and each province's, checked."""
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    national = _entries(spec.get("defaults"), f"{Path(path).name}: defaults", None)
+    provinces = {}
+    for code, entries in (spec.get("provinces") or {}).items():
+        provinces[str(code)] = _entries(entries, f"{Path(path).name}: province {code}", national)
+    return national, provinces
+
+
+def settings(period: str | Period, province_code: str, *, path: Path = PROVINCES_FILE) -> AreaSettings:
+    """The settings of ``province_code`` valid on the last day of ``period`` (its own, else the national)."""
+    day = Period.parse(period).end
+    national, provinces = load_provinces(path)
+    for entry in provinces.get(str(province_code), []) + national:
+        if entry.valid_on(day):
+            return entry
+    raise CatalogueError(f"{Path(path).name}: no entry valid on {day:%d/%m/%Y} (period {Period.parse(period).id})")
+
+
+def comparison_group(unit: Commune, period: str | Period) -> str:
+    """The group ``unit`` is ranked and charted in for ``period``: ``"district:439"`` (its huyện, before
+    1/7/2025) or ``"province:42"`` (its tỉnh); a unit the registry gives no district is compared in its
+    province."""
+    level = settings(period, unit.province_code).comparison
+    if level == "district" and unit.district_code:
+        return f"district:{unit.district_code}"
+    return f"province:{unit.province_code}"
