@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of a period, the index")
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
     who = p.add_mutually_exclusive_group()
-    who.add_argument("--communes", help="comma-separated commune codes (default: every commune valid in the period)")
+    who.add_argument("--communes", help="comma-separated commune codes (default: every commune valid in the period "
+                                        "that has figures for it)")
     who.add_argument("--district", help="district code, e.g. 439")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
@@ -254,7 +255,7 @@ def export_frame(data_dir: Path | None, period: Period, commune: Commune | None)
     rows = values.loc[values["period"] == period.id]
     if commune is not None:
         rows = rows.loc[rows["commune_key"] == commune.key]
-    names = {u.key: u.full_name for u in load_registry()}
+    names = {u.key: u.full_name for u in load_registry(data_paths(data_dir))}
     cat = load_catalogue().for_period(period).table.set_index("code")
     out = rows.assign(
         commune_name=rows["commune_key"].map(names),

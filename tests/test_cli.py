@@ -166,3 +166,34 @@ def test_a_read_only_processed_dir_is_an_error_naming_it(tmp_path, capsys, monke
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     assert main(["ingest", "--data-dir", str(tmp_path)]) == 1
     _one_line_error(capsys, f"{tmp_path / 'processed'}: permission denied; make it writable")
+
+
+def test_registry_import_show_and_list(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    units = tmp_path / "don_vi.csv"
+    units.write_text("Mã;Tên;Loại;Hiệu lực từ;Sáp nhập từ;Mã tỉnh\n18166;Sơn Mới;xã;01/01/2027;18160;42\n",
+                     encoding="utf-8")
+    assert main(["registry", "import", str(units), "--data-dir", str(data)]) == 0
+    assert "1 unit(s) read, 1 added, 0 replaced" in capsys.readouterr().out
+    assert main(["registry", "show", "18166", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "18166 Xã Sơn Mới [18166@2027-01-01] 01/01/2027–nay; Hà Tĩnh (42)" in out
+    assert "predecessors: Xã Sơn Hồng (18160@2025-07-01)" in out and "don_vi.csv row 2" in out
+    assert main(["registry", "show", "18160", "--period", "2021-Q3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("18160 Xã Sơn Lĩnh [18160@2019-12-15]") and "successors: Xã Sơn Hồng" in out
+    assert main(["registry", "list", "--period", "2026-Q3", "--province", "42", "--format", "csv"]) == 0
+    listed = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
+    assert len(listed) == 69 and "Xã Hương Sơn" in set(listed["name"])
+
+
+def test_registry_import_of_a_malformed_file_names_the_row(tmp_path, capsys):
+    units = tmp_path / "don_vi.csv"
+    units.write_text("Mã,Tên,Loại,Hiệu lực từ,Mã tỉnh\n18166,Sơn Mới,xã,01/01/2027,42\n18167,Sơn Cũ,xã,2027,42\n",
+                     encoding="utf-8")
+    assert main(["registry", "import", str(units), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "don_vi.csv, row 3: column 'Hiệu lực từ': not a date; value '2027'" in err
+    assert not (tmp_path / "registry").exists()
+    assert main(["registry", "import", str(tmp_path / "none.csv"), "--data-dir", str(tmp_path)]) == 2

@@ -1,5 +1,7 @@
 """The scheduled batch: ingest what changed, recompute metrics, render every selected report
 (warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
+Selected: the communes named, or else every commune of the registry valid in the period (of a district) that
+has figures for it (:func:`with_data`; the registry holds the whole country).
 
 Incremental rule: a report is rendered again only when the content hash of its inputs changed:
 what the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`: its slices of the
@@ -67,6 +69,8 @@ class BatchResult:
     rendered: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    #: Communes of the registry valid in the period (of the district asked for) with no figures: not rendered.
+    no_data: list[str] = field(default_factory=list)
     ingest_errors: int = 0
     seconds: float = 0.0
     index: Path | None = None
@@ -80,6 +84,9 @@ class BatchResult:
                  f"{len(self.failed)} failed in {self.seconds:.1f} s"]
         for f in self.failed:
             lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
+        if self.no_data:
+            lines.append(f"  {len(self.no_data)} commune(s) of the registry valid in the period have no figures "
+                         "for it: no report")
         if self.ingest_errors:
             lines.append(f"  {self.ingest_errors} input error(s) at ingest: "
                          "see `cchc ingest` or processed/ingest_report")
@@ -139,7 +146,7 @@ def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, forma
 
     store = Store(data)
     tables = {name: store.read(name) for name in COMMUNE_REPORT.tables}
-    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
+    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(data), salt=",".join(formats))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commune], period: Period) -> dict:
@@ -339,7 +346,10 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
     p = Period.parse(period)
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
-    units = _select(p, communes=communes, district=district)
+    candidates = _select(p, data=data, communes=communes, district=district)
+    # Named communes are rendered; otherwise those of the registry's candidates that have figures for the period
+    # (known before ingest from the stored metrics, for the warm-up; settled after it).
+    units = candidates if communes else with_data(candidates, _stored_metrics(data), p)
     local = not scheduler and jobs >= 1
     limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
     with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
@@ -353,6 +363,10 @@ def run_batch(period: str | Period, *, data: DataPaths, outputs_dir: Path,
             ingested = ingest(None, data=data, skip_unchanged=not force)
             result.ingest_errors = ingested.errors
             metrics_out = ensure_metrics(data, force=force)
+            if not communes:
+                units = with_data(candidates, metrics_out["metrics"], p)
+                have = {u.key for u in units}
+                result.no_data = [u.code for u in candidates if u.key not in have]
             hashes = input_hashes(units, p, data, formats=formats)
             manifest = read_manifest(outputs_dir)
             todo = []
@@ -465,14 +479,33 @@ def _failed_outcome(job: Job, failure: Failure) -> dict:
             "files": {}}
 
 
-def _select(period: Period, *, communes: list[str | Commune] | None, district: str | None) -> list[Commune]:
-    registry = load_registry()
+def _select(period: Period, *, data: DataPaths, communes: list[str | Commune] | None,
+            district: str | None) -> list[Commune]:
+    """The communes named, or every unit of the registry valid in ``period`` (of ``district``)."""
+    registry = load_registry(data)
     if communes:
         return [c if isinstance(c, Commune) else registry.resolve(c, period) for c in communes]
     units = registry.communes_in(period, district_code=district)
     if not units:
         raise CchcError(f"no commune valid in {period.id}" + (f" in district {district}" if district else ""))
     return units
+
+
+def with_data(units: list[Commune], metrics: pd.DataFrame, period: Period) -> list[Commune]:
+    """The ``units`` with figures for ``period``: a metric with a value (from the stored values and narratives;
+    for 6M, 9M and Y, computed from the quarters).  A batch never renders a report of a commune without data:
+    the registry holds every commune of the country, most of which send nothing here."""
+    keys = set(metrics.loc[(metrics["period"] == period.id) & metrics["value"].notna(), "commune_key"])
+    return [u for u in units if u.key in keys]
+
+
+def _stored_metrics(data: DataPaths) -> pd.DataFrame:
+    from ..store import Store
+
+    store = Store(data)
+    if not store.path("metrics").exists():
+        return pd.DataFrame(columns=["commune_key", "period", "value"])
+    return store.read("metrics")
 
 
 def _synthetic(metrics: pd.DataFrame, commune: str, period: Period) -> bool:

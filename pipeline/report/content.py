@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.catalogue import load_catalogue, parse_legend
-from ..domain.communes import Commune, load_registry
+from ..domain.communes import Commune, Registry, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import Period
 from ..store import Store
@@ -78,6 +78,7 @@ class ReportData:
     narratives: pd.DataFrame  # this commune and period
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
     synthetic: bool = False
+    registry: Registry | None = field(default=None, repr=False, compare=False)  # with the office's own units
 
     @property
     def key(self) -> str:
@@ -109,7 +110,7 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     from ..metrics.compute import run_metrics
 
     p = Period.parse(period)
-    registry = load_registry()
+    registry = load_registry(data)
     unit = commune if isinstance(commune, Commune) else registry.resolve(commune, p)
     store = Store(data)
     if not store.path("metrics").exists():
@@ -123,6 +124,7 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
         narratives=read["narratives"], document=doc.iloc[0].to_dict() if len(doc) else {},
         # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
         synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
+        registry=registry,
     )
 
 
@@ -436,7 +438,7 @@ def charts_html(rd: ReportData) -> Html:
     """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast)."""
     from ..metrics.compute import ranking_chart_ratio
 
-    registry = load_registry()
+    registry = rd.registry or load_registry()
     names = {u.key: u.name for u in registry}
     district_of = {u.key: u.district_code for u in registry}
     district = rd.metrics.loc[rd.metrics["commune_key"].map(district_of) == rd.commune.district_code] \
@@ -460,7 +462,7 @@ def district_ranks(rd: ReportData) -> list[dict]:
     if not rd.commune.district_code:
         return []
     key = key_ratios()
-    ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
+    ranks = rank_communes(rd.metrics, rd.registry or load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
     mine = ranks.loc[(ranks["commune_code"] == rd.commune.code) & (ranks["district_code"] == rd.commune.district_code)]
     by_metric = {r.metric: r for r in mine.itertuples()}
     return [{"label": k.label, "value": format_percent(by_metric[k.code].value), "rank": by_metric[k.code].rank,
