@@ -208,31 +208,35 @@ def check_units(table: pd.DataFrame, *, display: str) -> pd.DataFrame:
     ``registry_file``; raises :class:`RegistryError` naming the file, row and column of the first problem."""
     table = table.assign(registry_file=display)
     for r in table.itertuples(index=False):
-        def bad(column: str, value: str, expected: str, message: str = "") -> RegistryError:
-            return RegistryError(message or f"column {column!r} cannot be read", file=display, row=r.registry_row,
-                                 value=value, expected=expected)
-
-        if not r.code.isdigit():
-            raise bad("code", r.code, "a commune code of digits, such as 18217")
-        if r.type not in TYPES:
-            raise bad("type", r.type, f"one of {', '.join(TYPES)}", f"column 'type': unknown unit type")
-        if not r.name:
-            raise bad("name", r.name, "the unit's name without its type word, such as 'Sơn Phú'",
-                      "column 'name' is empty")
-        if not r.province_code:
-            raise bad("province_code", r.province_code, "the province code, such as 42",
-                      "column 'province_code' is empty")
-        start = _iso(r.valid_from)
-        if start is None:
-            raise bad("valid_from", r.valid_from, "a date YYYY-MM-DD")
-        if r.valid_to and (_iso(r.valid_to) is None or _iso(r.valid_to) < start):
-            raise bad("valid_to", r.valid_to, f"blank (still valid) or a date YYYY-MM-DD not before {r.valid_from}")
-        for key in (k for k in r.predecessors.split(";") if k):
-            code, at, day = key.partition("@")
-            if not (code.isdigit() and at and _iso(day)):
-                raise bad("predecessors", r.predecessors, "unit keys CODE@YYYY-MM-DD separated by ';'")
+        problem = _row_problem(r)
+        if problem:
+            column, message, expected = problem
+            raise RegistryError(message or f"column {column!r} cannot be read", file=display, row=r.registry_row,
+                                value=getattr(r, column), expected=expected)
     check_overlaps(table)
     return table
+
+
+def _row_problem(r) -> tuple[str, str, str] | None:
+    """The first problem of one registry row: (column, message or "", what was expected)."""
+    if not r.code.isdigit():
+        return "code", "", "a commune code of digits, such as 18217"
+    if r.type not in TYPES:
+        return "type", "column 'type': unknown unit type", f"one of {', '.join(TYPES)}"
+    if not r.name:
+        return "name", "column 'name' is empty", "the unit's name without its type word, such as 'Sơn Phú'"
+    if not r.province_code:
+        return "province_code", "column 'province_code' is empty", "the province code, such as 42"
+    start = _iso(r.valid_from)
+    if start is None:
+        return "valid_from", "", "a date YYYY-MM-DD"
+    if r.valid_to and (_iso(r.valid_to) is None or _iso(r.valid_to) < start):
+        return "valid_to", "", f"blank (still valid) or a date YYYY-MM-DD not before {r.valid_from}"
+    for key in (k for k in r.predecessors.split(";") if k):
+        code, at, day = key.partition("@")
+        if not (code.isdigit() and at and _iso(day)):
+            return "predecessors", "", "unit keys CODE@YYYY-MM-DD separated by ';'"
+    return None
 
 
 def _iso(text: str) -> date | None:

@@ -462,7 +462,8 @@ def district_ranks(rd: ReportData) -> list[dict]:
     if not rd.commune.district_code:
         return []
     key = key_ratios()
-    ranks = rank_communes(rd.metrics, rd.registry or load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
+    ranks = rank_communes(rd.metrics, rd.registry or load_registry(), period=rd.period.id,
+                          metrics_to_rank=[r.code for r in key])
     mine = ranks.loc[(ranks["commune_code"] == rd.commune.code) & (ranks["district_code"] == rd.commune.district_code)]
     by_metric = {r.metric: r for r in mine.itertuples()}
     return [{"label": k.label, "value": format_percent(by_metric[k.code].value), "rank": by_metric[k.code].rank,

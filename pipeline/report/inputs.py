@@ -117,7 +117,8 @@ class ReportInputs:
     def hashes(self, tables: Mapping[str, pd.DataFrame], units: list[Commune], period: Period,
                registry: Registry, *, salt: str = "") -> dict[str, str]:
         """The content hash of each report's inputs: the rows of :meth:`select`, :meth:`files_fingerprint` and
-        the registry's (an office's own units included), with ``salt`` (the report's parameters); by commune code.  Computed in one pass over each table."""
+        the registry's (an office's own units included), with ``salt`` (the report's parameters); by commune
+        code.  Computed in one pass over each table."""
         files = self.files_fingerprint()
         per_slice = []
         for s in self.slices:
