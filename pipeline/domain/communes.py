@@ -249,8 +249,11 @@ def _iso(text: str) -> date | None:
 def check_overlaps(table: pd.DataFrame) -> None:
     """No two rows of one code valid on the same day (:class:`RegistryError` naming both rows)."""
     repeated = table.loc[table["code"].duplicated(keep=False)]
-    for code, group in repeated.groupby("code", sort=False):
-        rows = sorted(group.itertuples(index=False), key=lambda r: r.valid_from)
+    by_code: dict[str, list] = {}
+    for r in repeated.itertuples(index=False):
+        by_code.setdefault(r.code, []).append(r)
+    for code, rows in by_code.items():
+        rows.sort(key=lambda r: r.valid_from)
         for a, b in zip(rows, rows[1:]):
             if b.valid_from <= (a.valid_to or "9999-12-31"):
                 a_span = f"{a.valid_from}–{a.valid_to}" if a.valid_to else f"from {a.valid_from}"
@@ -274,15 +277,13 @@ def read_registry(path: Path = REGISTRY_FILE, *, display: str | None = None) -> 
             raise RegistryError(f"registry lacks columns {missing}", file=display, row=1,
                                 expected=f"a header with {', '.join(REGISTRY_COLUMNS)}")
         at = [header.index(c) if c in header else None for c in REGISTRY_COLUMNS]
-        cleaned: dict[str, str] = {}  # most cells repeat (type, province, dates, source): clean each text once
-
-        def cell(cells: list[str], i: int | None) -> str:
-            text = cells[i] if i is not None and i < len(cells) else ""
-            found = cleaned.get(text)
-            return found if found is not None else cleaned.setdefault(text, clean(text))
-
-        rows = [[*(cell(cells, i) for i in at), n] for n, cells in enumerate(reader, start=2) if any(cells)]
-    table = pd.DataFrame(rows, columns=[*REGISTRY_COLUMNS, "registry_row"], dtype=object)
+        lines = [(n, cells) for n, cells in enumerate(reader, start=2) if any(cells)]
+    columns = {"registry_row": [n for n, _ in lines]}
+    for name, i in zip(REGISTRY_COLUMNS, at):
+        texts = [cells[i] if i is not None and i < len(cells) else "" for _, cells in lines]
+        cleaned = {text: clean(text) for text in set(texts)}  # most cells repeat (type, province, dates, source)
+        columns[name] = [cleaned[text] for text in texts]
+    table = pd.DataFrame(columns, columns=[*REGISTRY_COLUMNS, "registry_row"], dtype=object)
     return check_units(table, display=display)
 
 
