@@ -420,3 +420,16 @@ def test_messages_name_no_server_path(tmp_path):
         "FileNotFoundError: '2021-Q3/18133-x/report.html', 'DATA_DIR/processed/values.parquet'\n"
         '  File "<python>/lib/python3.11/site-packages/pandas/io.py", line 3\n'
         '  File "pipeline/render/export.py", line 7')
+
+
+def test_a_batch_without_named_communes_renders_only_those_with_figures(district):
+    """The registry holds every commune of the country: a batch over a district (or the whole registry) renders
+    the communes that have figures for the period, never an empty report for each of the others."""
+    data, outputs = district
+    result = _batch(data, outputs, communes=None, district="439")
+    assert sorted(r["commune"] for r in result.rendered) == COMMUNES  # the seed (18217) and the fixture's two
+    assert len(result.no_data) == 25 - 3 and "18160" in result.no_data
+    assert "22 commune(s) of the registry valid in the period have no figures for it: no report" in result.summary()
+    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES
+    everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
+    assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES
