@@ -106,7 +106,7 @@ class Registry:
             index.setdefault(match_key(unit.name), []).append(unit)
         return index
 
-    @property
+    @cached_property
     def name_keys(self) -> frozenset[str]:
         """The match keys (:func:`pipeline.domain.text.match_key`) of every unit's name, of any period."""
         return frozenset(self._by_name)
