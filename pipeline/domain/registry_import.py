@@ -48,7 +48,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "province_code": ("province_code", "mã tỉnh", "mã tỉnh thành phố"),
     "province_name": ("province_name", "tỉnh", "tên tỉnh", "tỉnh thành phố", "tên tỉnh thành phố"),
     "valid_from": ("valid_from", "hiệu lực từ", "hiệu lực từ ngày", "từ ngày", "ngày hiệu lực", "có hiệu lực từ"),
-    "valid_to": ("valid_to", "hiệu lực đến", "hiệu lực đến ngày", "đến ngày", "hết hiệu lực", "hết hiệu lực từ"),
+    "valid_to": ("valid_to", "hiệu lực đến", "hiệu lực đến ngày", "đến ngày", "có hiệu lực đến"),  # the last day
     "predecessors": ("predecessors", "sáp nhập từ", "hợp nhất từ", "đơn vị cũ", "đơn vị trước", "tiền thân",
                      "đơn vị sáp nhập", "sắp xếp từ"),
     "source": ("source", "nguồn", "căn cứ", "ghi chú"),
