@@ -144,13 +144,14 @@ class Registry:
                      province_code: str | None = None) -> Commune:
         """The unit called ``name`` ("Sơn Phú", "xã Sơn Phú") in ``period``.
 
-        Names are not unique: give ``district_code`` or ``province_code`` where two units share one.
+        Names are not unique: give ``district_code`` or ``province_code`` where two units share one.  Of units
+        of one name and different types, a type word in ``name`` keeps those of its type ("Phường Sơn Tây").
         """
         p = Period.parse(period)
-        wanted = match_key(name)
+        wanted, kind = match_key(name), None
         for prefix in ("thị trấn ", "xã ", "phường ", "đặc khu "):
             if wanted.startswith(prefix):
-                wanted = wanted[len(prefix):]
+                wanted, kind = wanted[len(prefix):], prefix.strip()
                 break
         hits = [
             u for u in self._by_name.get(wanted, ())
@@ -160,6 +161,8 @@ class Registry:
         ]
         if not hits:
             raise UnknownCommuneError(f"no commune named {name!r} valid in {p.id}")
+        if len(hits) > 1 and any(u.type == kind for u in hits):
+            hits = [u for u in hits if u.type == kind]
         if len(hits) > 1:
             codes = ", ".join(f"{u.code} ({u.full_name}, {u.province_name})" for u in sorted(hits, key=_code_order))
             raise UnknownCommuneError(f"commune name {name!r} is ambiguous in {p.id} (codes {codes}); give the code")

@@ -108,6 +108,11 @@ def test_ambiguous_names_list_codes_and_provinces():
     assert "07699 (Phường Tân Tiến, Bắc Ninh)" in message and message.count("Tân Tiến,") == 8
     assert reg.find_by_name("xã Tân Tiến", "2026-Q3", province_code="38").code == "16108"
     assert reg.find_by_name("Đặc khu Phú Quốc", "2026-Q3").code == "31078"
+    # Xã Sơn Tây 18172 (Hà Tĩnh) and 21340 (Quảng Ngãi), Phường Sơn Tây 09574 (Hà Nội): the type word settles one
+    assert reg.find_by_name("phường Sơn Tây", "2026-Q3").code == "09574"
+    only_xa = r"\(codes 18172 \(Xã Sơn Tây, Hà Tĩnh\), 21340 \(Xã Sơn Tây, Quảng Ngãi\)\);"
+    with pytest.raises(UnknownCommuneError, match=only_xa):
+        reg.find_by_name("Xã Sơn Tây", "2026-Q3")
 
 
 def _rows(*rows: dict, file: str) -> pd.DataFrame:
