@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test test-fast lint sample bench clean
+.PHONY: setup run test test-fast lint sample registry bench clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,9 @@ lint: setup
 
 sample: setup
 	$(BIN)/python scripts/make_sample_district.py
+
+registry: setup  # rewrite the national list from the installed vietnam-provinces (read the diff, commit it)
+	$(BIN)/python -m devtools.national_registry
 
 clean:
 	rm -rf data/processed/*.parquet outputs/*

@@ -105,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
+    p = sub.add_parser("registry", help="the commune registry: an office's own units and links; look-ups")
+    reg = p.add_subparsers(dest="registry_command", required=True)
+    q = reg.add_parser("import", help="add an office's list of units and links (CSV or .xlsx) to the registry of "
+                                      "DATA_DIR (DATA_DIR/registry/units.csv); nothing is written on error")
+    q.add_argument("file", type=Path, help="columns found by header: Mã, Tên, Loại, Mã tỉnh, Hiệu lực từ, "
+                                           "Hiệu lực đến, Sáp nhập từ (or code, name, type, province_code, "
+                                           "valid_from, valid_to, predecessors)")
+    q.add_argument("--province", help="province code of rows without a 'Mã tỉnh' column, e.g. 42")
+    _data_dir(q)
+    q = reg.add_parser("show", help="the units that hold a commune code, with their validity, predecessors and "
+                                    "successors")
+    q.add_argument("code", help="commune code, e.g. 18160")
+    q.add_argument("--period", help="only the unit the code denotes in this period, e.g. 2025-Q3")
+    _data_dir(q)
+    q = reg.add_parser("list", help="the units valid in a period")
+    q.add_argument("--period", required=True, help="period id, e.g. 2026-Q3")
+    q.add_argument("--province", help="province code, e.g. 42")
+    q.add_argument("--district", help="district code (units before 1/7/2025), e.g. 439")
+    q.add_argument("--format", choices=("csv", "table"), default="table")
+    _data_dir(q)
+
     p = sub.add_parser("catalogue", help="print the indicator catalogue")
     p.add_argument("--format", choices=("csv", "table"), default="table")
     p.add_argument("--period", help="only the rows valid in this period")
@@ -118,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
-         "render": cmd_render, "batch": cmd_batch}[args.command](args)
+         "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -168,7 +189,7 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"--period: {_one_line(exc)}") from None
         args.period = periods if several else periods[0]
     if periods:
-        registry = load_registry()
+        registry = load_registry(data_paths(getattr(args, "data_dir", None)))
 
         def resolve(code: str, period: Period):
             try:
@@ -183,10 +204,10 @@ def check_arguments(args: argparse.Namespace) -> None:
             units = [[resolve(c, p) for c in codes] for p in periods]  # each code valid in each period
             args.communes = (units[0] if len(periods) == 1 else codes) or None
     if getattr(args, "district", None):
-        if args.district not in {u.district_code for u in load_registry()}:
+        if args.district not in {u.district_code for u in load_registry(data_paths(getattr(args, "data_dir", None)))}:
             raise UsageError(f"--district: unknown district code {args.district!r}; see the registry (communes.csv)")
     if getattr(args, "province", None):
-        if args.province not in {u.province_code for u in load_registry()}:
+        if args.province not in {u.province_code for u in load_registry(data_paths(getattr(args, "data_dir", None)))}:
             raise UsageError(f"--province: unknown province code {args.province!r}; see the registry (communes.csv)")
     if args.command in ("render", "batch"):
         from .render.export import parse_formats
@@ -205,6 +226,8 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.command in _NEED_PROCESSED and not Store(data).path("values").is_file():
         raise UsageError(f"--data-dir: no processed data in {data.root} (no values table in processed/); "
                          f"run 'cchc ingest --data-dir {data.root}' first")
+    if args.command == "registry" and args.registry_command == "import" and not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
     if args.command == "ingest":
         missing = [str(p) for p in args.paths if not p.exists()]
         if missing:
@@ -242,7 +265,7 @@ def export_frame(data_dir: Path | None, period: Period, commune: Commune | None)
     rows = values.loc[values["period"] == period.id]
     if commune is not None:
         rows = rows.loc[rows["commune_key"] == commune.key]
-    names = {u.key: u.full_name for u in load_registry()}
+    names = {u.key: u.full_name for u in load_registry(data_paths(data_dir))}
     cat = load_catalogue().for_period(period).table.set_index("code")
     out = rows.assign(
         commune_name=rows["commune_key"].map(names),
@@ -366,6 +389,55 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return exc.exit_code
     print(result.summary())
     return result.exit_code
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    data = data_paths(args.data_dir)
+    if args.registry_command == "import":
+        from .domain.registry_import import import_units
+
+        print(import_units(args.file, data=data, province=args.province).summary())
+        return 0
+    registry = load_registry(data)
+    if args.registry_command == "list":
+        units = registry.communes_in(args.period, province_code=args.province and args.province.zfill(2),
+                                     district_code=args.district)
+        table = pd.DataFrame([{"code": u.code, "name": u.full_name, "province": u.province_name,
+                               "district": u.district_name, "valid_from": u.valid_from, "valid_to": u.valid_to or "",
+                               "predecessors": ";".join(u.predecessors)} for u in units],
+                             columns=["code", "name", "province", "district", "valid_from", "valid_to",
+                                      "predecessors"])
+        if args.format == "csv":
+            neutralise_frame(table).to_csv(sys.stdout, index=False)
+        else:
+            print(table.to_string(index=False) if len(table) else "no unit", file=sys.stdout)
+            print(f"{len(table)} unit(s) valid in {args.period.id}", file=sys.stderr)
+        return 0
+    units = [registry.resolve(args.code, args.period)] if args.period else registry.history(args.code)
+    if not units:
+        from .errors import UnknownCommuneError
+
+        raise UnknownCommuneError(f"unknown commune code {args.code!r}: no unit of the registry holds it")
+    for unit in units:
+        print(_describe(unit, registry))
+    return 0
+
+
+def _describe(unit: Commune, registry) -> str:
+    """A unit in a few lines: name, identity, validity, place, predecessors and successors, source."""
+    source = registry.table.loc[(registry.table["code"] == unit.code)
+                                & (registry.table["valid_from"] == unit.valid_from.isoformat())].iloc[0]
+    until = f"{unit.valid_to:%d/%m/%Y}" if unit.valid_to else "nay"
+    place = ", ".join(x for x in (f"huyện {unit.district_name}" if unit.district_name else "",
+                                  f"{unit.province_name} ({unit.province_code})") if x)
+    lines = [f"{unit.code} {unit.full_name} [{unit.key}] {unit.valid_from:%d/%m/%Y}–{until}; {place}"]
+    if unit.predecessors:
+        lines.append("  predecessors: " + "; ".join(f"{registry.by_key(k).full_name} ({k})" for k in unit.predecessors))
+    successors = [u for u in registry if unit.key in u.predecessors]
+    if successors:
+        lines.append("  successors: " + "; ".join(f"{u.full_name} ({u.key})" for u in successors))
+    lines.append(f"  source: {source['registry_file']} row {source['registry_row']}: {source['source']}")
+    return "\n".join(lines)
 
 
 def cmd_catalogue(args: argparse.Namespace) -> int:

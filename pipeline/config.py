@@ -51,6 +51,15 @@ class DataPaths:
     def processed(self) -> Path:
         return self.root / "processed"
 
+    @property
+    def registry(self) -> Path:
+        """An office's own units and links (``cchc registry import``), merged over the bundled registry."""
+        return self.root / "registry"
+
+    @property
+    def registry_file(self) -> Path:
+        return self.registry / "units.csv"
+
 
 def data_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
     """Return the paths of ``data_dir`` (default: the project's ``data/``)."""

@@ -44,6 +44,10 @@ class InputError(CchcError):
         return "; ".join(parts)
 
 
+class RegistryError(InputError):
+    """A registry file (bundled, or an office's list given to ``cchc registry import``) that cannot be accepted."""
+
+
 class UnknownCommuneError(CchcError):
     """A commune code that is unknown, or not valid in the period asked for."""
 

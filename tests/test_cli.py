@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main
-from pipeline.config import data_paths
+from pipeline.config import DataPaths, data_paths
 from pipeline.store import Store
 from tests.helpers import SEED
 
@@ -195,7 +195,8 @@ def test_batch_takes_several_periods_in_one_run(ingested, monkeypatch, tmp_path)
     assert [p.id for p in both] == ["2021-Q3", "2026-Q3"] and kw["communes"] is None
     assert [p.id for p in named] == ["2021-Q3", "2026-Q3"] and kw_named["communes"] == ["18133"]
     assert [p.id for p in one] == ["2021-Q3"] and [u.key for u in kw_one["communes"]] == ["18133@2019-12-15"]
-    units = [batch_run._select(p, communes=kw_named["communes"], district=None) for p in named]
+    units = [batch_run._select(p, data=DataPaths(ingested), communes=kw_named["communes"], district=None)
+             for p in named]
     assert [[u.full_name for u in us] for us in units] == [["Thị trấn Phố Châu"], ["Xã Hương Sơn"]]
 
 
@@ -215,3 +216,34 @@ def test_render_of_a_commune_without_data_says_so_and_writes_nothing(tmp_path, c
     _one_line_error(capsys, f"cchc: error: no data for {name} ({commune}) in {period} (chưa gửi báo cáo {label})",
                     "nothing rendered")
     assert not outputs.exists()
+
+
+def test_registry_import_show_and_list(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    units = tmp_path / "don_vi.csv"
+    units.write_text("Mã;Tên;Loại;Hiệu lực từ;Sáp nhập từ;Mã tỉnh\n18166;Sơn Mới;xã;01/01/2027;18160;42\n",
+                     encoding="utf-8")
+    assert main(["registry", "import", str(units), "--data-dir", str(data)]) == 0
+    assert "1 unit(s) read, 1 added, 0 replaced" in capsys.readouterr().out
+    assert main(["registry", "show", "18166", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "18166 Xã Sơn Mới [18166@2027-01-01] 01/01/2027–nay; Hà Tĩnh (42)" in out
+    assert "predecessors: Xã Sơn Hồng (18160@2025-07-01)" in out and "don_vi.csv row 2" in out
+    assert main(["registry", "show", "18160", "--period", "2021-Q3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("18160 Xã Sơn Lĩnh [18160@2019-12-15]") and "successors: Xã Sơn Hồng" in out
+    assert main(["registry", "list", "--period", "2026-Q3", "--province", "42", "--format", "csv"]) == 0
+    listed = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
+    assert len(listed) == 69 and "Xã Hương Sơn" in set(listed["name"])
+
+
+def test_registry_import_of_a_malformed_file_names_the_row(tmp_path, capsys):
+    units = tmp_path / "don_vi.csv"
+    units.write_text("Mã,Tên,Loại,Hiệu lực từ,Mã tỉnh\n18166,Sơn Mới,xã,01/01/2027,42\n18167,Sơn Cũ,xã,2027,42\n",
+                     encoding="utf-8")
+    assert main(["registry", "import", str(units), "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "don_vi.csv, row 3: column 'Hiệu lực từ': not a date; value '2027'" in err
+    assert not (tmp_path / "registry").exists()
+    assert main(["registry", "import", str(tmp_path / "none.csv"), "--data-dir", str(tmp_path)]) == 2

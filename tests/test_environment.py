@@ -17,6 +17,8 @@ def test_environment_yml_matches_pyproject():
     wanted = {_name(d): d for d in project["dependencies"] + project["optional-dependencies"]["test"]}
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))  # packages conda-forge lacks
+    conda |= {_name(d): d for d in pip if not d.startswith("-e")}
     conda.pop("python"); conda.pop("pip")
     assert conda.keys() == wanted.keys()
     for name, spec in wanted.items():  # same lower bounds

@@ -1,5 +1,7 @@
 """The scheduled batch: ingest what changed, recompute metrics, render every selected report
 (warm kernels, in parallel, or on a Dask cluster), skip what has not changed, rebuild the index.
+Selected: the communes named, or else every commune of the registry valid in the period (of a district) that
+has figures for it (:func:`with_data`; the registry holds the whole country).
 
 Which communes: those asked for (``communes``, a ``district`` or a ``province``), else every unit of the
 comparison areas that have data in the period (the districts before 1/7/2025, the provinces after, of the units
@@ -164,7 +166,7 @@ def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, forma
     from ..report.inputs import COMMUNE_REPORT
 
     tables = read_inputs(data) if tables is None else tables
-    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(), salt=",".join(formats))
+    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(data), salt=",".join(formats))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commune], period: Period) -> dict:
@@ -376,7 +378,8 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
     outputs_dir = Path(outputs_dir).resolve()
     result = BatchResult()
     chosen = bool(communes or district or province)  # else: the areas with data, known once this run has ingested
-    units = {p: _select(p, communes=communes, district=district, province=province) for p in periods} if chosen else {}
+    units = ({p: _select(p, data=data, communes=communes, district=district, province=province) for p in periods}
+             if chosen else {})
     local = not scheduler and jobs >= 1
     limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
     with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
@@ -400,7 +403,7 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             todo, figures, by_key = [], {}, {}
             for p in periods:
                 reported = units_with_data(tables, p)
-                group = units[p] if chosen else _areas_with_data(p, reported)
+                group = units[p] if chosen else _areas_with_data(p, reported, data)
                 for unit in group:
                     if unit.key not in reported:  # nothing stored: no report of nothing
                         key = f"{p.id}/{unit.code}"
@@ -524,10 +527,10 @@ def _failed_outcome(job: Job, failure: Failure) -> dict:
             "files": {}}
 
 
-def _select(period: Period, *, communes: list[str | Commune] | None, district: str | None,
+def _select(period: Period, *, data: DataPaths, communes: list[str | Commune] | None, district: str | None,
             province: str | None = None) -> list[Commune] | None:
     """The units asked for; None when the run is to cover the areas with data (:func:`_areas_with_data`)."""
-    registry = load_registry()
+    registry = load_registry(data)
     if communes:
         return [c if isinstance(c, Commune) else registry.resolve(c, period) for c in communes]
     if not district and not province:
@@ -540,12 +543,13 @@ def _select(period: Period, *, communes: list[str | Commune] | None, district: s
     return units
 
 
-def _areas_with_data(period: Period, reported: set[str]) -> list[Commune]:
+def _areas_with_data(period: Period, reported: set[str], data: DataPaths) -> list[Commune]:
     """Every unit valid in ``period`` of the comparison areas (district before 1/7/2025, province after) of the
-    units that have data in it, ordered by code."""
+    units that have data in it, ordered by code.  (The registry holds every commune of the country, most of which
+    send nothing here: a batch covers the areas it has data for.)"""
     from ..domain.areas import comparison_group
 
-    registry = load_registry()
+    registry = load_registry(data)
     units = registry.communes_in(period)
     areas = {comparison_group(u, period) for u in units if u.key in reported}
     if not areas:

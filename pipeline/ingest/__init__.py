@@ -136,7 +136,7 @@ def ingest(paths: list[Path] | None, *, data: DataPaths, catalogue: Catalogue | 
     over the whole of ``raw/`` (no ``paths``, or ``raw/`` itself) treats files gone from it as removed.
     """
     catalogue = catalogue or load_catalogue()
-    registry = registry or load_registry()
+    registry = registry or load_registry(data)
     run_at = pd.Timestamp.now(tz="UTC").floor("us")
     run_id = run_at.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     files = discover(paths or [data.raw])

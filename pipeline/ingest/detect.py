@@ -214,7 +214,7 @@ _CODE = re.compile(r"(?<![0-9A-Za-z])(\d{5})(?![0-9A-Za-z])")
 _PERIOD_ID = re.compile(r"(?<![0-9])(\d{4})\s*[-_ .]?\s*(Q[1-4]|6M|9M|Y)(?![A-Za-z0-9])", re.IGNORECASE)
 _PERIOD_QY = re.compile(r"(?<![A-Za-z0-9])Q([1-4])\s*[-_ .]?\s*(\d{4})(?![0-9])", re.IGNORECASE)
 _DATE_LINE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", re.IGNORECASE)
-_UNIT_WORD = r"(?:xã|phường|thị trấn)"
+_UNIT_WORD = r"(?:xã|phường|thị trấn|đặc khu)"
 _STRONG = re.compile(rf"^(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân)?\s*{_UNIT_WORD}\s+(?!hội\b)(?P<rest>.+)$",
                      re.IGNORECASE)
 _WEAK = re.compile(rf"\b{_UNIT_WORD}\s+(?!hội\b)(?P<rest>.+)$", re.IGNORECASE)
@@ -298,7 +298,7 @@ def _commune_words(text: str, registry: Registry) -> str | None:
     if not match:
         return None
     words = re.split(r"\s+", re.sub(r"[,.;:()\-–]+", " ", match.group("rest")).strip())
-    known = {match_key(u.name) for u in registry}
+    known = registry.name_keys
     for n in range(len(words), 0, -1):
         if match_key(" ".join(words[:n])) in known:
             return " ".join(words[:n])

@@ -491,7 +491,7 @@ def parse_report(
 
 
 _ISSUER_LINE = re.compile(r"^(?:ủy ban nhân dân|ubnd)\b\s*(?P<rest>.*)$")
-_UNIT_WORDS = ("xã ", "phường ", "thị trấn ")
+_UNIT_WORDS = ("xã ", "phường ", "thị trấn ", "đặc khu ")
 _BROKEN_HEADER_LINE = re.compile(r"^số\s*:?\s*$|,\s*ngày\s+\d{1,2}(?:\s+tháng(?:\s+\d{1,2})?)?\s*$", re.IGNORECASE)
 _SUBJECT_LINES = 3  # a subject line broken over lines ("… QUÝ" / "3 NĂM 2021")
 

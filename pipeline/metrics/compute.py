@@ -642,9 +642,9 @@ def scores(metrics: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the stage
 def inputs_fingerprint(data) -> str:
-    """Hash of what the metrics are computed from and by: the stored values, narratives and documents, and
-    the code of :data:`METRICS_CODE` with the modules it imports, and :data:`METRICS_RULES` (editing a finding's
-    sentence recomputes the findings)."""
+    """Hash of what the metrics are computed from and by: the stored values, narratives and documents, the
+    office's own registry units (``cchc registry import``), and the code of :data:`METRICS_CODE` with the modules
+    it imports, and :data:`METRICS_RULES` (editing a finding's sentence recomputes the findings)."""
     import hashlib
 
     from ..fingerprint import imported_modules, source_fingerprint
@@ -655,6 +655,8 @@ def inputs_fingerprint(data) -> str:
     for name in ("values", "narratives", "documents"):
         path = store.path(name)
         h.update(path.read_bytes() if path.exists() else b"-")
+    office = store.paths.registry_file
+    h.update(office.read_bytes() if office.exists() else b"-")
     h.update(source_fingerprint([*imported_modules(METRICS_CODE), *METRICS_RULES]).encode())
     return h.hexdigest()
 
@@ -685,7 +687,7 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
     from ..store import Store
     from .findings import aggregate_mismatches, find_problems
 
-    registry = registry or load_registry()
+    registry = registry or load_registry(data)
     store = Store(data)
     with store.transaction() as tx:
         fingerprint = inputs_fingerprint(data)

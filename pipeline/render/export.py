@@ -211,7 +211,7 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
     A commune code and a period id given as text (a caller's own entry point) are parsed here, once.
     """
     p = Period.parse(period)
-    commune = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
+    commune = commune if isinstance(commune, Commune) else load_registry(data).resolve(commune, p)
     outputs_dir = Path(outputs_dir)
     final = report_dir(outputs_dir, p, commune)
     final.parent.mkdir(parents=True, exist_ok=True)

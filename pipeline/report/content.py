@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.areas import comparison_group, settings
 from ..domain.catalogue import load_catalogue, parse_legend
-from ..domain.communes import Commune, load_registry
+from ..domain.communes import Commune, Registry, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import ROMAN, Period
 from ..errors import NoDataError
@@ -90,6 +90,7 @@ class ReportData:
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
     synthetic: bool = False
     compiled: Compiled | None = None  # set when the figures are compiled from the quarters (no report submitted)
+    registry: Registry | None = field(default=None, repr=False, compare=False)  # with the office's own units
 
     @property
     def key(self) -> str:
@@ -121,7 +122,7 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     from ..metrics.compute import run_metrics
 
     p = Period.parse(period)
-    registry = load_registry()
+    registry = load_registry(data)
     unit = commune if isinstance(commune, Commune) else registry.resolve(commune, p)
     store = Store(data)
     if not store.path("metrics").exists():
@@ -141,6 +142,7 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
         # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
         synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
         compiled=compiled,
+        registry=registry,
     )
 
 
@@ -328,7 +330,7 @@ def history_note(rd: ReportData, periods: list[str], *, metrics: list[str] | Non
                  & (m["metric"].isin(metrics) if metrics is not None else True)]
     if rows.empty:
         return ""
-    registry = load_registry()
+    registry = rd.registry or load_registry()
     sets = {tuple(s.split(";")) for s in rows["summed_from"]}
     eras = []
     for keys in sets:
@@ -590,7 +592,7 @@ def charts_html(rd: ReportData) -> Html:
     each with the label of the figures in it that are sums of the units the commune was made of."""
     from ..metrics.compute import ranking_chart_ratio
 
-    registry = load_registry()
+    registry = rd.registry or load_registry()
     names = {u.key: u.name for u in registry}
     units = {u.key: u for u in registry}
     mine = comparison_group(rd.commune, rd.period)
@@ -624,7 +626,8 @@ def district_ranks(rd: ReportData) -> list[dict]:
     from ..metrics.compute import key_ratios, rank_communes
 
     key = key_ratios()
-    ranks = rank_communes(rd.metrics, load_registry(), period=rd.period.id, metrics_to_rank=[r.code for r in key])
+    ranks = rank_communes(rd.metrics, rd.registry or load_registry(), period=rd.period.id,
+                          metrics_to_rank=[r.code for r in key])
     mine = ranks.loc[ranks["commune_key"] == rd.key]
     by_metric = {r.metric: r for r in mine.itertuples()}
     out = []

@@ -122,8 +122,9 @@ class ReportInputs:
 
     def hashes(self, tables: Mapping[str, pd.DataFrame], units: list[Commune], period: Period,
                registry: Registry, *, salt: str = "") -> dict[str, str]:
-        """The content hash of each report's inputs: the rows of :meth:`select` and :meth:`files_fingerprint`,
-        with ``salt`` (the report's parameters); by commune code.  Computed in one pass over each table."""
+        """The content hash of each report's inputs: the rows of :meth:`select`, :meth:`files_fingerprint` and
+        the registry's (an office's own units included), with ``salt`` (the report's parameters); by commune
+        code.  Computed in one pass over each table."""
         files = self.files_fingerprint()
         per_slice = []
         for s in self.slices:
@@ -134,7 +135,7 @@ class ReportInputs:
                 per_slice.append((s, _grouped_hashes(rows, _groups(rows, registry, period))))
         out = {}
         for unit in units:
-            h = hashlib.sha256(f"{self.kind}|{files}|{salt}|{period.id}|{unit.key}".encode())
+            h = hashlib.sha256(f"{self.kind}|{files}|{registry.fingerprint}|{salt}|{period.id}|{unit.key}".encode())
             for s, hashes in per_slice:
                 key = unit.key if s.whose == "commune" else comparison_group(unit, period)
                 h.update(f"|{s.name}:{hashes.get(key, 'empty')}".encode())

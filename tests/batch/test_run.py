@@ -514,3 +514,16 @@ def test_a_predecessors_figure_changes_its_successors_report(tmp_path):
     again = run_batch("2025-Q3", data=data, outputs_dir=outputs, progress=False, formats=HTML, jobs=0)
     assert [r["commune"] for r in again.rendered] == ["18133"]
     assert sorted(k.split("/")[1] for k in again.skipped) == ["18160", "18223"]
+
+
+def test_a_batch_without_named_communes_renders_only_those_with_figures(district):
+    """The registry holds every commune of the country: a batch over a district (or the whole registry) renders
+    the communes that have figures for the period, never an empty report for each of the others."""
+    data, outputs = district
+    result = _batch(data, outputs, communes=None, district="439")
+    assert sorted(r["commune"] for r in result.rendered) == COMMUNES  # the seed (18217) and the fixture's two
+    assert len(result.no_data) == 25 - 3 and "2021-Q3/18160" in result.no_data
+    assert "22 without data (chưa gửi báo cáo)" in result.summary()
+    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES
+    everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
+    assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES

@@ -42,3 +42,15 @@ def test_a_dissolved_commune_s_report_of_the_transition_quarter_is_refused_namin
     assert "no commune named 'Xã Sơn Lĩnh' valid in 2025-Q3" in message
     assert "Xã Sơn Lĩnh (18160) became part of Xã Sơn Hồng (code 18160) from 01/07/2025" in message
     assert not Store(data).path("values").exists() or Store(data).read("values").empty
+
+
+def test_a_special_zone_names_its_issuer_like_a_commune():
+    """Đặc khu (special zone) is a commune-level unit of the two-level government from 1/7/2025."""
+    from pipeline.domain.periods import Period
+    from pipeline.ingest.detect import settle
+
+    registry = load_registry()
+    clues = header_clues(["ỦY BAN NHÂN DÂN ĐẶC KHU PHÚ QUỐC", "BÁO CÁO CCHC QUÝ IV NĂM 2025"], registry)
+    assert [c.commune_name for c in clues if c.commune_name] == ["PHÚ QUỐC"]
+    unit, period = settle(clues, registry=registry, display="phu_quoc.docx")
+    assert (unit.full_name, unit.code, period) == ("Đặc khu Phú Quốc", "31078", Period.parse("2025-Q4"))
