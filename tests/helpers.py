@@ -84,8 +84,9 @@ def synthetic_report(values: dict, texts: dict, metrics: list | None = None, fin
                          "synthetic": True})
     rows = [{"commune_key": unit.key, "period": period, "numerator": float("nan"), "denominator": float("nan"),
              "target": float("nan"), "target_met": pd.NA, "label": m["metric"], **m} for m in metrics or []]
-    frame = pd.DataFrame(rows, columns=["commune_key", "period", "metric", "label", "kind", "value", "numerator",
-                                        "denominator", "target", "target_met", "target_kind"])
+    columns = ["commune_key", "period", "metric", "label", "kind", "value", "numerator", "denominator", "target",
+               "target_met", "target_kind"]
+    frame = pd.DataFrame(rows, columns=columns + sorted({k for r in rows for k in r} - set(columns)))
     narr = pd.DataFrame({"area": list(texts), "text": list(texts.values()), "heading": "", "number": ""})
     found = pd.DataFrame(findings or [], columns=["finding", "metric", "message", "audience"])
     return ReportData(commune=unit, period=Period.parse(period), values=vals, metrics=frame, findings=found,

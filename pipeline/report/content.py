@@ -185,6 +185,10 @@ def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "
     if row is None:
         return ""
     points = row["kind"] == "percent"
+    if row["change"] == 0 and row["yoy_change"] == 0:
+        text = words("comparison.unchanged", noun=noun, previous=Period.parse(row["previous_period"]).label_vi,
+                     year=Period.parse(row["yoy_period"]).year)
+        return text[0].upper() + text[1:] + "."
     parts, named = [], False
     for prefix in ("previous", "yoy"):
         period = Period.parse(row["previous_period" if prefix == "previous" else "yoy_period"])

@@ -193,3 +193,15 @@ def test_a_thi_tran_report_says_thi_tran(tmp_path):
     assert generated and "xã" not in generated.replace("cấp xã", "")
     budget = synthetic_report({"S.NS.THU_TAI_XA": 5e6}, {}, commune="18133", period="2021-Q2")
     assert report.area_sentences(budget, "8") == ["Trong đó, thu tại thị trấn: 5.000.000 đồng."]
+
+
+def test_a_comparison_unchanged_both_ways_is_one_clause():
+    row = {"metric": "R.HS.DUNG_HEN", "kind": "percent", "value": 100.0, "previous_period": "2021-Q2",
+           "yoy_period": "2020-Q3", "previous_value": 100.0, "yoy_value": 100.0, "change": 0.0, "yoy_change": 0.0,
+           "change_pct": float("nan"), "yoy_change_pct": float("nan")}
+    rd = synthetic_report({}, {}, [row])
+    assert report.comparison_sentence(rd, "R.HS.DUNG_HEN", noun="tỷ lệ đúng hạn") == (
+        "Tỷ lệ đúng hạn không thay đổi so với quý II năm 2021 và cùng kỳ năm 2020.")
+    moved = synthetic_report({}, {}, [{**row, "change": 5.0, "previous_value": 95.0}])
+    assert report.comparison_sentence(moved, "R.HS.DUNG_HEN", noun="tỷ lệ đúng hạn") == (
+        "So với quý II năm 2021, tỷ lệ đúng hạn tăng 5 điểm phần trăm; so với cùng kỳ năm 2020, không thay đổi.")
