@@ -65,7 +65,8 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
         text = quoted.get((r["metric"], r["target_source"]), "")
         out.append({**_base(r), "severity": MEDIUM, "finding": "target_missed", "value": r["value"],
                     "expected": f"{r['target_op']} {r['target']:g}",
-                    "message": words("target_missed", label=r["label"], period=_period(r["period"]),
+                    "message": words("target_missed", label=r["label"][:1].lower() + r["label"][1:],
+                                     period=_period(r["period"]),
                                      value=format_percent(r["value"]), target=format_percent(r["target"]),
                                      what=words(f"target_what.{r['target_kind']}"),
                                      reference=words("target_reference", text=text) if text else "")})
