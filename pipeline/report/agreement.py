@@ -123,6 +123,12 @@ def names(sentence_list: list[str], code: str, *, negated: bool = False) -> str 
     return None
 
 
+def naming(sentence_list: list[str], code: str) -> list[str]:
+    """Every sentence that names the topic of ``code``."""
+    keywords = list(topics().get(code, ()))
+    return [s for s in sentence_list if keywords and _has(match_key(s), keywords)]
+
+
 def states_value(text: str, value: float, *, percent: bool) -> bool:
     """Whether ``text`` states ``value`` (in any number style: "2 590 755 750", "2.590.755.750", "01").
 

@@ -226,7 +226,8 @@ class _Voice:
     (:mod:`pipeline.report.agreement`) and the area's text does not already state it: the value was read
     from this text (its stored ``raw_text`` is in it), or the text holds the same number in any style
     (counts of 10 and more, and percentages: a small count like "6" is too common in running text to be
-    taken for the figure), or, for a zero, a sentence names its topic with "không"/"chưa".
+    taken for the figure), or, for a zero, a sentence names its topic with "không"/"chưa"; or a sentence
+    elsewhere in the commune's text names its topic (``agreement.yaml``, ``topics``) and states the value.
     """
 
     def __init__(self, rd: ReportData, area: str, disputed: frozenset[str], *, text: list[str] | None = None):
@@ -251,9 +252,16 @@ class _Voice:
             return False
         if value == 0 and agreement.names(self.sentences, code, negated=True):
             return True
-        if not percent and abs(value) < 10:
-            return False
-        return agreement.states_value(self.text, value, percent=percent)
+        if (percent or abs(value) >= 10) and agreement.states_value(self.text, value, percent=percent):
+            return True
+        # elsewhere in the commune's text, in a sentence about it (the seed states the survey under 3.3)
+        return value != 0 and any(agreement.states_value(t, value, percent=percent)
+                                  for t in agreement.naming(self._everything(), code))
+
+    def _everything(self) -> list[str]:
+        if not hasattr(self, "_all"):
+            self._all = agreement.sentences(self.rd, None)
+        return self._all
 
     def about(self, code: str) -> bool:
         """Whether the text states the figure or names its topic (where a sentence about it belongs)."""

@@ -205,3 +205,13 @@ def test_a_comparison_unchanged_both_ways_is_one_clause():
     moved = synthetic_report({}, {}, [{**row, "change": 5.0, "previous_value": 95.0}])
     assert report.comparison_sentence(moved, "R.HS.DUNG_HEN", noun="tỷ lệ đúng hạn") == (
         "So với quý II năm 2021, tỷ lệ đúng hạn tăng 5 điểm phần trăm; so với cùng kỳ năm 2020, không thay đổi.")
+
+
+def test_a_figure_the_commune_states_in_another_area_is_not_repeated():
+    said = {"3": "Thực hiện đo lường sự hài lòng của người dân theo hình thức phát phiếu, với 31 phiếu khảo sát."}
+    values = {"1.4.1": 31, "1.4.2": 1}
+    assert any("31 phiếu" in s for s in report.area_sentences(synthetic_report(values, {}), "1"))
+    assert report.area_sentences(synthetic_report(values, said), "1") == []
+    # the same number in a sentence about something else does not count
+    other = {"3": "Tiếp nhận 31 hồ sơ trong quý."}
+    assert any("31 phiếu" in s for s in report.area_sentences(synthetic_report(values, other), "1"))
