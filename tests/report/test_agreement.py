@@ -95,3 +95,19 @@ def test_the_seed_disagreements(seed_report):
     assert "70,2%" in found["rate"].text_says
     assert "01 (một) văn bản" in found["count"].text_says
     assert found["parts"].codes == ("3.2.2", "7.1.8.1", "7.1.8.2")
+
+
+def test_the_seeds_own_target_judgement_against_a_chi_tieu(seed_report):
+    """Were a chỉ tiêu of 80 % to apply (none is shipped for 2021), the seed's "đạt theo chỉ tiêu" would disagree."""
+    import dataclasses
+
+    m = seed_report.metrics
+    row = (m["metric"] == "R.DVC.MUC_3_4") & (m["period"] == "2021-Q3") & (m["commune_key"] == seed_report.key)
+    assert m.loc[row, "target"].isna().all()  # no target applies to a quarter of 2021
+    assert "target" not in kinds(seed_report)
+    judged = m.assign(target=m["target"].where(~row, 80.0), target_met=m["target_met"].where(~row, False),
+                      target_kind=m["target_kind"].where(~row, "chi_tieu"))
+    found = [d for d in agreement.disagreements(dataclasses.replace(seed_report, metrics=judged))
+             if d.kind == "target"]
+    assert len(found) == 1 and "đạt theo chỉ tiêu" in found[0].text_says
+    assert "33,14%" in found[0].data_says and "chưa đạt chỉ tiêu 80%" in found[0].data_says
