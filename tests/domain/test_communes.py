@@ -166,3 +166,12 @@ def test_a_later_layer_replaces_the_same_identity_and_an_overlap_names_both_rows
                      file="office.csv")
     with pytest.raises(RegistryError, match="office.csv, row 2: predecessor 18999@2019-12-15"):
         merge_layers(lower, dangling)
+
+
+@pytest.mark.parametrize(("code", "word", "committee"), [
+    ("18133", "thị trấn", "UBND thị trấn"),  # Thị trấn Phố Châu
+    ("18217", "xã", "UBND xã"),  # Xã Sơn Phú
+])
+def test_unit_words_follow_the_units_type(code, word, committee):
+    unit = load_registry().resolve(code, "2021-Q3")
+    assert (unit.unit_word, unit.committee) == (word, committee)
