@@ -8,8 +8,6 @@ from html import unescape
 
 import pytest
 
-import pytest
-
 from pipeline.config import DataPaths
 from pipeline.domain.numbers import find_numbers
 from pipeline.ingest import ingest
