@@ -659,14 +659,14 @@ def proposed_tasks(rd: ReportData, *, skip: frozenset[str] | None = None) -> lis
     for_finding = section("tasks.for_finding")
     seen, out = set(), []
     for r in _report_findings(rd, skip).itertuples():
-        known = r.finding in for_finding or r.finding == "plan_incomplete"
+        known = r.finding in for_finding or r.finding in ("plan_incomplete", "tasks_late")
         if not known or r.finding in seen or agreement.names(own, r.metric):
             continue
         seen.add(r.finding)
         if r.finding == "plan_incomplete":
             out.append(words("tasks.plan_incomplete", year=rd.period.year))
         elif r.finding == "tasks_late":  # who assigns the tasks depends on the period (provinces.yaml)
-            out.append(words("tasks.for_finding.tasks_late",
+            out.append(words("tasks.tasks_late",
                              assigned_by=settings(rd.period, rd.commune.province_code).assigned_by))
         else:
             out.append(words(f"tasks.for_finding.{r.finding}"))

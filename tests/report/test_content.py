@@ -208,12 +208,12 @@ def test_a_comparison_with_summed_figures_says_whose_they_are(merger_data):
     rd = report.load(commune="18133", period="2025-Q3", data=merger_data)
     sentence = report.comparison_sentence(rd, "S.HS.NHAN_MOI", noun="số hồ sơ tiếp nhận", unit="hồ sơ")
     # 2025-Q2: nothing stored; 2024-Q3: the five predecessors' 260 (300 - 260 = 40, 40/260 = 15,38 %)
-    assert sentence == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ quý III năm 2024, "
+    assert sentence == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ năm 2024, "
                         "số hồ sơ tiếp nhận tăng 40 hồ sơ (15,38%). " + HUONG_SON_LABEL)
     online = report.charts_html(rd)  # 2024-Q3's online-service rate 251/855 is a sum too: so labelled
     assert str(online).count(HUONG_SON_LABEL) == 2  # dossier and online-service trends, not the budget (none)
     revenue = report.comparison_sentence(rd, "S.NS.THU", noun="thu ngân sách", unit="đồng")
-    assert revenue == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ quý III năm 2024 không có "
+    assert revenue == ("So với quý II năm 2025 không có số liệu để so sánh; so với cùng kỳ năm 2024 không có "
                        "số liệu để so sánh (thiếu số liệu của Xã Sơn Phú (18217)).")  # not a sum of four of five
     later = report.load(commune="18133", period="2026-Q3", data=merger_data)  # compares with its own 2025-Q3
     assert "Số liệu trước" not in report.comparison_sentence(later, "S.HS.NHAN_MOI", noun="số hồ sơ", unit="hồ sơ")
@@ -238,8 +238,8 @@ def test_after_the_merger_no_district_anywhere(merger_data):
     recipients = re.findall(r'<p class="recipient">- ([^<]*)</p>', closing)
     assert recipients == ["UBND tỉnh;", "Sở Nội vụ;", "Lưu: VT."]
     assigned = [s for s in report.area_sentences(rd, "1") if "nhiệm vụ" in s]
-    assert assigned == ["Số nhiệm vụ được UBND tỉnh, Chủ tịch UBND tỉnh giao: 4 nhiệm vụ, hoàn thành đúng hạn "
-                        "3 nhiệm vụ (75%)."]
+    assert assigned == ["Thực hiện 4 nhiệm vụ được UBND tỉnh, Chủ tịch UBND tỉnh giao, UBND xã đã hoàn thành đúng "
+                        "hạn 3 nhiệm vụ."]
     assert "Chủ tịch UBND tỉnh giao" in " ".join(rd.findings["message"])  # the finding of the late task
     charts_part = str(report.charts_html(rd))
     everything = " ".join([header, closing, charts_part, *report.area_sentences(rd, "1"), *rd.findings["message"]])
@@ -366,7 +366,7 @@ def test_checklist_findings_stay_out_and_own_tasks_are_not_repeated():
     rd = synthetic_report({}, own, [], findings)
     assert [f["finding"] for f in report.shortcomings(rd)] == ["tasks_late", "postal_not_used"]
     # the commune plans the postal service itself: only the late tasks get a task, numbered on from its own
-    assert report.proposed_tasks(rd) == [report.words("tasks.for_finding.tasks_late")]
+    assert report.proposed_tasks(rd) == [report.words("tasks.tasks_late", assigned_by="UBND tỉnh, Chủ tịch UBND huyện")]
     assert report._numbered(rd.narrative("nhiem_vu"), ["x"]) == ["3. x"]
     # a shortcoming the commune wrote itself is not printed again
     rd = synthetic_report({}, {"ton_tai": "Chưa tiếp nhận hồ sơ qua dịch vụ bưu chính công ích."}, [], findings)
