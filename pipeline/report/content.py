@@ -627,7 +627,7 @@ def appendix_rows(rd: ReportData) -> list[dict]:
 
 
 def supplementary_rows(rd: ReportData) -> list[dict]:
-    """The figures the commune states only in its text (dossiers, budget), numbered, with label and unit."""
+    """The figures outside Phụ lục 2B (dossiers, budget: the report's text or a portal export), numbered."""
     cat = load_catalogue().for_period(rd.period).table
     rows = []
     for r in cat.loc[cat["section"] == "S"].itertuples():
@@ -638,7 +638,7 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
 
 
 def supplementary_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
-    """The appendix of the figures taken from the commune's text; ``None`` when there are none."""
+    """The appendix of the dossier and budget figures (outside the form); ``None`` when there are none."""
     rows = supplementary_rows(rd)
     if not rows:
         return None
