@@ -423,7 +423,7 @@ def committee(unit: Commune) -> str:
 
 def _units_word(types: set[str]) -> str:
     """The unit words of ``types`` in the order xã, phường, thị trấn: "xã", "xã, thị trấn"."""
-    return ", ".join(t for t in ("xã", "phường", "thị trấn") if t in types) or "xã"
+    return ", ".join(t for t in words("unit.types").split(", ") if t in types)
 
 
 def _others(rd: ReportData) -> set[str]:
