@@ -81,3 +81,13 @@ def format_official_date(day: date) -> str:
     """
     month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def format_short_date(day: date) -> str:
+    """A date in a reference to a document, zero-padded as :func:`format_official_date` pads.
+
+    >>> format_short_date(date(2021, 9, 14)), format_short_date(date(2020, 1, 5))
+    ('14/9/2021', '05/01/2020')
+    """
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"{day.day:02d}/{month}/{day.year}"

@@ -838,7 +838,7 @@ def match_appendix(table: list[TableRow], cat: Catalogue, display: str, issues: 
                                 indicator_code=r["stt"],
                                 expected="a row of Phụ lục 2B (code and label of the catalogue)"))
             continue
-        if match.how != "exact":
+        if match.how not in ("exact", "normalised"):  # normalised: the same label (the form's known typos, …)
             issues.append(issue(f"label matched to {match.code} ({match.how}, score {match.score:.2f})", file=display,
                                 row=r["row"], severity="warning", indicator_code=match.code, value=r["label"],
                                 expected=cat.get(match.code)["label"]))

@@ -24,7 +24,7 @@ from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter
 
 from ..domain import periods
-from ..domain.formatting import format_number
+from ..domain.formatting import format_money, format_number, format_percent
 from ..domain.periods import Period
 from .words import takes, words
 
@@ -82,23 +82,47 @@ def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> Non
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
 
 
-def caption(chart: str, **params: object) -> str:
-    """The caption of ``chart`` (a function of this module) under it in the report: "Biểu đồ 1. <caption>"
-    (``params``: those the caption takes, e.g. the ranking's area)."""
-    return words(f"charts.{chart}.caption", **params)
+def caption(chart: str) -> str:
+    """The short name of ``chart`` (a function of this module), which its drawn title starts with."""
+    return words(f"charts.{chart}.caption")
 
 
-def _title(chart: str, **params: object) -> str:
-    """The title drawn in ``chart`` (``words.yaml``, ``charts.<chart>.title``), which may repeat its caption."""
-    key = f"charts.{chart}.title"
+def title(fig: Figure) -> str:
+    """The title drawn in ``fig``: the report prints it as the chart's caption, so the two always agree."""
+    ax = fig.axes[0]
+    return next((t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t), "")
+
+
+def _title(chart: str, key: str = "title", **params: object) -> str:
+    """The title drawn in ``chart`` (``words.yaml``, ``charts.<chart>.<key>``), which may repeat its caption."""
+    key = f"charts.{chart}.{key}"
     if "caption" in takes(key):
         params["caption"] = caption(chart)
     return words(key, **params)
 
 
-def _short(period: str) -> str:
+def quarter_label(period: str | Period) -> str:
+    """A quarter as an axis shows it: ``"2020-Q1"`` → ``"Quý I/2020"``."""
     p = Period.parse(period)
-    return f"Q{p.kind[1]}/{p.year}" if p.is_quarter else p.id
+    if not p.is_quarter:
+        return p.label_vi
+    return words("charts.quarter", quarter=periods.ROMAN[p.quarter_number], year=p.year)
+
+
+def _drawn(frames: list[pd.Series]) -> slice | None:
+    """The quarters a trend chart draws: from the first one with any figure to the last of the window
+    (earlier empty quarters are left out, so the title counts only what is drawn); ``None``: no figure at all."""
+    known = pd.concat(frames, axis=1).notna().any(axis=1).to_numpy()
+    if not known.any():
+        return None
+    return slice(int(np.argmax(known)), len(known))
+
+
+def _quarters_title(chart: str, periods: list[str], **params: object) -> str:
+    """"<caption>, 7 quý gần nhất…" (as many quarters as are drawn); one quarter: "<caption>, quý III năm 2021"."""
+    if len(periods) == 1:
+        return _title(chart, "title_one", period=Period.parse(periods[0]).label_vi, **params)
+    return _title(chart, quarters=len(periods), **params)
 
 
 def last_quarters(period: Period | str, n: int = 8) -> list[str]:
@@ -111,17 +135,24 @@ def _series(metrics: pd.DataFrame, commune_key: str, metric: str, periods: list[
     return rows.set_index("period")["value"].reindex(periods)
 
 
-def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, n: int = 8) -> Figure:
-    """Dossiers received and resolved (bars) and the on-time rate (line), last ``n`` quarters."""
+def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | str, n: int = 8) -> Figure | None:
+    """Dossiers received and resolved (bars) and the on-time rate (line), over the last ``n`` quarters that
+    have figures (``None`` when none has).  The title says how many quarters are drawn and how many of them
+    are gaps."""
     periods = last_quarters(period, n)
     received, resolved, rate = (_series(metrics, commune_key, code, periods) for code in SHOWN["dossier_trend"])
+    drawn = _drawn([received, resolved, rate])
+    if drawn is None:
+        return None
+    periods, received, resolved, rate = periods[drawn], received.iloc[drawn], resolved.iloc[drawn], rate.iloc[drawn]
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
         x = np.arange(len(periods))
         ax.bar(x - 0.2, received.values, width=0.4, label=words("charts.dossier_trend.received"))
         ax.bar(x + 0.2, resolved.values, width=0.4, label=words("charts.dossier_trend.resolved"))
-        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.set_xticks(x, [quarter_label(p) for p in periods])
+        ax.set_xlim(-0.6, len(periods) - 0.4)
         ax.yaxis.set_major_formatter(_VN)
         ax.set_ylabel(words("charts.dossier_trend.axis"))
         ax2 = ax.twinx()
@@ -133,75 +164,111 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | s
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
                   bbox_to_anchor=(0.5, -0.12))
-        gap = words("charts.dossier_trend.gap") if received.isna().any() else ""
-        ax.set_title(_title("dossier_trend", quarters=n, gap=gap))
+        missing = int((received.isna() | resolved.isna()).sum())
+        gap = words("charts.dossier_trend.gap", quarters=missing) if missing else ""
+        ax.set_title(_quarters_title("dossier_trend", periods, gap=gap))
         _fit(fig, ax, right_axis=ax2, legend_below=True)
     return fig
 
 
+def _label(metrics: pd.DataFrame, metric: str, labels: dict[str, str] | None) -> str:
+    """The legend of ``metric``: ``labels`` (the period's wording), else the table's label; never the code
+    (an unnamed series gets no legend entry)."""
+    if labels and labels.get(metric):
+        return labels[metric]
+    named = metrics.loc[(metrics["metric"] == metric) & metrics["label"].notna(), "label"]
+    return str(named.iloc[0]) if len(named) else ""
+
+
 def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Period | str,
                         metric: str = SHOWN["rate_against_target"][0],
-                        extra: str | None = SHOWN["rate_against_target"][1], n: int = 8) -> Figure:
-    """A ratio over the last ``n`` quarters against its target line."""
+                        extra: str | None = SHOWN["rate_against_target"][1], n: int = 8,
+                        labels: dict[str, str] | None = None) -> Figure | None:
+    """A ratio (and ``extra``) over the last ``n`` quarters that have figures, against its target line
+    (``None`` when no quarter has a figure).  ``labels`` names the series in the period's terms."""
     periods = last_quarters(period, n)
     rows = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == metric)].set_index("period")
     values = rows["value"].reindex(periods)
     targets = rows["target"].reindex(periods)
-    label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else metric
+    other = _series(metrics, commune_key, extra, periods) if extra else pd.Series(np.nan, index=periods)
+    drawn = _drawn([values, other])
+    if drawn is None:
+        return None
+    periods, values, targets, other = periods[drawn], values.iloc[drawn], targets.iloc[drawn], other.iloc[drawn]
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
         x = np.arange(len(periods))
-        ax.plot(x, values.values, marker="o", label=label)
-        if extra:
-            other = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == extra)]
-            if len(other):
-                ax.plot(x, other.set_index("period")["value"].reindex(periods).values, marker="s",
-                        label=other["label"].iloc[0])
+        if values.notna().any():
+            ax.plot(x, values.values, marker="o", label=_label(metrics, metric, labels))
+        if other.notna().any():
+            ax.plot(x, other.values, marker="s", label=_label(metrics, extra, labels))
         if targets.notna().any():
             ax.step(x, targets.values, where="mid", linestyle="--", color="#c00000",
                     label=words("charts.rate_against_target.target"))
-        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.set_xticks(x, [quarter_label(p) for p in periods])
+        ax.set_xlim(-0.4, len(periods) - 0.6)
         ax.set_ylim(0, 105)
         ax.yaxis.set_major_formatter(_VN_PCT)
         ax.legend(loc="upper left")
-        ax.set_title(_title("rate_against_target"))
+        ax.set_title(_quarters_title("rate_against_target", periods))
         _fit(fig, ax)
     return fig
 
 
-def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: Period | str) -> Figure:
-    """Budget revenue per quarter of the year up to ``period`` and year to date, against the plan (dự toán)."""
+def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: Period | str) -> Figure | None:
+    """Budget revenue accumulated from the start of the year to each quarter up to ``period`` (bars), against
+    the year's plan (dự toán, the latest one given); ``None`` when no quarter has a revenue figure.
+
+    Lũy kế is the sum of the year's quarters (a quarter without a figure leaves the sum, and every later
+    one, unknown: a gap).  The title says how much of the year's plan the last sum reaches.
+    """
     p = Period.parse(period)
     year = p.year
     periods = [Period.quarter(year, q).id for q in range(1, p.quarter_number + 1)]
-    revenue, plan = (_series(metrics, commune_key, code, periods) for code in SHOWN["budget_against_plan"])
+    revenue_code, plan_code = SHOWN["budget_against_plan"]
+    revenue = _series(metrics, commune_key, revenue_code, periods)
+    if revenue.isna().all():
+        return None
+    plan = _series(metrics, commune_key, plan_code, periods).dropna()
     cumulative = revenue.cumsum(skipna=False)
+    last = cumulative.iloc[-1]
+    upto = Period.parse(periods[-1]).label_vi
+    if pd.notna(last) and len(plan) and plan.iloc[-1] > 0:
+        text = _title("budget_against_plan", upto=upto, amount=format_money(last),
+                      rate=format_percent(100 * last / plan.iloc[-1]))
+    elif pd.notna(last):
+        text = _title("budget_against_plan", "title_no_plan", upto=upto, amount=format_money(last))
+    else:
+        text = _title("budget_against_plan", "title_gap", year=year)
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
         x = np.arange(len(periods))
-        ax.bar(x, revenue.values / 1e6, width=0.5, label=words("charts.budget_against_plan.quarter"))
-        ax.plot(x, cumulative.values / 1e6, marker="o", label=words("charts.budget_against_plan.cumulative"))
-        if plan.notna().any():
-            ax.axhline(plan.dropna().iloc[-1] / 1e6, linestyle="--", color="#c00000",
+        ax.bar(x, cumulative.values / 1e6, width=0.5, label=words("charts.budget_against_plan.cumulative"))
+        if len(plan):
+            ax.axhline(plan.iloc[-1] / 1e6, linestyle="--", color="#c00000",
                        label=words("charts.budget_against_plan.plan"))
-        ax.set_xticks(x, [_short(p) for p in periods])
+        ax.set_xticks(x, [quarter_label(q) for q in periods])
+        ax.set_xlim(-0.6, len(periods) - 0.4)
         ax.yaxis.set_major_formatter(_VN)
         ax.set_ylabel(words("charts.budget_against_plan.axis"))
         ax.legend(loc="upper left")
-        ax.set_title(_title("budget_against_plan", year=year))
+        ax.set_title(text)
         _fit(fig, ax)
     return fig
 
 
 def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: Period | str, metric: str,
-                    highlight: str | None = None) -> Figure:
-    """All communes on one ratio in ``period``, sorted, the highlighted commune in colour."""
+                    highlight: str | None = None, label: str | None = None) -> Figure | None:
+    """All communes on one ratio in ``period``, sorted, the highlighted commune in colour (``None``: no
+    commune has the figure).  ``label`` names the ratio in the period's terms."""
     period = Period.parse(period)
     rows = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == metric) & metrics["value"].notna()]
+    if rows.empty:
+        return None
     rows = rows.sort_values("value")
-    label = rows["label"].iloc[0] if len(rows) else metric
+    label = label or _label(rows, metric, None)
     with matplotlib.style.context(STYLE):
         fig = Figure(figsize=(7.2, max(2.0, 0.22 * len(rows) + 0.8)))
         ax = fig.subplots()
@@ -227,8 +294,8 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
                         alpha=0.2, label=words("charts.district_trend.band"))
         ax.plot(x, rows["median"].values, linestyle=":", label=words("charts.district_trend.median"))
         ax.plot(x, rows["value"].values, marker="o", label=words("charts.district_trend.district"))
-        ax.set_xticks(x, [_short(p) for p in periods])
-        label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else metric
+        ax.set_xticks(x, [quarter_label(p) for p in periods])
+        label = rows["label"].dropna().iloc[0] if rows["label"].notna().any() else ""
         ax.set_title(label)
         if rows["unit"].eq("%").any():
             ax.yaxis.set_major_formatter(_VN_PCT)

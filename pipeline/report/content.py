@@ -22,14 +22,20 @@ from ..config import TEMPLATES_DIR, DataPaths
 from ..domain.areas import comparison_group, settings
 from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, Registry, load_registry
-from ..domain.formatting import format_money, format_number, format_official_date, format_percent
+from ..domain.formatting import (
+    format_money,
+    format_number,
+    format_official_date,
+    format_percent,
+    format_short_date,
+)
 from ..domain.periods import ROMAN, Period
 from ..domain.text import match_key
 from ..errors import NoDataError
 from ..store import Store
 from . import agreement, charts
 from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, units_with_data
-from .words import section, words
+from .words import has, section, words
 
 TEMPLATES = TEMPLATES_DIR
 
@@ -79,6 +85,18 @@ class Compiled:
     blanks: dict[str, str] = field(default_factory=dict)  # why a row some quarter reported is blank: code → note
 
 
+@dataclass(frozen=True)
+class SampleData:
+    """Which of the figures a report shows are sample (synthetic) figures, not a unit's real ones."""
+
+    own: bool = False  # this commune's figures of the period
+    earlier: bool = False  # its earlier periods (trend charts, comparisons with earlier periods)
+    others: bool = False  # other communes (the rank table and ranking chart)
+
+    def __bool__(self) -> bool:
+        return self.own or self.earlier or self.others
+
+
 @dataclass
 class ReportData:
     """Everything one commune's report for one period is made of."""
@@ -90,7 +108,7 @@ class ReportData:
     findings: pd.DataFrame  # this commune and period
     narratives: pd.DataFrame  # this commune and period
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
-    synthetic: bool = False
+    sample: SampleData = field(default_factory=SampleData)  # which figures shown are sample figures
     compiled: Compiled | None = None  # set when the figures are compiled from the quarters (no report submitted)
     registry: Registry | None = field(default=None, repr=False, compare=False)  # with the office's own units
 
@@ -141,11 +159,20 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     return ReportData(
         commune=unit, period=p, values=mine, metrics=metrics, findings=read["findings"],
         narratives=read["narratives"], document=doc.iloc[0].to_dict() if len(doc) else {},
-        # any synthetic figure shown (this commune's, or a district commune's in the ranking) gets the notice
-        synthetic=bool(mine["synthetic"].any() or metrics["synthetic"].fillna(False).astype(bool).any()),
+        sample=sample_data(mine, metrics, commune_key=unit.key, period=p),
         compiled=compiled,
         registry=registry,
     )
+
+
+def sample_data(values: pd.DataFrame, metrics: pd.DataFrame, *, commune_key: str, period: Period) -> SampleData:
+    """What is synthetic among a report's figures: its own values of ``period``, its earlier periods' metrics,
+    the other communes' metrics."""
+    synthetic = metrics["synthetic"].fillna(False).astype(bool)
+    mine = metrics["commune_key"] == commune_key
+    return SampleData(own=bool(values["synthetic"].fillna(False).astype(bool).any()),
+                      earlier=bool((synthetic & mine & (metrics["period"] != period.id)).any()),
+                      others=bool((synthetic & ~mine).any()))
 
 
 def compiled_values(metrics: pd.DataFrame, quarters: pd.DataFrame, period: Period, *,
@@ -689,21 +716,59 @@ def _render(template: str, **context) -> Html:
     return Html(_env().get_template(template).render(**context))
 
 
+def report_date(rd: ReportData) -> date:
+    """The report's date: the commune's document date, else the last day of the period."""
+    doc_date = rd.document.get("doc_date") or rd.period.end
+    if isinstance(doc_date, pd.Timestamp):
+        doc_date = doc_date.date()
+    return doc_date if isinstance(doc_date, date) and not pd.isna(doc_date) else rd.period.end
+
+
+def committee_name(unit: Commune) -> str:
+    """"UBND xã Sơn Phú", "UBND thị trấn Phố Châu": the people's committee, by the unit's type."""
+    return words("unit.committee", unit=unit.type, name=unit.name)
+
+
+def _units_word(types: set[str]) -> str:
+    """The unit words of ``types`` in the order xã, phường, thị trấn: "xã", "xã, thị trấn"."""
+    return ", ".join(t for t in words("unit.types").split(", ") if t in types)
+
+
+def _others(rd: ReportData) -> set[str]:
+    """The unit types of the other communes whose figures the report shows."""
+    by_key = {u.key: u.type for u in (rd.registry or load_registry())}
+    keys = set(rd.metrics.loc[rd.metrics["commune_key"] != rd.key, "commune_key"])
+    return {by_key[k] for k in keys if k in by_key}
+
+
+def notice(rd: ReportData) -> str:
+    """The sentence saying which figures shown are sample figures ("" when none is)."""
+    sample = rd.sample
+    if sample.own:
+        return words("notice.own")
+    units = _units_word(_others(rd))
+    if sample.earlier and sample.others:
+        return words("notice.earlier_and_others", units=units)
+    if sample.earlier:
+        return words("notice.earlier")
+    if sample.others:
+        return words("notice.others", units=units)
+    return ""
+
+
 def header_html(rd: ReportData) -> Html:
     """The Nghị định 30/2020 header, title and subject line (and the sample-data notice)."""
     doc = rd.document
-    doc_date = doc.get("doc_date") if doc.get("doc_date") else rd.period.end
-    if isinstance(doc_date, pd.Timestamp):
-        doc_date = doc_date.date()
+    doc_date = report_date(rd)
     return _render(
         "header.html.j2", rd=rd,
         body_line1=words("header.issuer"),
         body_line2=rd.commune.full_name.upper(),
         doc_number=doc.get("doc_number") or "",
         place=doc.get("place") or rd.commune.name,
-        date_text=format_official_date(doc_date if isinstance(doc_date, date) else rd.period.end),
+        date_text=format_official_date(doc_date),
         subject=doc.get("subject") or subject_line(rd.period),
-        synthetic=rd.synthetic,
+        notice=notice(rd), notice_label=words("notice.label"),
     )
 
 
@@ -779,9 +844,10 @@ def closing_html(rd: ReportData) -> Html:
     doc = rd.document
     recipients = ([r for r in (doc.get("recipients") or "").split("\n") if r]
                   or list(settings(rd.period, rd.commune.province_code).recipients))
+    own = [p for s in rd.narrative("ket_luan") for p in s["paragraphs"]]
     return _render(
-        "closing.html.j2", rd=rd, recipients=recipients,
-        own_closing=rd.narrative("ket_luan"),
+        "closing.html.j2", rd=rd, recipients=recipients, committee=committee_name(rd.commune),
+        own_closing=own,
         signer_role=doc.get("signer_role") or words("closing.signer_role"),
         signer_title=doc.get("signer_title") or words("closing.signer_title"),
         signer_name=doc.get("signer_name") or "",
@@ -789,9 +855,66 @@ def closing_html(rd: ReportData) -> Html:
     )
 
 
-def charts_html(rd: ReportData) -> Html:
-    """The four charts, as SVG images in data: URLs (self-contained; one image node each keeps PDF layout fast),
-    each with the label of the figures in it that are sums of the units the commune was made of."""
+def metric_label(code: str, period: Period, default: str = "") -> str:
+    """The name of ``code`` in the terms of the catalogue version in force in ``period``: a Phụ lục 2B row's
+    label, or a ratio's label (``words.yaml`` ``ratio_labels``, by version, else ``default``)."""
+    cat = load_catalogue().for_period(period)
+    if code in cat:
+        return str(cat.get(code)["label"])
+    key = f"ratio_labels.{cat.table['version'].max()}.{code}"
+    return words(key) if has(key) else default
+
+
+def _group(rd: ReportData) -> str:
+    """The communes the report compares with, as a place: "huyện Hương Sơn" (else the province)."""
+    if rd.commune.district_code:
+        return words("unit.district", name=rd.commune.district_name)
+    return words("unit.province", name=rd.commune.province_name)
+
+
+def attached_line(rd: ReportData) -> str:
+    """"(Kèm theo Báo cáo số 52/BC-UBND ngày 14/9/2021 của UBND xã Sơn Phú)", under each appendix's title."""
+    number = rd.document.get("doc_number") or words("appendix.blank_number").replace(" ", "\u00a0")
+    return words("appendix.attached", number=number, date=format_short_date(report_date(rd)),
+                 committee=committee_name(rd.commune))
+
+
+def _appendix_head(rd: ReportData, numeral: str, title: str) -> dict:
+    return {"label": words("appendix.label", numeral=numeral), "title": title, "attached": attached_line(rd)}
+
+
+def _figure(fig) -> dict:
+    return {"title": charts.title(fig), "uri": charts.to_data_uri(fig)}
+
+
+def charts_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
+    """The appendix of the commune's trend charts (dossiers, online services, budget), as SVG images in data:
+    URLs (self-contained; one image node each keeps PDF layout fast).  A chart with no figure to draw is
+    named in a sentence instead; ``None`` when no chart has one."""
+    labels = {c: metric_label(c, rd.period) for c in ("R.DVC.MUC_3_4", "7.1.8.3")}
+    figures = {
+        "dossier_trend": charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
+        "rate_against_target": charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period,
+                                                          n=TREND_QUARTERS, labels=labels),
+        "budget_against_plan": charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period),
+    }
+    if all(fig is None for fig in figures.values()):
+        return None
+    # each chart with the label of the figures in it that are sums of the units the commune was made of
+    shown = {"dossier_trend": charts.last_quarters(rd.period, TREND_QUARTERS),
+             "rate_against_target": charts.last_quarters(rd.period, TREND_QUARTERS),
+             "budget_against_plan": [p.id for p in rd.period.year_to_date()]}
+    notes = {name: history_note(rd, shown[name], metrics=list(charts.SHOWN[name])) for name in figures}
+    head = _appendix_head(rd, numeral, words("appendix.charts", commune=rd.commune.full_name.upper()))
+    return _render("charts.html.j2", head=head,
+                   figures=[_figure(f) | {"note": notes[name]} for name, f in figures.items() if f is not None],
+                   missing=[words("appendix.no_chart", caption=charts.caption(name))
+                            for name, f in figures.items() if f is None])
+
+
+def ranks_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
+    """The appendix of the commune's place among the communes it is compared with: the rank table on the key
+    ratios and the chart of all communes on one of them; ``None`` when there is neither."""
     from ..metrics.compute import ranking_chart_ratio
 
     registry = rd.registry or load_registry()
@@ -801,25 +924,16 @@ def charts_html(rd: ReportData) -> Html:
     keys = rd.metrics["commune_key"]
     in_group = {k: k in units and comparison_group(units[k], rd.period) == mine for k in keys.unique()}
     group = rd.metrics.loc[keys.map(in_group)]
-    area = settings(rd.period, rd.commune.province_code).area_word
-    year = [p.id for p in rd.period.year_to_date()]
-    trend = charts.last_quarters(rd.period, TREND_QUARTERS)
-    figures = [
-        ("dossier_trend", charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
-         history_note(rd, trend, metrics=list(charts.SHOWN["dossier_trend"]))),
-        ("rate_against_target",
-         charts.rate_against_target(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
-         history_note(rd, trend, metrics=list(charts.SHOWN["rate_against_target"]))),
-        ("budget_against_plan", charts.budget_against_plan(rd.metrics, commune_key=rd.key, period=rd.period),
-         history_note(rd, year, metrics=list(charts.SHOWN["budget_against_plan"]))),
-        ("commune_ranking", charts.commune_ranking(group, names, period=rd.period, metric=ranking_chart_ratio().code,
-                                                   highlight=rd.key), ""),
-    ]
-    captions = {"commune_ranking": {"area": area}}
-    return _render("charts.html.j2",
-                   figures=[(charts.caption(name, **captions.get(name, {})), charts.to_data_uri(fig), note)
-                            for name, fig, note in figures],
-                   ranks=district_ranks(rd), ranks_title=words("charts.ranks.title", area=area))
+    ratio = ranking_chart_ratio()
+    fig = charts.commune_ranking(group, names, period=rd.period, metric=ratio.code, highlight=rd.key,
+                                 label=metric_label(ratio.code, rd.period, ratio.label))
+    ranks = district_ranks(rd)
+    if fig is None and not ranks:
+        return None
+    head = _appendix_head(rd, numeral, words("appendix.ranks", commune=rd.commune.full_name.upper(),
+                                             group=_group(rd).upper(), period=rd.period.label_vi.upper()))
+    return _render("ranks.html.j2", head=head, ranks=ranks, figure=_figure(fig) if fig is not None else None,
+                   note=words("appendix.ranks_note", units=_units_word(_others(rd) | {rd.commune.type})))
 
 
 def district_ranks(rd: ReportData) -> list[dict]:
@@ -836,13 +950,26 @@ def district_ranks(rd: ReportData) -> list[dict]:
     for k in key:
         if k.code in by_metric:
             r = by_metric[k.code]
-            out.append({"label": k.label, "value": format_percent(r.value), "rank": int(r.rank), "of": int(r.of),
+            out.append({"label": metric_label(k.code, rd.period, k.label), "value": format_percent(r.value),
+                        "rank": int(r.rank), "of": int(r.of),
                         "text": words("charts.ranks.rank", rank=int(r.rank), of=int(r.of))})
     return out
 
 
+def _legend_lines(unit: str, legend: str) -> list[str]:
+    """A category row's unit as one line per item ("Trực tuyến = 0", ...), in the order the form prints them."""
+    items = parse_legend(legend)
+    ordered = sorted(items.items(), key=lambda kv: (unit.find(kv[1]) if kv[1] in unit else len(unit), kv[0]))
+    return [f"{label} = {code}" for code, label in ordered]
+
+
 def appendix_rows(rd: ReportData) -> list[dict]:
-    """Every Phụ lục 2B row of the period's catalogue version, with the stored value and note (blank stays blank)."""
+    """Every Phụ lục 2B row of the period's catalogue version, with the stored value and note (blank stays blank).
+
+    A row the form prints without a number (a code ending in a letter: "3.1.3.c") is one of the rows that break
+    its parent down: the first of them reads "Trong đó" in the STT column, over all of them (``stt_rows``;
+    0: the cell above covers this row).
+    """
     cat = load_catalogue().for_period(rd.period).table
     cat = cat.loc[cat["section"] != "S"]
     stored = rd.values.set_index("indicator_code")
@@ -852,34 +979,67 @@ def appendix_rows(rd: ReportData) -> list[dict]:
         text_value = stored["value_text"].get(r.code) if r.code in stored.index else None
         note = stored["note"].get(r.code) if r.code in stored.index else (
             rd.compiled.blanks.get(r.code, "") if rd.compiled else "")
-        depth = r.code.count(".")
+        sub = r.code[-1].isalpha()
+        legend = r.legend if isinstance(r.legend, str) and r.legend else ""
         rows.append({
-            "code": r.code if not r.code[-1].isalpha() else "", "full_code": r.code, "label": r.label, "unit": r.unit,
+            "code": r.code if not sub else "", "full_code": r.code, "label": r.label, "unit": r.unit,
+            "unit_lines": _legend_lines(r.unit, legend) if legend else [r.unit] if r.unit else [],
             "value": text_value if isinstance(text_value, str) and text_value else format_number(value),
-            "note": note or "", "section": r.parent == "", "heading": r.kind == "heading", "depth": depth,
+            "note": note or "", "section": r.parent == "", "heading": r.kind == "heading",
+            "depth": r.code.count("."), "sub": sub, "stt_rows": 1,
             "origin": stored["origin"].get(r.code) if r.code in stored.index else None,
         })
+    for i, row in enumerate(rows):
+        if row["sub"] and (i == 0 or not rows[i - 1]["sub"]):
+            run = 1
+            while i + run < len(rows) and rows[i + run]["sub"]:
+                rows[i + run]["stt_rows"] = 0
+                run += 1
+            row["code"], row["stt_rows"] = words("appendix.sub_rows"), run
     return rows
 
 
 def supplementary_rows(rd: ReportData) -> list[dict]:
+    """The figures outside Phụ lục 2B (dossiers, budget: the report's text or a portal export), numbered."""
     cat = load_catalogue().for_period(rd.period).table
     rows = []
     for r in cat.loc[cat["section"] == "S"].itertuples():
         value = rd.value(r.code)
         if value is not None:
-            row = rd.values.loc[rd.values["indicator_code"] == r.code].iloc[0]
-            source = words("compiled.source") if row["origin"] == "computed" else row["source_file"]
-            rows.append({"code": r.code, "label": r.label, "unit": r.unit, "value": format_number(value),
-                         "source": source})
+            rows.append({"number": len(rows) + 1, "code": r.code, "label": r.label, "unit": r.unit,
+                         "value": format_number(value)})
     return rows
 
 
+def supplementary_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
+    """The appendix of the dossier and budget figures (outside the form); ``None`` when there are none."""
+    rows = supplementary_rows(rd)
+    if not rows:
+        return None
+    head = _appendix_head(rd, numeral, words("appendix.supplementary", period=rd.period.label_vi.upper()))
+    return _render("supplementary.html.j2", head=head, rows=rows)
+
+
 def appendix_html(rd: ReportData) -> Html:
-    """Phụ lục 2B: every row, code, label, unit, value, note; section rows bold."""
+    """Phụ lục 2B: every row, STT, label, unit, value, note; section rows bold."""
     title = words("appendix.title", period=rd.period.label_vi.upper(), commune=rd.commune.full_name.upper())
-    return _render("appendix.html.j2", title=title, rows=appendix_rows(rd), supplementary=supplementary_rows(rd),
-                   compiled_note=compiled_note(rd))
+    head = {"label": words("appendix.label", numeral="2B"), "title": title, "attached": attached_line(rd)}
+    return _render("appendix.html.j2", head=head, rows=appendix_rows(rd), compiled_note=compiled_note(rd))
+
+
+#: The appendices after Phụ lục 2B, in order; each is numbered I, II, ... when it has something to show.
+NUMBERED_APPENDICES = (supplementary_html, charts_html, ranks_html)
+_NUMERALS = ("I", "II", "III", "IV", "V", "VI")
+
+
+def appendices_html(rd: ReportData) -> Html:
+    """Everything after the signature: Phụ lục 2B, then the numbered appendices, each on a new page."""
+    parts = [appendix_html(rd)]
+    for make in NUMBERED_APPENDICES:
+        part = make(rd, numeral=_NUMERALS[len(parts) - 1])
+        if part is not None:
+            parts.append(part)
+    return Html("\n".join(str(p) for p in parts))
 
 
 def warm_up() -> None:

@@ -26,3 +26,8 @@ def section(prefix: str) -> dict[str, str]:
 def takes(key: str) -> frozenset[str]:
     """The parameters the report's phrase ``key`` takes."""
     return parameters(load_words(WORDS_FILE).text(key))
+
+
+def has(key: str) -> bool:
+    """Whether the report's phrase file holds ``key``."""
+    return key in load_words(WORDS_FILE)

@@ -159,11 +159,13 @@ def test_the_phrase_files_are_valid_and_the_cross_checks_complete():
 
 
 def test_a_chart_caption_is_written_once():
-    """The caption under a chart comes from the chart's words; content.py names charts, not their captions."""
+    """The caption under a chart is the title drawn in it, which starts with the chart's short name from its words;
+    content.py names charts, not their captions."""
     from pipeline.report import charts
 
     assert charts.caption("rate_against_target") == "Dịch vụ công trực tuyến so với chỉ tiêu"
-    assert charts._title("rate_against_target") == charts.caption("rate_against_target")
+    assert charts._title("rate_against_target", quarters=7) == (
+        charts.caption("rate_against_target") + ", 7 quý gần nhất")
     assert charts._title("dossier_trend", quarters=8, gap="").startswith(charts.caption("dossier_trend") + ", 8 quý")
 
 

@@ -73,3 +73,74 @@ def test_missing_quarters_are_gaps_not_zeros():
     heights = [p.get_height() for p in fig.axes[0].patches][:8]
     assert math.isnan(heights[2]) and heights[3] > 0
     assert "quý không có số liệu để trống" in fig.axes[0].get_title(loc="left")
+
+
+def _ticks(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_xticklabels()]
+
+
+def test_quarters_on_the_axis_read_quy():
+    assert charts.quarter_label("2020-Q1") == "Quý I/2020" and charts.quarter_label("2021-Q4") == "Quý IV/2021"
+    fig = charts.dossier_trend(_metrics(1), commune_key="k1", period=PERIOD)
+    assert _ticks(fig) == ["Quý IV/2019", "Quý I/2020", "Quý II/2020", "Quý III/2020", "Quý IV/2020", "Quý I/2021",
+                           "Quý II/2021", "Quý III/2021"]
+
+
+@pytest.mark.parametrize("first", [0, 3, 7])
+def test_trend_titles_count_the_quarters_drawn(first):
+    """Quarters before the first figure are not drawn, and the title counts what is drawn."""
+    metrics = _metrics(1)
+    metrics = metrics.loc[metrics["period"].isin(QUARTERS[first:])]
+    for fig in (charts.dossier_trend(metrics, commune_key="k1", period=PERIOD),
+                charts.rate_against_target(metrics, commune_key="k1", period=PERIOD)):
+        drawn = len(QUARTERS) - first
+        assert len(_ticks(fig)) == drawn and _ticks(fig)[-1] == "Quý III/2021"
+        title = charts.title(fig)
+        assert (f", {drawn} quý gần nhất" in title) if drawn > 1 else title.endswith(", quý III năm 2021")
+
+
+def test_gap_count_in_the_title():
+    metrics = _metrics(1)
+    gone = metrics["period"].isin(QUARTERS[2:4]) & metrics["metric"].isin(["S.HS.NHAN_MOI", "S.HS.DA_GIAI_QUYET"])
+    fig = charts.dossier_trend(metrics.loc[~gone], commune_key="k1", period=PERIOD)
+    assert charts.title(fig) == ("Hồ sơ TTHC và tỷ lệ giải quyết đúng hạn, 8 quý gần nhất "
+                                 "(2 quý không có số liệu để trống)")
+
+
+def test_budget_is_cumulative_revenue_against_the_years_plan():
+    # 3.250 million a quarter, plan 9.800 million: by quý III 9.750 million, 9750/9800 = 99,49 % of the plan
+    fig = charts.budget_against_plan(_metrics(1), commune_key="k1", period=PERIOD)
+    assert charts.title(fig) == ("Thu ngân sách lũy kế đến quý III năm 2021: 9.750.000.000 đồng, "
+                                 "đạt 99,49% dự toán năm")
+    assert [p.get_height() for p in fig.axes[0].patches] == [3250.0, 6500.0, 9750.0]
+    assert _ticks(fig) == ["Quý I/2021", "Quý II/2021", "Quý III/2021"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().texts]
+    assert sorted(legend) == ["Dự toán năm", "Lũy kế từ đầu năm"]
+
+
+def test_budget_with_a_missing_quarter_has_no_cumulative_from_there():
+    metrics = _metrics(1)
+    metrics = metrics.loc[~((metrics["period"] == "2021-Q2") & (metrics["metric"] == "S.NS.THU"))]
+    fig = charts.budget_against_plan(metrics, commune_key="k1", period=PERIOD)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[0] == 3250.0 and math.isnan(heights[1]) and math.isnan(heights[2])
+    assert "%" not in charts.title(fig)
+
+
+def test_no_figure_no_chart():
+    """Nothing to draw gives no chart (not an empty axis from -0,04 to 0,04)."""
+    empty = _metrics(1).iloc[0:0]
+    assert charts.dossier_trend(empty, commune_key="k1", period=PERIOD) is None
+    assert charts.rate_against_target(empty, commune_key="k1", period=PERIOD) is None
+    assert charts.budget_against_plan(empty, commune_key="k1", period=PERIOD) is None
+    assert charts.commune_ranking(empty, {}, period=PERIOD, metric="R.DVC.MUC_3_4") is None
+
+
+def test_legends_never_show_a_code():
+    metrics = _metrics(1).assign(label=np.nan)  # no label in the table
+    fig = charts.rate_against_target(metrics, commune_key="k1", period=PERIOD)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().texts]
+    assert legend == ["Chỉ tiêu"]  # the unnamed series drawn without a legend entry
+    fig = charts.rate_against_target(metrics, commune_key="k1", period=PERIOD,
+                                     labels={"R.DVC.MUC_3_4": "Tỷ lệ A", "7.1.8.3": "Tỷ lệ B"})
+    assert [t.get_text() for t in fig.axes[0].get_legend().texts] == ["Tỷ lệ A", "Tỷ lệ B", "Chỉ tiêu"]
