@@ -1006,8 +1006,7 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
     for r in cat.loc[cat["section"] == "S"].itertuples():
         value = rd.value(r.code)
         if value is not None:
-            rows.append({"number": len(rows) + 1, "code": r.code, "label": r.label, "unit": r.unit,
-                         "value": format_number(value)})
+            rows.append({"number": len(rows) + 1, "label": r.label, "unit": r.unit, "value": format_number(value)})
     return rows
 
 
