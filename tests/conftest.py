@@ -23,3 +23,19 @@ def seed_data(data_dir: DataPaths) -> DataPaths:
     """A data directory whose ``raw/`` holds the seed report only."""
     shutil.copy(SEED, data_dir.raw / SEED.name)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def seed_report(tmp_path_factory):
+    """The report data of Sơn Phú 2021-Q3 from the seed alone (ingested and computed once per session)."""
+    from pipeline.ingest import ingest
+    from pipeline.metrics.compute import run_metrics
+    from pipeline.report.content import load
+
+    root = tmp_path_factory.mktemp("seed_report")
+    (root / "raw").mkdir()
+    shutil.copy(SEED, root / "raw" / SEED.name)
+    data = DataPaths(root)
+    ingest(None, data=data)
+    run_metrics(data)
+    return load(commune="18217", period="2021-Q3", data=data)
