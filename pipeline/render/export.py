@@ -3,8 +3,8 @@ project template (HTML), then by WeasyPrint (PDF, A4, Nghị định 30 layout).
 
 Output of one report: ``{outputs}/{period}/{commune_code}-{ascii-slug}/`` holding
 ``report.ipynb`` (executed), ``report.html`` and ``report.pdf``, and beside them the analyst's checklist
-``checklist.html`` (:mod:`pipeline.report.checklist`, written in Python: it is not a part of the report).  A report is built in a
-temporary directory beside it and renamed into place only when complete; paths are built
+``checklist.html`` (:mod:`pipeline.report.checklist`, written in Python: it is not a part of the report).
+A report is built in a temporary directory beside it and renamed into place only when complete; paths are built
 from validated ids and an ASCII slug, and checked to stay inside the outputs directory.
 """
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,9 @@ def period_values(values: pd.DataFrame, metrics: pd.DataFrame, period: Period, c
     own = values.loc[values["period"] == period.id, ["indicator_code", "value", "value_text"]]
     own = own.loc[own["value"].notna() | own["value_text"].fillna("").str.strip().ne("")]
     if not period.is_quarter and not metrics.empty:
-        m = metrics.loc[(metrics["period"] == period.id) & metrics["value"].notna()
-                        & metrics["metric"].isin(catalogue.table["code"]) & ~metrics["metric"].isin(own["indicator_code"])]
+        keep = metrics["period"].eq(period.id) & metrics["value"].notna()
+        keep &= metrics["metric"].isin(catalogue.table["code"])
+        m = metrics.loc[keep & ~metrics["metric"].isin(own["indicator_code"])]
         compiled = pd.DataFrame({"indicator_code": m["metric"], "value": m["value"], "value_text": None})
         own = pd.concat([own, compiled], ignore_index=True) if len(compiled) else own
     return own.drop_duplicates("indicator_code").reset_index(drop=True)
@@ -157,6 +159,15 @@ class Checklist:
     shared: int = 0
     identical: bool = False
 
+    @property
+    def finding_groups(self) -> list[tuple[str | None, list[dict]]]:
+        """The findings by audience, those the report prints first (one group without a title when the findings
+        carry no audience)."""
+        if not self.grouped:
+            return [(None, self.findings)]
+        order = list(dict.fromkeys(["report", *(f["audience"] for f in self.findings)]))
+        return [(a, rows) for a in order if (rows := [f for f in self.findings if f["audience"] == a])]
+
     def counts(self) -> dict[str, int]:
         """Items per section (the identical-appendix flag counts as one item of section 5) and their total."""
         out = {name: len(getattr(self, name)) for name in SECTIONS}
@@ -189,7 +200,7 @@ def build(rd, *, previous_values: pd.DataFrame, submissions: pd.DataFrame, issue
     cl.grouped = "audience" in rd.findings.columns
     cl.findings = [_finding(r, labels) for r in rd.findings.itertuples()]
     if cl.grouped:
-        cl.findings.sort(key=lambda f: f["audience"] != "report")
+        cl.findings = [f for _, rows in cl.finding_groups for f in rows]
     cl.disagreements = [{"area": d.area, "codes": [_named(c, labels) for c in d.codes], "data_says": d.data_says,
                          "text_says": d.text_says, "message": d.message} for d in disagreements]
     cl.issues = [_issue(r, labels) for r in issues.sort_values(["file", "row"], na_position="first").itertuples()]
@@ -198,9 +209,11 @@ def build(rd, *, previous_values: pd.DataFrame, submissions: pd.DataFrame, issue
     last = period_values(previous_values, own_metrics, previous, before)
     last_by_code = last.set_index("indicator_code")
     cl.missing = [{"code": _named(c, labels), "before": _show(c, last_by_code.loc[c], catalogue),
-                   "now": words("checklist.not_reported")} for c in missing_values(this, last, now)]
+                   "unit": _unit(c, catalogue), "now": words("checklist.not_reported")}
+                  for c in missing_values(this, last, now)]
     flows, cl.shared, cl.identical = copied_values(this, last, now)
-    cl.copied = [{"code": _named(c, labels), "value": _show(c, last_by_code.loc[c], catalogue)} for c in flows]
+    cl.copied = [{"code": _named(c, labels), "value": _show(c, last_by_code.loc[c], catalogue),
+                  "unit": _unit(c, catalogue)} for c in flows]
     return cl
 
 
@@ -223,9 +236,35 @@ def _finding(r, labels: dict[str, str]) -> dict:
 
 
 def _issue(r, labels: dict[str, str]) -> dict:
+    said = in_vietnamese(r.message)
     return {"severity": r.severity, "file": base_name(r.file), "row": "" if pd.isna(r.row) else str(int(r.row)),
             "code": _named(r.indicator_code, labels) if r.indicator_code else None, "value": r.value or "",
-            "message": r.message, "expected": r.expected or ""}
+            "message": said or r.message, "expected": "" if said else (r.expected or "")}
+
+
+@lru_cache(maxsize=1)
+def _cross_check_patterns() -> list[tuple[re.Pattern, str]]:
+    """Each cross-check's ingest message (English, as ``ingest_report`` keeps it) as a pattern, with its Vietnamese
+    sentence (``pipeline/ingest/checks.yaml``)."""
+    from ..ingest.validate import cross_check_pairs
+
+    number = r"(?P<{}>-?[0-9][0-9.e+]*)"
+    out = []
+    for _, _, en, vi in cross_check_pairs():
+        pattern = re.escape(en).replace(r"\{a\}", "{a}").replace(r"\{b\}", "{b}")
+        pattern = pattern.replace("{a}", number.format("a")).replace("{b}", number.format("b"))
+        out.append((re.compile(r"(?:\S+ \S+: )?" + pattern + "$"), vi))
+    return out
+
+
+def in_vietnamese(message: object) -> str | None:
+    """The Vietnamese sentence of a cross-check's ingest message ("18217 2021-Q3: staff present (19) above the
+    quota (18)" → "số biên chế có mặt (19) lớn hơn biên chế được giao (18)"), or None for any other message, and
+    for a figure the message rounded (written with an exponent)."""
+    for pattern, vi in _cross_check_patterns():
+        if (m := pattern.match(str(message))) and "e" not in m["a"] + m["b"]:  # "%g" rounds above 6 digits: not shown
+            return vi.format(a=format_number(float(m["a"])), b=format_number(float(m["b"])))
+    return None
 
 
 def _when(ts) -> str:
@@ -249,8 +288,14 @@ def _show(code: str, row: pd.Series, catalogue: Catalogue) -> str:
         return format_percent(value)
     if kind == "money":
         return format_money(value)
-    unit = cat["unit"] if cat is not None and isinstance(cat["unit"], str) else ""
-    return f"{format_number(value)} {unit}".strip()
+    return format_number(value)
+
+
+def _unit(code: str, catalogue: Catalogue) -> str:
+    if code not in catalogue:
+        return ""
+    cat = catalogue.get(code)
+    return cat["unit"] if cat["kind"] not in ("category", "money", "percent") and isinstance(cat["unit"], str) else ""
 
 
 # --------------------------------------------------------------------------- reading and writing
