@@ -220,3 +220,20 @@ def test_son_phu_checklist_from_the_seed(seed_data):
     assert cl.missing == [] and cl.copied == [] and not cl.identical
     assert "staff_above_quota" in set(Store(seed_data).read("findings")["finding"])
     assert any("vượt biên chế" in f["message"] for f in cl.findings)
+
+
+def test_a_compiled_period_compares_its_compiled_figures():
+    """For 9M (or 6M, Y) the figures compiled from the quarters count as the period's, where the commune submitted
+    none; a submitted figure wins; a ratio is no indicator of the appendix."""
+    from pipeline.domain.catalogue import load_catalogue
+
+    nine = Period.parse("2021-9M")
+    catalogue = load_catalogue().for_period(nine)
+    values = pd.DataFrame({"period": ["2021-9M"], "indicator_code": ["1.1.1"], "value": [7.0], "value_text": [None]})
+    metrics = pd.DataFrame({"period": ["2021-9M", "2021-9M", "2021-9M", "2021-Q3"],
+                            "metric": ["S.HS.NHAN_MOI", "1.1.1", "R.HS.DUNG_HEN", "4.2.1"],
+                            "value": [400.0, 9.0, 90.0, 20.0]})
+    got = checklist.period_values(values, metrics, nine, catalogue).set_index("indicator_code")["value"].to_dict()
+    assert got == {"1.1.1": 7.0, "S.HS.NHAN_MOI": 400.0}
+    quarter = checklist.period_values(values.assign(period="2021-Q3"), metrics, PERIOD, catalogue)
+    assert list(quarter["indicator_code"]) == ["1.1.1"]  # a quarter: what the commune submitted, nothing else
