@@ -158,6 +158,7 @@ class Checklist:
     copied: list[dict] = field(default_factory=list)
     shared: int = 0
     identical: bool = False
+    synthetic: dict[str, bool] = field(default_factory=dict)  # "now", "before": some figure is sample data
 
     @property
     def finding_groups(self) -> list[tuple[str | None, list[dict]]]:
@@ -211,10 +212,15 @@ def build(rd, *, previous_values: pd.DataFrame, submissions: pd.DataFrame, issue
     cl.missing = [{"code": _named(c, labels), "before": _show(c, last_by_code.loc[c], catalogue),
                    "unit": _unit(c, catalogue), "now": words("checklist.not_reported")}
                   for c in missing_values(this, last, now)]
+    cl.synthetic = {"now": _any_synthetic(rd.values), "before": _any_synthetic(previous_values)}
     flows, cl.shared, cl.identical = copied_values(this, last, now)
     cl.copied = [{"code": _named(c, labels), "value": _show(c, last_by_code.loc[c], catalogue),
                   "unit": _unit(c, catalogue)} for c in flows]
     return cl
+
+
+def _any_synthetic(values: pd.DataFrame) -> bool:
+    return "synthetic" in values.columns and bool(values["synthetic"].fillna(False).astype(bool).any())
 
 
 def _labels(metrics: pd.DataFrame, *catalogues: Catalogue) -> dict[str, str]:
@@ -323,7 +329,9 @@ def checklist_html(cl: Checklist) -> str:
         title=words("checklist.title", period=cl.period.label_vi, commune=cl.commune.full_name),
         compared=words("checklist.compared", period=cl.period.label_vi, previous=cl.previous.label_vi),
         identical=words("checklist.identical", count=format_number(cl.shared), previous=cl.previous.label_vi),
-        severity=section("checklist.severity"), audience=section("checklist.audience"))
+        severity=section("checklist.severity"), audience=section("checklist.audience"),
+        samples=[words(f"checklist.synthetic.{k}", period=p.label_vi) for k, p in
+                 (("now", cl.period), ("before", cl.previous)) if cl.synthetic.get(k)])
 
 
 def write_checklist(directory: Path, *, commune: str | Commune, period: str | Period, data: DataPaths) -> dict:

@@ -226,7 +226,8 @@ CHECKLIST = ReportInputs(
     kind="checklist",
     slices=(
         Slice("previous_values", "values", periods=previous_period,
-              columns=("commune_code", "commune_key", "period", "indicator_code", "value", "value_text")),
+              columns=("commune_code", "commune_key", "period", "indicator_code", "value", "value_text",
+                       "synthetic")),
         Slice("submissions", "submissions",
               columns=("commune_code", "commune_key", "period", "source_file", "status", "ingested_at")),
         Slice("issues", "ingest_report", derive=_commune_issues, needs=("ingest_report", "submissions", "values"),

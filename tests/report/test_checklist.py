@@ -48,6 +48,10 @@ DISTRICT = f"""commune_code,period,indicator_code,value,note
 18136,2021-Q3,4.2.1,15,
 18136,2021-Q3,2.1,0,
 """
+#: The 2021-Q2 figures are marked as sample data, those of 2021-Q3 are not.
+DISTRICT = "\n".join(line + ("" if not line else ",synthetic" if line.startswith("commune_code")
+                              else ",true" if ",2021-Q2," in line else ",false")
+                      for line in DISTRICT.split("\n"))
 HOSTILE_ROW = 12  # the CSV line of the hostile cell (the header is line 1, 18133 2021-Q3 starts at line 9)
 
 
@@ -218,6 +222,7 @@ def test_son_phu_checklist_from_the_seed(seed_data):
     (issue,) = cl.issues
     assert issue["message"] == "số biên chế có mặt (19) lớn hơn biên chế được giao (18)"
     assert cl.missing == [] and cl.copied == [] and not cl.identical
+    assert cl.synthetic == {"now": False, "before": False}
     assert "staff_above_quota" in set(Store(seed_data).read("findings")["finding"])
     assert any("vượt biên chế" in f["message"] for f in cl.findings)
 
@@ -237,3 +242,12 @@ def test_a_compiled_period_compares_its_compiled_figures():
     assert got == {"1.1.1": 7.0, "S.HS.NHAN_MOI": 400.0}
     quarter = checklist.period_values(values.assign(period="2021-Q3"), metrics, PERIOD, catalogue)
     assert list(quarter["indicator_code"]) == ["1.1.1"]  # a quarter: what the commune submitted, nothing else
+
+
+def test_sample_figures_are_said_to_be_samples(district):
+    """The compared period's sample figures are said to be samples; the period's real ones are not (nor the
+    seed's, below)."""
+    cl = _checklist(district, "18133")
+    assert cl.synthetic == {"now": False, "before": True}
+    html = checklist.checklist_html(cl)
+    assert "Số liệu quý II năm 2021 dùng để so sánh là số liệu mẫu" in html and "Số liệu quý III năm 2021" not in html
