@@ -92,11 +92,12 @@ SCHEMAS["metrics"] = pa.schema(
        ("previous_period", _STR), ("previous_value", _F), ("change", _F), ("change_unit", _STR), ("change_pct", _F),
        ("yoy_period", _STR), ("yoy_value", _F), ("yoy_change", _F), ("yoy_change_pct", _F),
        ("cumulative_value", _F), ("reported_cumulative", _F), ("target", _F), ("target_op", _STR),
-       ("target_met", pa.bool_()), ("target_gap", _F), ("target_source", _STR), ("synthetic", pa.bool_())]
+       ("target_met", pa.bool_()), ("target_gap", _F), ("target_source", _STR), ("target_kind", _STR),
+       ("synthetic", pa.bool_())]
 )
 SCHEMAS["findings"] = pa.schema([
     ("severity", _STR), ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("metric", _STR),
-    ("finding", _STR), ("value", _F), ("expected", _STR), ("message", _STR),
+    ("finding", _STR), ("value", _F), ("expected", _STR), ("message", _STR), ("audience", _STR),
 ])
 SCHEMAS["scores"] = pa.schema([
     ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("score", _F), ("max_score", _F),

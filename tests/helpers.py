@@ -66,3 +66,28 @@ def load_script():
     from devtools import office_writer
 
     return office_writer
+
+
+def synthetic_report(values: dict, texts: dict, metrics: list | None = None, findings: list | None = None, *,
+                     commune: str = "18217", period: str = "2021-Q3"):
+    """A commune's report data (Sơn Phú 2021-Q3 by default) with only ``values`` (code: value) in its appendix,
+    ``texts`` (area: text) as its own text, ``metrics`` (rows: metric, value, …) and ``findings`` (rows)."""
+    import pandas as pd
+
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
+    from pipeline.report.content import ReportData
+
+    unit = load_registry().resolve(commune, period)
+    vals = pd.DataFrame({"indicator_code": list(values), "value": [float(v) for v in values.values()],
+                         "value_text": None, "cumulative_value": float("nan"), "raw_text": "", "source_row": 1,
+                         "synthetic": True})
+    rows = [{"commune_key": unit.key, "period": period, "numerator": float("nan"), "denominator": float("nan"),
+             "target": float("nan"), "target_met": pd.NA, "label": m["metric"], **m} for m in metrics or []]
+    columns = ["commune_key", "period", "metric", "label", "kind", "value", "numerator", "denominator", "target",
+               "target_met", "target_kind"]
+    frame = pd.DataFrame(rows, columns=columns + sorted({k for r in rows for k in r} - set(columns)))
+    narr = pd.DataFrame({"area": list(texts), "text": list(texts.values()), "heading": "", "number": ""})
+    found = pd.DataFrame(findings or [], columns=["finding", "metric", "message", "audience"])
+    return ReportData(commune=unit, period=Period.parse(period), values=vals, metrics=frame, findings=found,
+                      narratives=narr)

@@ -50,6 +50,16 @@ class Commune:
         """"Xã Sơn Phú", "Thị trấn Phố Châu"."""
         return f"{_TYPE_PREFIX[self.type]} {self.name}"
 
+    @property
+    def unit_word(self) -> str:
+        """How the unit names its kind in running text: "xã", "phường", "thị trấn"."""
+        return self.type
+
+    @property
+    def committee(self) -> str:
+        """Its People's Committee as a report writes it: "UBND xã", "UBND phường", "UBND thị trấn"."""
+        return f"UBND {self.type}"
+
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 

@@ -18,13 +18,16 @@ Everything here is a pure function of frames.  Rules, stated once:
   the same period last year.  Changes of percentages are in percentage points (``change_unit`` =
   "điểm phần trăm"); counts and money also get a relative change in %.  A missing period stays
   missing: nothing is carried forward.
-- **Targets** (``targets.yaml``): met / not met and the gap, by year and province.
+- **Targets** (``targets.yaml``): met / not met and the gap, for the periods and province a target
+  applies to (its validity); its kind says what it is (a plan's chỉ tiêu, a programme's roadmap
+  target, a check of the project's own).
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import numpy as np
@@ -49,7 +52,8 @@ METRIC_COLUMNS = [
     "commune_code", "commune_key", "period", "metric", "label", "kind", "unit", "value", "numerator",
     "denominator", "reason", "origin", "previous_period", "previous_value", "change", "change_unit",
     "change_pct", "yoy_period", "yoy_value", "yoy_change", "yoy_change_pct", "cumulative_value",
-    "reported_cumulative", "target", "target_op", "target_met", "target_gap", "target_source", "synthetic",
+    "reported_cumulative", "target", "target_op", "target_met", "target_gap", "target_source", "target_kind",
+    "synthetic",
 ]
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq}
 _AGG_KINDS = {"6M": 2, "9M": 3, "Y": 4}
@@ -204,19 +208,38 @@ def sum_mismatches(values: pd.DataFrame, *, sums: tuple[Sum, ...] | None = None)
     return pd.DataFrame(rows, columns=cols)
 
 
+TARGET_KINDS = ("chi_tieu", "lo_trinh", "kiem_tra")
+_PERIOD_KINDS = ("Q1", "Q2", "Q3", "Q4", "6M", "9M", "Y")
+
+
 @lru_cache(maxsize=1)
 def load_targets() -> pd.DataFrame:
-    """Targets: metric, op, value, year_from, year_to, scope, source."""
+    """Targets: metric, op, target, kind, valid_from, valid_to, periods, scope, source, text (``targets.yaml``).
+
+    A target applies to a period whose last day falls within ``valid_from``–``valid_to`` (``valid_to``
+    blank: open-ended) and whose kind is in ``periods`` (blank: every kind).
+    """
     spec = yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8"))["targets"]
     rows = []
     for t in spec:
-        if t["op"] not in _OPS:
-            raise CatalogueError(f"{TARGETS_FILE.name}: {t['metric']}: op {t['op']!r} not in {list(_OPS)}")
-        years = t["years"] if isinstance(t["years"], list) else [t["years"], t["years"]]
-        rows.append({"metric": t["metric"], "op": t["op"], "target": float(t["value"]), "year_from": int(years[0]),
-                     "year_to": int(years[-1]), "scope": str(t.get("scope", "national")),
-                     "source": t.get("source", "")})
-    return pd.DataFrame(rows)
+        name = f"{TARGETS_FILE.name}: target {t.get('metric')} {t.get('op')} {t.get('value')}"
+        if t.get("op") not in _OPS:
+            raise CatalogueError(f"{name}: op {t.get('op')!r} not in {list(_OPS)}")
+        if t.get("kind") not in TARGET_KINDS:
+            raise CatalogueError(f"{name}: kind {t.get('kind')!r} not in {list(TARGET_KINDS)}")
+        if not isinstance(t.get("valid_from"), date) or not isinstance(t.get("valid_to", date.max), date):
+            raise CatalogueError(f"{name}: valid_from (and valid_to, if given) must be dates (YYYY-MM-DD), "
+                                 f"not {t.get('valid_from')!r} / {t.get('valid_to')!r}")
+        periods = tuple(t.get("periods") or _PERIOD_KINDS)
+        if set(periods) - set(_PERIOD_KINDS):
+            raise CatalogueError(f"{name}: periods {sorted(set(periods) - set(_PERIOD_KINDS))} not in {_PERIOD_KINDS}")
+        if not t.get("source"):
+            raise CatalogueError(f"{name}: source missing (say where the target comes from)")
+        rows.append({"metric": t["metric"], "op": t["op"], "target": float(t["value"]), "kind": t["kind"],
+                     "valid_from": t["valid_from"], "valid_to": t.get("valid_to") or date.max, "periods": periods,
+                     "scope": str(t.get("scope", "national")), "source": t["source"], "text": t.get("text") or ""})
+    return pd.DataFrame(rows, columns=["metric", "op", "target", "kind", "valid_from", "valid_to", "periods", "scope",
+                                       "source", "text"])
 
 
 @lru_cache(maxsize=1)
@@ -394,25 +417,32 @@ def _cumulative(metrics: pd.DataFrame, ytd: pd.DataFrame, values: pd.DataFrame) 
 
 
 def _targets(metrics: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Each row's target: the one of its metric that applies to its period (validity, kinds of period) and
+    its province (a province's own target before the national one); none applies: all target columns blank."""
     targets = load_targets()
     province = {u.key: u.province_code for u in registry}
-    year = metrics["period"].str[:4].astype(int)
-    out = metrics.assign(_year=year, _prov=metrics["commune_key"].map(province), _row=np.arange(len(metrics)))
-    cand = out[["_row", "metric", "_year", "_prov"]].merge(targets, on="metric")
-    cand = cand.loc[(cand["_year"] >= cand["year_from"]) & (cand["_year"] <= cand["year_to"])
+    periods = {p: Period.parse(p) for p in metrics["period"].unique()}
+    out = metrics.assign(_end=metrics["period"].map({k: p.end for k, p in periods.items()}),
+                         _kind=metrics["period"].map({k: p.kind for k, p in periods.items()}),
+                         _prov=metrics["commune_key"].map(province), _row=np.arange(len(metrics)))
+    cand = out[["_row", "metric", "_end", "_kind", "_prov"]].merge(targets, on="metric")
+    applies = [(vf <= end <= vt) and kind in kinds for vf, vt, end, kind, kinds
+               in zip(cand["valid_from"], cand["valid_to"], cand["_end"], cand["_kind"], cand["periods"])]
+    cand = cand.loc[pd.Series(applies, index=cand.index, dtype=bool)
                     & (cand["scope"].eq("national") | cand["scope"].eq(cand["_prov"]))]
     cand = cand.assign(_rank=np.where(cand["scope"].eq("national"), 1, 0)).sort_values(["_row", "_rank"])
     best = cand.drop_duplicates("_row").set_index("_row")
     out["target"] = out["_row"].map(best["target"])
     out["target_op"] = out["_row"].map(best["op"])
     out["target_source"] = out["_row"].map(best["source"])
+    out["target_kind"] = out["_row"].map(best["kind"])
     met = pd.Series(pd.NA, index=out.index, dtype="boolean")
     for op, fn in _OPS.items():
         mask = out["target_op"].eq(op) & out["value"].notna() & out["target"].notna()
         met[mask] = fn(out.loc[mask, "value"], out.loc[mask, "target"])
     out["target_met"] = met
     out["target_gap"] = out["value"] - out["target"]
-    return out.drop(columns=["_year", "_prov", "_row"])
+    return out.drop(columns=["_end", "_kind", "_prov", "_row"])
 
 
 # --------------------------------------------------------------------------- roll-ups and scores

@@ -2,23 +2,30 @@
 
 Pure functions of the metrics table (and of the stored values for the checks that need them).
 Columns: ``severity`` (cao / trung bình / thấp), ``commune_code``, ``commune_key``, ``period``,
-``metric``, ``finding`` (a stable code), ``value``, ``expected``, ``message`` (Vietnamese).
+``metric``, ``finding`` (a stable code), ``value``, ``expected``, ``message`` (Vietnamese), ``audience``
+(``report``: the commune's report prints it under "Tồn tại, hạn chế"; ``checklist``: only the analyst's
+checklist lists it), by kind of finding (``findings.yaml``, ``audience``).
+
+A blank is never a finding: a rule fires on reported figures only.  A target counts only where one applies
+to the period (``targets.yaml``: its validity and kind); a check of the project's own (``kiem_tra``) is
+judged by the rules below, never reported as a missed chỉ tiêu.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..domain.formatting import format_number, format_percent
 from ..domain.periods import Period
 from ..domain.words import load_words
+from ..errors import WordsError
 from ..ingest.validate import contradictions
 
 FINDING_COLUMNS = ["severity", "commune_code", "commune_key", "period", "metric", "finding", "value", "expected",
-                   "message"]
+                   "message", "audience"]
+AUDIENCES = ("report", "checklist")
 HIGH, MEDIUM, LOW = "cao", "trung bình", "thấp"
 _POSTAL = ["7.1.9.1", "7.1.9.2", "7.1.9.3"]
 _TOLERANCE = {"percent": 0.01, "count": 0.0, "money": 0.0, "score": 0.01}
@@ -29,6 +36,15 @@ WORDS_FILE = Path(__file__).with_name("findings.yaml")
 def words(key: str, /, **params: object) -> str:
     """The sentence ``key`` of ``findings.yaml`` with its parameters filled in."""
     return load_words(WORDS_FILE)(key, **params)
+
+
+def audience() -> dict[str, str]:
+    """Who reads each kind of finding: ``{"target_missed": "report", "staff_above_quota": "checklist", …}``."""
+    out = load_words(WORDS_FILE).section("audience")
+    bad = {k: v for k, v in out.items() if v not in AUDIENCES}
+    if bad:
+        raise WordsError(f"{WORDS_FILE.name}: audience must be one of {AUDIENCES}: {bad}")
+    return out
 
 
 def _rows(frame: pd.DataFrame, **fixed) -> list[dict]:
@@ -42,29 +58,35 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     wide = m.pivot_table(index=["commune_code", "commune_key", "period"], columns="metric", values="value",
                          aggfunc="first")
 
-    # Targets missed.
-    missed = m.loc[m["target_met"].eq(False) & ~m["metric"].isin(["R.NV.DUNG_HAN", "R.BC.CO_MAT", "R.KH.HOAN_THANH"])]
+    # Targets missed: a target that applies to the period (its validity), not a check of the project's own.
+    missed = m.loc[m["target_met"].eq(False) & m["target_kind"].isin(["chi_tieu", "lo_trinh"])]
+    quoted = _quoted_targets()
     for r in missed.to_dict("records"):
+        text = quoted.get((r["metric"], r["target_source"]), "")
         out.append({**_base(r), "severity": MEDIUM, "finding": "target_missed", "value": r["value"],
                     "expected": f"{r['target_op']} {r['target']:g}",
                     "message": words("target_missed", label=r["label"], period=_period(r["period"]),
                                      value=format_percent(r["value"]), target=format_percent(r["target"]),
-                                     gap=format_number(-r["target_gap"]))})
+                                     what=words(f"target_what.{r['target_kind']}"),
+                                     reference=words("target_reference", text=text) if text else "")})
 
     # Plan tasks not all done.
     plan = m.loc[(m["metric"] == "R.KH.HOAN_THANH") & m["value"].lt(100)]
     for r in plan.to_dict("records"):
         out.append({**_base(r), "severity": LOW, "finding": "plan_incomplete", "value": r["value"],
                     "expected": ">= 100",
-                    "message": words("plan_incomplete", done=format_number(r["numerator"]),
+                    "message": words("plan_incomplete", done=format_number(r["numerator"]), year=r["period"][:4],
                                      planned=format_number(r["denominator"]), rate=format_percent(r["value"]))})
 
-    # Assigned tasks late.
+    # Assigned tasks late (with those done late, where reported, as the cause).
     late = m.loc[(m["metric"] == "R.NV.DUNG_HAN") & m["value"].lt(100)]
+    done_late = wide["1.3.3"] if "1.3.3" in wide else pd.Series(dtype=float)
     for r in late.to_dict("records"):
+        n_late = done_late.get((r["commune_code"], r["commune_key"], r["period"]))
+        cause = words("tasks_late_cause", late=format_number(n_late)) if n_late is not None and n_late > 0 else ""
         out.append({**_base(r), "severity": MEDIUM, "finding": "tasks_late", "value": r["value"], "expected": ">= 100",
                     "message": words("tasks_late", assigned=format_number(r["denominator"]),
-                                     on_time=format_number(r["numerator"]), rate=format_percent(r["value"]))})
+                                     on_time=format_number(r["numerator"]), cause=cause)})
 
     # Staff above quota.
     staff = m.loc[(m["metric"] == "R.BC.CO_MAT") & m["value"].gt(100)]
@@ -84,17 +106,15 @@ def find_problems(metrics: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
                             "message": words("overdue_dossiers", count=format_number(value), what=what,
                                              period=_period(period))})
 
-    # Postal public service (7.1.9) not in use: no 7.1.9.x above 0 reported for a quarter.
-    quarters = values.loc[values["period"].str.contains("-Q")]
-    pairs = quarters[["commune_code", "commune_key", "period"]].drop_duplicates()
-    used = (quarters.loc[quarters["indicator_code"].isin(_POSTAL) & quarters["value"].gt(0), ["commune_key", "period"]]
-            .drop_duplicates())
-    unused = (pairs.merge(used, on=["commune_key", "period"], how="left", indicator=True)
-              .loc[lambda f: f["_merge"] == "left_only"])
-    for r in unused.to_dict("records"):
-        out.append({**_base(r), "metric": "7.1.9", "severity": MEDIUM, "finding": "postal_not_used", "value": np.nan,
-                    "expected": "7.1.9.x > 0",
-                    "message": words("postal_not_used")})
+    # Postal public service (7.1.9) not in use: a quarter that reports 7.1.9.x, all of them 0.  A quarter
+    # that leaves them blank has said nothing (blank is not zero): no finding.
+    postal = values.loc[values["period"].str.contains("-Q") & values["indicator_code"].isin(_POSTAL)
+                        & values["value"].notna()]
+    for (code, key, period), rows in postal.groupby(["commune_code", "commune_key", "period"]):
+        if not (rows["value"] > 0).any():
+            out.append({"commune_code": code, "commune_key": key, "period": period, "metric": "7.1.9",
+                        "severity": MEDIUM, "finding": "postal_not_used", "value": 0.0,
+                        "expected": "7.1.9.x > 0", "message": words("postal_not_used")})
 
     # Figures that contradict each other (staff above quota has its own finding above).
     hits = contradictions(values)
@@ -139,6 +159,14 @@ def aggregate_mismatches(base: pd.DataFrame) -> pd.DataFrame:
     return _frame(out)
 
 
+def _quoted_targets() -> dict[tuple[str, str], str]:
+    """The legal wording of the targets that quote it (``text`` in targets.yaml), by metric and source."""
+    from .compute import load_targets
+
+    t = load_targets()
+    return {(r.metric, r.source): r.text for r in t.itertuples() if r.text}
+
+
 def _base(r: dict) -> dict:
     return {"commune_code": r["commune_code"], "commune_key": r["commune_key"], "period": r["period"],
             "metric": r.get("metric")}
@@ -149,7 +177,11 @@ def _period(period: str) -> str:
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    who = audience()
+    unknown = {r["finding"] for r in rows} - set(who)
+    if unknown:
+        raise WordsError(f"{WORDS_FILE.name}: no audience for the findings {sorted(unknown)} (report or checklist)")
+    frame = pd.DataFrame([{**r, "audience": who[r["finding"]]} for r in rows], columns=FINDING_COLUMNS)
     order = {HIGH: 0, MEDIUM: 1, LOW: 2}
     frame = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce"), expected=frame["expected"].astype(str))
     return frame.sort_values(["period", "commune_code", "severity", "finding"],

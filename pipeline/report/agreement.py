@@ -56,7 +56,8 @@ class Disagreement:
 @lru_cache(maxsize=1)
 def load_rules() -> dict[str, list[dict]]:
     """The rules of ``agreement.yaml``, checked: known kinds, every rule with its area and keywords."""
-    spec = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")) or {}
+    spec = dict(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")) or {})
+    spec.pop("topics", None)
     unknown = set(spec) - set(KINDS)
     if unknown:
         raise CatalogueError(f"{RULES_FILE.name}: unknown kinds {sorted(unknown)}; expected {list(KINDS)}")
@@ -98,6 +99,40 @@ def disputed_codes(found: list[Disagreement]) -> frozenset[str]:
     codes = {c for d in found for c in d.codes}
     codes |= {r.code for r in load_ratios() if r.numerator in codes}
     return frozenset(codes)
+
+
+@lru_cache(maxsize=1)
+def topics() -> dict[str, tuple[str, ...]]:
+    """What a sentence names when it is about an indicator or metric (``topics`` in ``agreement.yaml``)."""
+    spec = (yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")) or {}).get("topics") or {}
+    bad = [code for code, kws in spec.items() if not kws or not all(isinstance(k, str) and k for k in kws)]
+    if bad:
+        raise CatalogueError(f"{RULES_FILE.name}: topics {bad}: a list of keywords each")
+    return {str(code): tuple(kws) for code, kws in spec.items()}
+
+
+def names(sentence_list: list[str], code: str, *, negated: bool = False) -> str | None:
+    """The first sentence that names the topic of ``code`` (``negated``: with "không"/"chưa" as well)."""
+    keywords = list(topics().get(code, ()))
+    if not keywords:
+        return None
+    for sentence in sentence_list:
+        key = match_key(sentence)
+        if _has(key, keywords) and (not negated or _has(key, ["không", "chưa"])):
+            return sentence
+    return None
+
+
+def states_value(text: str, value: float, *, percent: bool) -> bool:
+    """Whether ``text`` states ``value`` (in any number style: "2 590 755 750", "2.590.755.750", "01").
+
+    A percentage counts only as a percentage ("21,1%"), a count only when not one.
+    """
+    for number, raw, offset in find_numbers(text):
+        is_percent = text[offset + len(raw):].lstrip().startswith("%")
+        if is_percent == percent and abs(number - value) < 1e-9:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- reading the text

@@ -9,6 +9,7 @@ a blank stays blank.  Text that came from a raw file is always escaped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -22,8 +23,9 @@ from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, load_registry
 from ..domain.formatting import format_money, format_number, format_official_date, format_percent
 from ..domain.periods import Period
+from ..domain.text import match_key
 from ..store import Store
-from . import charts
+from . import agreement, charts
 from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs
 from .words import section, words
 
@@ -178,25 +180,32 @@ def _change_words(change: float, unit: str, *, points: bool) -> str:
 
 
 def comparison_sentence(rd: ReportData, metric: str, *, noun: str, unit: str = "") -> str:
-    """"So với quý II năm 2021, <noun> tăng 12 hồ sơ (2,5%); so với cùng kỳ năm 2020, giảm 3 hồ sơ (0,6%)."""
+    """"So với quý II năm 2021, <noun> tăng 12 hồ sơ (2,5%); so với cùng kỳ năm 2020, giảm 3 hồ sơ (0,6%)."."""
     row = rd.metric(metric)
     if row is None:
         return ""
     points = row["kind"] == "percent"
-    parts = []
+    if row["change"] == 0 and row["yoy_change"] == 0:
+        text = words("comparison.unchanged", noun=noun, previous=Period.parse(row["previous_period"]).label_vi,
+                     year=Period.parse(row["yoy_period"]).year)
+        return text[0].upper() + text[1:] + "."
+    parts, named = [], False
     for prefix in ("previous", "yoy"):
-        period_id = row["previous_period" if prefix == "previous" else "yoy_period"]
+        period = Period.parse(row["previous_period" if prefix == "previous" else "yoy_period"])
         value = row[f"{prefix}_value"]
         change = row["change" if prefix == "previous" else "yoy_change"]
         pct = row["change_pct" if prefix == "previous" else "yoy_change_pct"]
-        against = words(f"comparison.against.{prefix}", period=Period.parse(period_id).label_vi)
+        against = (words("comparison.against.previous", period=period.label_vi) if prefix == "previous"
+                   else words("comparison.against.yoy", year=period.year))
         if pd.isna(value):
             parts.append(words("comparison.no_data", against=against))
             continue
         text = _change_words(change, unit, points=points)
         if not points and pd.notna(pct) and change != 0:
             text = words("change.with_percent", change=text, percent=format_number(abs(pct)))
-        parts.append(words("comparison.clause", against=against, noun=noun, change=text))
+        parts.append(words("comparison.clause_same_noun", against=against, change=text) if named
+                     else words("comparison.clause", against=against, noun=noun, change=text))
+        named = True
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "." if text else ""
 
@@ -210,128 +219,228 @@ def _ratio(rd: ReportData, code: str) -> str:
     return format_percent(row["value"]) if row is not None and pd.notna(row["value"]) else ""
 
 
-def area_sentences(rd: ReportData, area: str) -> list[str]:
-    """Sentences generated from the data for one reform area (only figures that exist).
+class _Voice:
+    """What the commune's own text of one area already says, and what it disagrees with.
 
-    The words are ``words.yaml``'s ``area<n>`` phrases; a sentence is its first phrase followed by
-    the clauses whose figures exist.
+    A figure is *speakable* (a generated sentence may state it) when it is not disputed
+    (:mod:`pipeline.report.agreement`) and the area's text does not already state it: the value was read
+    from this text (its stored ``raw_text`` is in it), or the text holds the same number in any style
+    (counts of 10 and more, and percentages: a small count like "6" is too common in running text to be
+    taken for the figure), or, for a zero, a sentence names its topic with "không"/"chưa".
     """
+
+    def __init__(self, rd: ReportData, area: str, disputed: frozenset[str], *, text: list[str] | None = None):
+        self.rd, self.area, self.disputed = rd, area, disputed
+        self.sentences = agreement.sentences(rd, area) if text is None else text
+        self.text = "\n".join(self.sentences)
+        self._key = match_key(self.text)
+
+    def _value(self, code: str) -> tuple[float | None, bool]:
+        if code.startswith("R."):
+            row = self.rd.metric(code)
+            return (float(row["value"]) if row is not None and pd.notna(row["value"]) else None), True
+        catalogue = load_catalogue().for_period(self.rd.period)
+        return self.rd.value(code), code in catalogue and catalogue.get(code)["kind"] == "percent"
+
+    def stated(self, code: str) -> bool:
+        raw = self.rd.values.loc[self.rd.values["indicator_code"] == code, "raw_text"]
+        if len(raw) and isinstance(raw.iloc[0], str) and raw.iloc[0].strip() and match_key(raw.iloc[0]) in self._key:
+            return True
+        value, percent = self._value(code)
+        if value is None:
+            return False
+        if value == 0 and agreement.names(self.sentences, code, negated=True):
+            return True
+        if not percent and abs(value) < 10:
+            return False
+        return agreement.states_value(self.text, value, percent=percent)
+
+    def about(self, code: str) -> bool:
+        """Whether the text states the figure or names its topic (where a sentence about it belongs)."""
+        return self.stated(code) or bool(agreement.names(self.sentences, code))
+
+    def speakable(self, *codes: str) -> bool:
+        return not any(c in self.disputed for c in codes) and not any(self.stated(c) for c in codes)
+
+
+class _Line(str):
+    """A generated sentence and the codes it speaks of."""
+
+    codes: tuple[str, ...]
+
+    def __new__(cls, text: str, codes: tuple[str, ...] = ()):
+        line = super().__new__(cls, text)
+        line.codes = tuple(codes)
+        return line
+
+
+def _sentence(voice: _Voice, first: tuple[str, tuple[str, ...]], *clauses: tuple[str, tuple[str, ...]]) -> _Line:
+    """``first`` (the subject, with the figures it needs) and the clauses whose figures may be stated."""
+    text, codes = first
+    if not voice.speakable(*codes):
+        return _Line("")
+    kept = [(t, cs) for t, cs in clauses if t and voice.speakable(*cs)]
+    return _Line(text + "".join(t for t, _ in kept) + ".", codes + tuple(c for _, cs in kept for c in cs))
+
+
+def disputed(rd: ReportData) -> frozenset[str]:
+    """The codes the report prints no generated sentence on (the commune's text disagrees with them)."""
+    return agreement.disputed_codes(agreement.disagreements(rd))
+
+
+def area_sentences(rd: ReportData, area: str, *, skip: frozenset[str] | None = None) -> list[str]:
+    """Sentences generated from the data for one reform area, in the commune's register.
+
+    Only figures that exist, that the commune's text of the area does not already state and that it
+    does not disagree with (``skip``: the disputed codes, by default :func:`disputed`); zeros are said in
+    one sentence.  The words are ``words.yaml``'s ``area<n>`` phrases.
+    """
+    return [text for text, _ in area_statements(rd, area, skip=skip)]
+
+
+def area_statements(rd: ReportData, area: str, *, skip: frozenset[str] | None = None
+                    ) -> list[tuple[str, tuple[str, ...]]]:
+    """:func:`area_sentences` with the codes each sentence is about (to place it beside the commune's words)."""
+    voice = _Voice(rd, area, disputed(rd) if skip is None else skip)
     v, out = rd.value, []
-    when = words("when", period=rd.period.phrase_vi if rd.period.is_quarter else rd.period.label_vi)
+    committee = rd.commune.committee
+    when = words("when", period=rd.period.label_vi)
     if area == "1":
-        if v("1.1.1") is not None:
-            s = words("area1.plan", count=_n(rd, "1.1.1"))
-            if v("1.1.2") is not None:
-                s += words("area1.plan_done", count=_n(rd, "1.1.2"))
-                if _ratio(rd, "R.KH.HOAN_THANH"):
-                    s += words("area1.plan_rate", rate=_ratio(rd, "R.KH.HOAN_THANH"))
-            out.append(s + ".")
-        if v("1.3.1") is not None:
-            s = words("area1.assigned", count=_n(rd, "1.3.1"))
-            if v("1.3.2") is not None:
-                s += words("area1.assigned_on_time", count=_n(rd, "1.3.2"))
-                if _ratio(rd, "R.NV.DUNG_HAN"):
-                    s += words("area1.assigned_rate", rate=_ratio(rd, "R.NV.DUNG_HAN"))
-            if v("1.3.3"):
-                s += words("area1.assigned_late", count=_n(rd, "1.3.3"))
-            out.append(s + ".")
+        if v("1.1.1") is not None and v("1.1.2") is not None:
+            rate = _ratio(rd, "R.KH.HOAN_THANH")
+            out.append(_sentence(
+                voice, (words("area1.plan", year=rd.period.year, committee=committee, count=_n(rd, "1.1.1"))
+                        + words("area1.plan_done", count=_n(rd, "1.1.2")), ("1.1.1", "1.1.2", "R.KH.HOAN_THANH")),
+                (words("area1.plan_rate", rate=rate) if rate else "", ())))
+        if v("1.3.1") is not None and v("1.3.2") is not None:
+            out.append(_sentence(
+                voice, (words("area1.assigned", count=_n(rd, "1.3.1"))
+                        + words("area1.assigned_on_time", committee=committee, count=_n(rd, "1.3.2")),
+                        ("1.3.1", "1.3.2", "R.NV.DUNG_HAN")),
+                (words("area1.assigned_late", count=_n(rd, "1.3.3")) if v("1.3.3") else "", ("1.3.3",))))
         if v("1.4.1") is not None or v("1.4.2") is not None:
-            s = words("area1.survey")
-            if v("1.4.1") is not None:
-                s += words("area1.survey_forms", count=_n(rd, "1.4.1"))
-            if v("1.4.2") is not None:
-                s += words("area1.survey_how", how=_legend(rd, "1.4.2").lower())
-            out.append(s + ".")
+            out.append(_sentence(
+                voice, (words("area1.survey", when=when, committee=committee), ("1.4.1", "1.4.2")),
+                (words("area1.survey_forms", count=_n(rd, "1.4.1")) if v("1.4.1") else "", ("1.4.1",)),
+                (words("area1.survey_how", how=_legend(rd, "1.4.2").lower()) if v("1.4.2") is not None else "",
+                 ("1.4.2",))))
         if v("1.5") is not None:
-            out.append(words("area1.dialogue") if v("1.5") else words("area1.no_dialogue"))
+            out.append(_sentence(voice, (words("area1.dialogue" if v("1.5") else "area1.no_dialogue", when=when,
+                                               committee=committee).rstrip("."), ("1.5",))))
     elif area in ("2", "5"):
-        labels = section(f"area{area}.labels")
-        items = [words(f"area{area}.item", label=label, count=_n(rd, code)) for code, label in labels.items()
-                 if v(code) is not None]
-        if items:
-            out.append(words(f"area{area}.sentence", items="; ".join(items)))
+        codes = [c for c in section(f"area{area}.items") if v(c) is not None and voice.speakable(c)]
+        items = section(f"area{area}.items")  # each takes {count} (tests/domain/test_words.py reads them here)
+        done = [items[c].format(count=_n(rd, c)) for c in codes if v(c)]
+        zeros = section(f"area{area}.zero")
+        nothing = [zeros[c] for c in codes if not v(c) and c in zeros]
+        if done:
+            out.append(_Line(words(f"area{area}.sentence", when=when, committee=committee, items="; ".join(done)),
+                             tuple(c for c in codes if v(c))))
+        if nothing:
+            out.append(_Line(words(f"area{area}.zero_sentence", when=when, committee=committee,
+                                   items=", ".join(nothing)), tuple(c for c in codes if not v(c))))
     elif area == "3":
         if v("3.1.3.c") is not None:
-            s = words("area3.in_force", count=_n(rd, "3.1.3.c"))
-            if v("3.2.1") is not None:
-                s += words("area3.published", count=_n(rd, "3.2.1"), rate=_ratio(rd, "R.TTHC.CONG_KHAI"))
-            if v("3.2.2") is not None:
-                s += words("area3.level_3_4", count=_n(rd, "3.2.2"), rate=_ratio(rd, "R.DVC.MUC_3_4"))
-            out.append(s + ".")
-        flows = []
-        if v("S.HS.NHAN_MOI") is not None:
-            flows.append(words("area3.received", count=_n(rd, "S.HS.NHAN_MOI")))
-        if v("S.HS.KY_TRUOC") is not None:
-            flows.append(words("area3.carried_over", count=_n(rd, "S.HS.KY_TRUOC")))
-        if v("S.HS.DA_GIAI_QUYET") is not None:
-            s = words("area3.resolved", count=_n(rd, "S.HS.DA_GIAI_QUYET"))
-            if v("S.HS.DUNG_HEN") is not None:
-                s += words("area3.resolved_on_time", count=_n(rd, "S.HS.DUNG_HEN"))
-                if _ratio(rd, "R.HS.DUNG_HEN"):
-                    s += words("area3.on_time_rate", rate=_ratio(rd, "R.HS.DUNG_HEN"))
-            flows.append(s)
-        if v("S.HS.DANG_GIAI_QUYET") is not None:
-            flows.append(words("area3.in_progress", count=_n(rd, "S.HS.DANG_GIAI_QUYET")))
-        if v("S.HS.TRA_LAI") is not None:
-            flows.append(words("area3.returned", count=_n(rd, "S.HS.TRA_LAI")) if v("S.HS.TRA_LAI")
-                         else words("area3.none_returned"))
-        if v("S.HS.QUA_HAN") is not None:
-            flows.append(words("area3.late", count=_n(rd, "S.HS.QUA_HAN")) if v("S.HS.QUA_HAN")
-                         else words("area3.none_late"))
-        if flows:
-            out.append(words("area3.flows", when=when, flows=", ".join(flows)))
-            out.append(comparison_sentence(rd, "S.HS.NHAN_MOI", noun=words("area3.received_noun"),
-                                           unit=words("area3.received_unit")))
-            if rd.metric("R.HS.DUNG_HEN") is not None and pd.notna(rd.metric("R.HS.DUNG_HEN")["value"]):
-                out.append(comparison_sentence(rd, "R.HS.DUNG_HEN", noun=words("area3.on_time_noun")))
-        elif v("3.4.3") is not None:
-            out.append(words("area3.on_time_appendix", rate=format_percent(v("3.4.3"))))
+            out.append(_sentence(
+                voice, (words("area3.in_force", count=_n(rd, "3.1.3.c")), ("3.1.3.c",)),
+                (words("area3.published", count=_n(rd, "3.2.1"), rate=_ratio(rd, "R.TTHC.CONG_KHAI"))
+                 if v("3.2.1") is not None else "", ("3.2.1", "R.TTHC.CONG_KHAI")),
+                (words("area3.level_3_4", count=_n(rd, "3.2.2"), rate=_ratio(rd, "R.DVC.MUC_3_4"))
+                 if v("3.2.2") is not None else "", ("3.2.2", "R.DVC.MUC_3_4"))))
+        out.extend(_dossier_sentences(rd, voice, when=when, committee=committee))
     elif area == "4":
         if v("4.2.1") is not None or v("4.2.2") is not None:
-            s = words("area4.staff")
-            if v("4.2.1") is not None:
-                s += words("area4.quota", count=_n(rd, "4.2.1"))
-            if v("4.2.2") is not None:
-                s += words("area4.present", count=_n(rd, "4.2.2"))
-            if v("4.2.3") is not None:
-                s += words("area4.contract", count=_n(rd, "4.2.3"))
-            out.append(s + ".")
+            out.append(_sentence(
+                voice, (words("area4.staff"), ()),
+                (words("area4.quota", count=_n(rd, "4.2.1")) if v("4.2.1") is not None else "", ("4.2.1",)),
+                (words("area4.present", count=_n(rd, "4.2.2")) if v("4.2.2") is not None else "", ("4.2.2",)),
+                (words("area4.contract", count=_n(rd, "4.2.3")) if v("4.2.3") else "", ("4.2.3",))))
+            if out[-1] == words("area4.staff") + ".":
+                out.pop()
     elif area == "7":
-        if v("7.1.8.1") is not None or v("7.1.8.2") is not None:
-            s = words("area7.online", count=_n(rd, "7.1.8.1"))
-            if v("7.1.8.2") is not None:
-                s += words("area7.online_level_4", count=_n(rd, "7.1.8.2"))
-            out.append(s + ".")
+        if v("7.1.8.1") is not None:
+            out.append(_sentence(
+                voice, (words("area7.online", count=_n(rd, "7.1.8.1")), ("7.1.8.1",)),
+                (words("area7.online_level_4", count=_n(rd, "7.1.8.2")) if v("7.1.8.2") is not None else "",
+                 ("7.1.8.2",))))
         if v("7.1.8.3") is not None:
-            s = words("area7.online_rate", rate=format_percent(v("7.1.8.3")))
             cum = rd.values.loc[rd.values["indicator_code"] == "7.1.8.3", "cumulative_value"]
-            if len(cum) and pd.notna(cum.iloc[0]):
-                s += words("area7.online_cumulative", rate=format_percent(cum.iloc[0]))
-            out.append(s + ".")
+            out.append(_sentence(
+                voice, (words("area7.online_rate", when=when, rate=format_percent(v("7.1.8.3"))), ("7.1.8.3",)),
+                (words("area7.online_cumulative", rate=format_percent(cum.iloc[0]))
+                 if len(cum) and pd.notna(cum.iloc[0]) else "", ())))
         if v("7.1.6.2.b") is not None:
-            out.append(words("area7.electronic", rate=format_percent(v("7.1.6.2.b"))))
+            out.append(_sentence(voice, (words("area7.electronic", rate=format_percent(v("7.1.6.2.b"))).rstrip("."),
+                                         ("7.1.6.2.b",))))
         if v("7.2.3.4") is not None or v("7.2.5.1") is not None:
-            s = words("area7.iso")
-            if v("7.2.3.4") is not None:
-                s += words("area7.iso_procedures", count=_n(rd, "7.2.3.4"))
-            if v("7.2.5.1") is not None:
-                s += words("area7.iso_dossiers", count=_n(rd, "7.2.5.1"))
-                if v("7.2.5.3") is not None:
-                    s += words("area7.iso_rate", rate=format_percent(v("7.2.5.3")))
-            out.append(s + ".")
+            out.append(_sentence(
+                voice, (words("area7.iso", committee=committee), ()),
+                (words("area7.iso_procedures", count=_n(rd, "7.2.3.4")) if v("7.2.3.4") is not None else "",
+                 ("7.2.3.4",)),
+                (words("area7.iso_dossiers", count=_n(rd, "7.2.5.1")) if v("7.2.5.1") is not None else "",
+                 ("7.2.5.1",)),
+                (words("area7.iso_rate", rate=format_percent(v("7.2.5.3")))
+                 if v("7.2.5.1") is not None and v("7.2.5.3") is not None else "", ("7.2.5.3",))))
+            if out[-1] == words("area7.iso", committee=committee) + ".":
+                out.pop()
     elif area == "8":
         if v("S.NS.THU") is not None:
-            s = words("area8.revenue", period=rd.period.label_vi, amount=format_money(v("S.NS.THU")))
-            if v("S.NS.TY_LE_DU_TOAN") is not None:
-                s += words("area8.of_plan", rate=format_percent(v("S.NS.TY_LE_DU_TOAN")))
-            elif _ratio(rd, "R.NS.DU_TOAN"):
-                s += words("area8.of_plan", rate=_ratio(rd, "R.NS.DU_TOAN"))
-            if v("S.NS.DU_TOAN") is not None:
-                s += words("area8.plan", amount=format_money(v("S.NS.DU_TOAN")))
-            out.append(s + ".")
+            rate = format_percent(v("S.NS.TY_LE_DU_TOAN")) if v("S.NS.TY_LE_DU_TOAN") is not None \
+                else _ratio(rd, "R.NS.DU_TOAN")
+            out.append(_sentence(
+                voice, (words("area8.revenue", period=rd.period.label_vi, amount=format_money(v("S.NS.THU"))),
+                        ("S.NS.THU",)),
+                (words("area8.of_plan", rate=rate) if rate else "", ("S.NS.TY_LE_DU_TOAN",)),
+                (words("area8.plan", amount=format_money(v("S.NS.DU_TOAN"))) if v("S.NS.DU_TOAN") is not None
+                 else "", ("S.NS.DU_TOAN",))))
         if v("S.NS.THU_TAI_XA") is not None:
-            out.append(words("area8.at_commune", amount=format_money(v("S.NS.THU_TAI_XA"))))
-    return [s for s in out if s]
+            out.append(_sentence(voice, (words("area8.at_commune", unit=rd.commune.unit_word,
+                                               amount=format_money(v("S.NS.THU_TAI_XA"))).rstrip("."),
+                                         ("S.NS.THU_TAI_XA",))))
+    return [(str(line), line.codes) for line in out if line]
+
+
+def _dossier_sentences(rd: ReportData, voice: _Voice, *, when: str, committee: str) -> list[_Line]:
+    """Area 3's dossier flow ("Trong quý III năm 2021, UBND xã tiếp nhận 492 hồ sơ (mới 491, kỳ trước chuyển
+    qua 1), …") and its comparisons; received in all = new + carried over, when both are reported."""
+    v, ok, flows = rd.value, voice.speakable, []
+    new, carried = v("S.HS.NHAN_MOI"), v("S.HS.KY_TRUOC")
+    if new is not None and carried is not None and ok("S.HS.NHAN_MOI", "S.HS.KY_TRUOC"):
+        flows.append(words("area3.received_total", count=format_number(new + carried), new=format_number(new),
+                           carried=format_number(carried)))
+    else:
+        if new is not None and ok("S.HS.NHAN_MOI"):
+            flows.append(words("area3.received", count=format_number(new)))
+        if carried is not None and ok("S.HS.KY_TRUOC"):
+            flows.append(words("area3.carried_over", count=format_number(carried)))
+    if v("S.HS.DA_GIAI_QUYET") is not None and ok("S.HS.DA_GIAI_QUYET"):
+        s = words("area3.resolved", count=_n(rd, "S.HS.DA_GIAI_QUYET"))
+        if v("S.HS.DUNG_HEN") is not None and ok("S.HS.DUNG_HEN"):
+            s += words("area3.resolved_on_time", count=_n(rd, "S.HS.DUNG_HEN"))
+            if _ratio(rd, "R.HS.DUNG_HEN") and ok("R.HS.DUNG_HEN"):
+                s += words("area3.on_time_rate", rate=_ratio(rd, "R.HS.DUNG_HEN"))
+        flows.append(s)
+    if v("S.HS.DANG_GIAI_QUYET") is not None and ok("S.HS.DANG_GIAI_QUYET"):
+        flows.append(words("area3.in_progress", count=_n(rd, "S.HS.DANG_GIAI_QUYET")))
+    if v("S.HS.TRA_LAI") is not None and ok("S.HS.TRA_LAI"):
+        flows.append(words("area3.returned", count=_n(rd, "S.HS.TRA_LAI")) if v("S.HS.TRA_LAI")
+                     else words("area3.none_returned"))
+    if v("S.HS.QUA_HAN") is not None and ok("S.HS.QUA_HAN"):
+        flows.append(words("area3.late", count=_n(rd, "S.HS.QUA_HAN")) if v("S.HS.QUA_HAN")
+                     else words("area3.none_late"))
+    flow_codes = ("S.HS.NHAN_MOI", "S.HS.KY_TRUOC", "S.HS.DA_GIAI_QUYET", "S.HS.DUNG_HEN")
+    out = [_Line(words("area3.flows", when=when, committee=committee, flows=", ".join(flows)), flow_codes)] \
+        if flows else []
+    if new is not None and "S.HS.NHAN_MOI" not in voice.disputed:
+        out.append(_Line(comparison_sentence(rd, "S.HS.NHAN_MOI", noun=words("area3.received_noun"),
+                                             unit=words("area3.received_unit")), ("S.HS.NHAN_MOI",)))
+        row = rd.metric("R.HS.DUNG_HEN")
+        if row is not None and pd.notna(row["value"]) and "R.HS.DUNG_HEN" not in voice.disputed:
+            out.append(_Line(comparison_sentence(rd, "R.HS.DUNG_HEN", noun=words("area3.on_time_noun")),
+                             ("S.HS.DUNG_HEN", "R.HS.DUNG_HEN")))
+    elif v("3.4.3") is not None and ok("3.4.3"):
+        out.append(_Line(words("area3.on_time_appendix", rate=format_percent(v("3.4.3"))), ("3.4.3",)))
+    return out
 
 
 def _legend(rd: ReportData, code: str) -> str:
@@ -339,31 +448,61 @@ def _legend(rd: ReportData, code: str) -> str:
     return legend.get(int(rd.value(code)), format_number(rd.value(code)))
 
 
-def strengths(rd: ReportData) -> list[str]:
-    """Strengths the data supports (targets met, all dossiers on time, no overdue dossiers)."""
+def _report_findings(rd: ReportData, skip: frozenset[str]) -> pd.DataFrame:
+    """The findings the report prints: audience ``report``, not on a disputed figure."""
+    f = rd.findings
+    if "audience" in f:
+        f = f.loc[f["audience"] == "report"]
+    return f.loc[~f["metric"].isin(skip)]
+
+
+def strengths(rd: ReportData, *, skip: frozenset[str] | None = None) -> list[str]:
+    """Strengths the data supports, in the commune's voice, that its own "Ưu điểm" does not already say:
+    every dossier resolved on time, none late, a plan's chỉ tiêu met (targets.yaml, kind ``chi_tieu``)."""
+    skip = disputed(rd) if skip is None else skip
+    own = agreement.sentences(rd, "uu_diem")
     out = []
     row = rd.metric("R.HS.DUNG_HEN")
-    if row is not None and row["value"] == 100:
+    if row is not None and row["value"] == 100 and "R.HS.DUNG_HEN" not in skip:
         out.append(words("strengths.all_on_time", count=format_number(row["denominator"])))
-    if rd.value("S.HS.QUA_HAN") == 0 and rd.value("S.HS.DANG_QUA_HAN") in (0, None):
+    if (rd.value("S.HS.QUA_HAN") == 0 and rd.value("S.HS.DANG_QUA_HAN") in (0, None)
+            and not agreement.names(own, "S.HS.QUA_HAN")):
         out.append(words("strengths.none_late"))
     here = rd.metrics.loc[(rd.metrics["commune_key"] == rd.key) & (rd.metrics["period"] == rd.period.id)]
-    for r in here.loc[here["target_met"].eq(True) & ~here["metric"].isin(["R.BC.CO_MAT"])].itertuples():
-        out.append(words("strengths.target_met", label=r.label, value=format_percent(r.value),
-                         target=format_percent(r.target)))
+    if "target_kind" in here:
+        met = here.loc[here["target_met"].eq(True) & here["target_kind"].eq("chi_tieu") & ~here["metric"].isin(skip)]
+        for r in met.itertuples():
+            out.append(words("strengths.target_met", label=r.label[:1].lower() + r.label[1:],
+                             value=format_percent(r.value), target=format_percent(r.target)))
     return out
 
 
-def proposed_tasks(rd: ReportData) -> list[str]:
-    """Next-period tasks keyed to the findings (used when the commune wrote none)."""
+def shortcomings(rd: ReportData, *, skip: frozenset[str] | None = None) -> list[dict]:
+    """The report's shortcomings the commune's own "Tồn tại, hạn chế" does not already name: each
+    ``{"finding", "metric", "message"}`` (the finding's sentence, written as a commune writes it)."""
+    skip = disputed(rd) if skip is None else skip
+    own = agreement.sentences(rd, "ton_tai")
+    return [{"finding": r.finding, "metric": r.metric, "message": r.message}
+            for r in _report_findings(rd, skip).itertuples() if not agreement.names(own, r.metric)]
+
+
+def proposed_tasks(rd: ReportData, *, skip: frozenset[str] | None = None) -> list[str]:
+    """Next-period tasks for the shortcomings of part II (the report's findings, the ones the commune wrote
+    itself included), except those one of the commune's own tasks already covers; when the commune wrote
+    no task, the list closes with the standing one."""
+    skip = disputed(rd) if skip is None else skip
+    own = agreement.sentences(rd, "nhiem_vu")
     for_finding = section("tasks.for_finding")
     seen, out = set(), []
-    for finding in rd.findings["finding"]:
-        task = for_finding.get(finding)
-        if task and task not in seen:
-            seen.add(task)
-            out.append(task)
-    out.append(words("tasks.always"))
+    for r in _report_findings(rd, skip).itertuples():
+        known = r.finding in for_finding or r.finding == "plan_incomplete"
+        if not known or r.finding in seen or agreement.names(own, r.metric):
+            continue
+        seen.add(r.finding)
+        out.append(words("tasks.plan_incomplete", year=rd.period.year) if r.finding == "plan_incomplete"
+                   else words(f"tasks.for_finding.{r.finding}"))
+    if not own:
+        out.append(words("tasks.always", year=rd.period.year))
     return out
 
 
@@ -399,20 +538,69 @@ def header_html(rd: ReportData) -> Html:
     )
 
 
+def area_part(rd: ReportData, area: str, title: str, *, skip: frozenset[str] | None = None) -> dict:
+    """One area of part I: one heading, the commune's text as its body, the data's figures woven in once.
+
+    Numbering rule (the area heading is the only one numbered ``<area>.``): when the commune's text for
+    the area has one top-level section (numbered ``<area>.``, another single number or none), that
+    section's heading is replaced by the area heading and its paragraphs open the area (``lead``); when it
+    has several (the seed's area 1: "1. Công tác chỉ đạo điều hành …", "2. Công tác tuyên truyền …"), they
+    become ``<area>.1``, ``<area>.2`` … after any ``<area>.k`` the commune numbered itself, so no number is
+    printed twice.  Sub-sections the commune numbered ``<area>.k`` keep their numbers.  A generated
+    sentence (:func:`area_statements`) closes the first sub-section that states one of its figures, or
+    else names its topic (``agreement.yaml``, ``topics``); otherwise it follows the lead paragraphs.
+    """
+    own = rd.narrative(area)
+    top = [s for s in own if "." not in (s["number"] or "")]
+    used = [int(m.group(1)) for s in own if (m := re.fullmatch(rf"{re.escape(area)}\.(\d+)", s["number"] or ""))]
+    k, lead, sections = max(used, default=0), [], []
+    for s in own:
+        if s in top and len(top) == 1:
+            lead = s["paragraphs"]
+            continue
+        number = s["number"] or ""
+        if s in top:
+            k += 1
+            number = f"{area}.{k}"
+        sections.append({"number": number, "heading": (s["heading"] or "").rstrip(" .:;"),
+                         "paragraphs": s["paragraphs"], "sentences": []})
+    opening = []
+    voices = [_Voice(rd, area, frozenset(), text=[x["heading"], *x["paragraphs"]]) for x in sections]
+    for text, codes in area_statements(rd, area, skip=skip):
+        home = next((x for x, voice in zip(sections, voices) if any(voice.stated(c) for c in codes)), None) or \
+            next((x for x, voice in zip(sections, voices) if any(voice.about(c) for c in codes)), None)
+        (home["sentences"] if home else opening).append(text)
+    return {"number": area, "title": title, "lead": lead, "sentences": opening, "sections": sections}
+
+
 def results_html(rd: ReportData) -> Html:
-    """Part I: results by reform area, generated sentences first, then the commune's own text."""
-    parts = [{"number": n, "title": t, "sentences": area_sentences(rd, n), "own": rd.narrative(n)} for n, t in areas()]
+    """Part I: per reform area one heading, the commune's own text, the data's figures it does not state."""
+    skip = disputed(rd)
+    parts = [area_part(rd, n, t, skip=skip) for n, t in areas()]
     preamble = rd.narrative("mo_dau")
     return _render("results.html.j2", rd=rd, areas=parts, preamble=preamble)
 
 
+def _numbered(own: list[dict], tasks: list[str]) -> list[str]:
+    """The generated tasks, numbered on from the commune's own ("13. …" after its "12. …"); with "- " when
+    the commune's tasks are not numbered."""
+    paragraphs = [p for s in own for p in s["paragraphs"]]
+    numbers = [int(m.group(1)) for p in paragraphs if (m := re.match(r"\s*(\d+)\s*[.)]", p))]
+    if paragraphs and not numbers:
+        return [f"- {t}" for t in tasks]
+    start = max(numbers, default=0)
+    return [f"{start + i}. {t}" for i, t in enumerate(tasks, 1)]
+
+
 def assessment_html(rd: ReportData) -> Html:
-    """Part II (strengths; shortcomings from the findings and the commune's text) and part III (tasks)."""
+    """Part II (the commune's strengths and shortcomings, then those of the data it does not name) and part III
+    (the commune's tasks, then one for each shortcoming of part II that no task of its own covers)."""
+    skip = disputed(rd)
     own_tasks = rd.narrative("nhiem_vu")
     return _render(
-        "assessment.html.j2", rd=rd, strengths=strengths(rd), own_strengths=rd.narrative("uu_diem"),
-        findings=rd.findings["message"].tolist(), own_shortcomings=rd.narrative("ton_tai"),
-        own_tasks=own_tasks, tasks=[] if any(s["paragraphs"] for s in own_tasks) else proposed_tasks(rd),
+        "assessment.html.j2", rd=rd, strengths=strengths(rd, skip=skip), own_strengths=rd.narrative("uu_diem"),
+        findings=[f["message"] for f in shortcomings(rd, skip=skip)], own_shortcomings=rd.narrative("ton_tai"),
+        own_tasks=own_tasks, tasks=_numbered(own_tasks, proposed_tasks(rd, skip=skip)),
         next_phrase=next_phrase(rd.period),
     )
 

@@ -48,3 +48,12 @@ def test_names_are_normalised_and_may_be_ambiguous():
     # "Sơn Hồng" is a 2021 unit (18139) and a 2025 unit (18160): the period decides.
     assert reg.find_by_name("Sơn Hồng", "2021-Q3").code == "18139"
     assert reg.find_by_name("Sơn Hồng", "2025-Q4").code == "18160"
+
+
+@pytest.mark.parametrize(("code", "word", "committee"), [
+    ("18133", "thị trấn", "UBND thị trấn"),  # Thị trấn Phố Châu
+    ("18217", "xã", "UBND xã"),  # Xã Sơn Phú
+])
+def test_unit_words_follow_the_units_type(code, word, committee):
+    unit = load_registry().resolve(code, "2021-Q3")
+    assert (unit.unit_word, unit.committee) == (word, committee)

@@ -8,6 +8,7 @@ received while Q1+Q2+Q3 = 120+150+110 = 380.  18136 misses 2021-Q2.
 import math
 import shutil
 
+import pandas as pd
 import pytest
 
 from pipeline.domain.communes import load_registry
@@ -94,10 +95,68 @@ def test_reported_aggregate_wins_and_a_mismatch_is_a_finding(fixture_run):
         ["18133", "2021-6M", "S.HS.NHAN_MOI", 275, "270"]]
 
 
-def test_targets_met_and_gap(fixture_run):
+def test_shipped_roadmap_targets_are_no_quarter_chi_tieu(fixture_run):
+    """Nghị quyết 76's "by 2025" target is judged in the 2025 annual report only, not in 2021-Q3."""
     r = one(fixture_run["metrics"], "18133", "2021-Q3", "R.DVC.MUC_3_4")
-    assert r["value"] == 50 and r["target"] == 80 and r["target_met"] == False  # noqa: E712
-    assert r["target_gap"] == -30 and "76/NQ-CP" in r["target_source"]
+    assert r["value"] == 50 and math.isnan(r["target"]) and pd.isna(r["target_met"])
+    assert not (fixture_run["findings"]["finding"] == "target_missed").any()
+
+
+TARGETS = """targets:
+  - {metric: R.DVC.MUC_3_4, op: ">=", value: 80, kind: chi_tieu, valid_from: 2021-01-01, valid_to: 2021-12-31,
+     periods: [Q1, Q2, Q3, Q4], scope: national, source: "Kế hoạch CCHC năm 2021 (thử)",
+     text: "tỷ lệ TTHC trực tuyến mức độ 3, 4 đạt 80%"}
+  - {metric: R.DVC.MUC_3_4, op: ">=", value: 95, kind: lo_trinh, valid_from: 2020-01-01, valid_to: 2020-12-31,
+     periods: [Y], scope: national, source: "lộ trình (thử)"}
+  - {metric: R.NV.DUNG_HAN, op: ">=", value: 100, kind: kiem_tra, valid_from: 2019-12-15, scope: national,
+     source: "quy tắc của dự án"}
+"""
+
+
+@pytest.fixture
+def own_targets(tmp_path, monkeypatch):
+    from pipeline.metrics import compute
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(TARGETS, encoding="utf-8")
+    monkeypatch.setattr(compute, "TARGETS_FILE", path)
+    compute.load_targets.cache_clear()
+    yield run_metrics(ingested(tmp_path / "data", "metrics/two_communes.csv"))
+    compute.load_targets.cache_clear()
+
+
+def test_a_target_applies_within_its_validity_only(own_targets):
+    m, f = own_targets["metrics"], own_targets["findings"]
+    inside = one(m, "18133", "2021-Q3", "R.DVC.MUC_3_4")
+    assert (inside["target"], inside["target_met"], inside["target_kind"]) == (80, False, "chi_tieu")
+    assert inside["target_gap"] == -30 and "Kế hoạch CCHC năm 2021" in inside["target_source"]
+    outside = one(m, "18133", "2020-Q3", "R.DVC.MUC_3_4")  # 2020: only a roadmap target for the year report
+    assert math.isnan(outside["target"]) and pd.isna(outside["target_met"])
+    missed = f.loc[f["finding"] == "target_missed"]
+    assert set(zip(missed["commune_code"], missed["period"])) >= {("18133", "2021-Q3")}
+    assert not (missed["period"] == "2020-Q3").any()
+    row = missed.loc[(missed["commune_code"] == "18133") & (missed["period"] == "2021-Q3")].iloc[0]
+    assert row["audience"] == "report"
+    # a chỉ tiêu whose text is configured is quoted as it is written there
+    assert row["message"].endswith("chưa đạt chỉ tiêu 80% theo tỷ lệ TTHC trực tuyến mức độ 3, 4 đạt 80%.")
+    # a check of the project's own is never a missed chỉ tiêu
+    assert not (missed["metric"] == "R.NV.DUNG_HAN").any()
+
+
+def test_a_target_without_its_validity_is_refused(tmp_path, monkeypatch):
+    from pipeline.errors import CatalogueError
+    from pipeline.metrics import compute
+
+    path = tmp_path / "targets.yaml"
+    path.write_text("targets:\n  - {metric: R.DVC.MUC_3_4, op: '>=', value: 80, kind: chi_tieu, source: x}\n",
+                    encoding="utf-8")
+    monkeypatch.setattr(compute, "TARGETS_FILE", path)
+    compute.load_targets.cache_clear()
+    try:
+        with pytest.raises(CatalogueError, match="valid_from"):
+            compute.load_targets()
+    finally:
+        compute.load_targets.cache_clear()
 
 
 def test_findings_for_staff_and_tasks(fixture_run):
@@ -106,7 +165,8 @@ def test_findings_for_staff_and_tasks(fixture_run):
     assert set(zip(staff["commune_code"], staff["period"])) >= {("18133", "2021-Q2")}
     assert not ((staff["period"] == "2021-Q1") & (staff["commune_code"] == "18133")).any()  # 20 = 20 is fine
     tasks = f.loc[(f["finding"] == "tasks_late") & (f["period"] == "2021-Q3")]
-    assert "chỉ 1 nhiệm vụ hoàn thành đúng hạn" in tasks["message"].iloc[0]
+    assert "còn chậm, mới hoàn thành đúng hạn 1/" in tasks["message"].iloc[0]
+    assert set(staff["audience"]) == {"checklist"} and set(tasks["audience"]) == {"report"}
 
 
 def test_district_rollup_recomputes_ratios(fixture_run):
@@ -140,10 +200,13 @@ def test_son_phu_2021_q3(seed_data):
     assert (r["value"], r["numerator"], r["denominator"]) == (100, 490, 490)
     f = out["findings"].loc[out["findings"]["period"] == "2021-Q3"]
     kinds = set(f["finding"])
-    assert {"staff_above_quota", "tasks_late", "postal_not_used"} <= kinds
+    assert {"staff_above_quota", "tasks_late"} <= kinds
+    assert "postal_not_used" not in kinds  # 7.1.9 is blank in the seed: blank is not "not done"
     assert f.loc[f["finding"] == "staff_above_quota", "message"].iloc[0] == \
         "Số biên chế có mặt (19 người) vượt biên chế được giao (18 người)."
-    assert "Trong số 6 nhiệm vụ" in f.loc[f["finding"] == "tasks_late", "message"].iloc[0]
+    assert f.loc[f["finding"] == "tasks_late", "message"].iloc[0] == (
+        "Việc thực hiện các nhiệm vụ được UBND tỉnh, Chủ tịch UBND huyện giao còn chậm, "
+        "mới hoàn thành đúng hạn 1/6 nhiệm vụ.")
     stored = Store(seed_data).read("metrics")
     assert len(stored) == len(out["metrics"])
 
@@ -204,14 +267,14 @@ def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
     from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint
 
     data = ingested(tmp_path / "data", "metrics/two_communes.csv")
-    old = "nhiệm vụ hoàn thành đúng hạn ("
+    old = "mới hoàn thành đúng hạn "
     assert old in ensure_metrics(data)["findings"].query("finding == 'tasks_late'")["message"].iloc[0]
     stamp = inputs_fingerprint(data)
 
     code = tmp_path / "code"
     shutil.copytree(PACKAGE_DIR, code / "pipeline", ignore=shutil.ignore_patterns("__pycache__", "fonts"))
     phrases = code / "pipeline" / "metrics" / "findings.yaml"
-    phrases.write_text(phrases.read_text(encoding="utf-8").replace(old, "nhiệm vụ xong đúng hạn ("), encoding="utf-8")
+    phrases.write_text(phrases.read_text(encoding="utf-8").replace(old, "mới xong đúng hạn "), encoding="utf-8")
     child = ("import sys, pipeline\nfrom pathlib import Path\nfrom pipeline.config import DataPaths\n"
              "from pipeline.metrics.compute import ensure_metrics, inputs_fingerprint\n"
              "data = DataPaths(Path(sys.argv[1]))\nout = ensure_metrics(data)\n"
@@ -222,4 +285,25 @@ def test_editing_a_finding_sentence_recomputes_the_findings(tmp_path):
     module, new_stamp, message = run.stdout.strip().splitlines()[-3:]
     assert module.startswith(str(code))  # the edited copy ran
     assert new_stamp != stamp
-    assert "nhiệm vụ xong đúng hạn (" in message
+    assert "mới xong đúng hạn " in message
+
+
+def test_postal_service_blank_is_no_shortcoming_and_zero_is_one(tmp_path):
+    """7.1.9 left blank says nothing (no finding); reported as 0 % it is a shortcoming for the report."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "postal.csv").write_text(
+        "commune_code,period,indicator_code,value,note\n"
+        "18133,2021-Q3,S.HS.NHAN_MOI,10,\n"        # 18133 reports no 7.1.9 row at all
+        "18136,2021-Q3,S.HS.NHAN_MOI,10,\n"
+        "18136,2021-Q3,7.1.9.2,0,\n"               # 18136 reports 0 %
+        "18139,2021-Q3,7.1.9.2,0,\n"
+        "18139,2021-Q3,7.1.9.3,5,\n",              # 18139 uses it a little
+        encoding="utf-8")
+    from pipeline.config import DataPaths
+
+    data = DataPaths(tmp_path)
+    assert ingest(None, data=data).ok
+    f = run_metrics(data)["findings"]
+    postal = f.loc[f["finding"] == "postal_not_used"]
+    assert postal[["commune_code", "period", "audience"]].values.tolist() == [["18136", "2021-Q3", "report"]]

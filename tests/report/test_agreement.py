@@ -3,30 +3,11 @@ synthetic reports (one figure, one sentence) and on the seed (Sơn Phú 2021-Q3)
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from pipeline.domain.communes import load_registry
-from pipeline.domain.periods import Period
 from pipeline.report import agreement
 from pipeline.report.content import ReportData
-
-PERIOD = "2021-Q3"
-
-
-def synthetic(values: dict[str, float], texts: dict[str, str], metrics: list[dict] | None = None) -> ReportData:
-    """A report of Sơn Phú with only ``values`` in its appendix and ``texts`` (area: text) as its own text."""
-    unit = load_registry().resolve("18217", PERIOD)
-    vals = pd.DataFrame({"indicator_code": list(values), "value": [float(v) for v in values.values()],
-                         "value_text": None, "cumulative_value": float("nan"), "raw_text": "", "source_row": 1,
-                         "synthetic": True})
-    rows = [{"commune_key": unit.key, "period": PERIOD, "numerator": float("nan"), "denominator": float("nan"),
-             "target": float("nan"), "target_met": pd.NA, "label": m["metric"], **m} for m in metrics or []]
-    frame = pd.DataFrame(rows, columns=["commune_key", "period", "metric", "label", "value", "numerator",
-                                        "denominator", "target", "target_met"])
-    narr = pd.DataFrame({"area": list(texts), "text": list(texts.values()), "heading": "", "number": ""})
-    return ReportData(commune=unit, period=Period.parse(PERIOD), values=vals, metrics=frame,
-                      findings=pd.DataFrame(columns=["finding", "message", "metric"]), narratives=narr)
+from tests.helpers import synthetic_report as synthetic
 
 
 def kinds(rd: ReportData) -> list[str]:
