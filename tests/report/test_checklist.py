@@ -24,7 +24,9 @@ HOSTILE = "<script>alert(1)</script>"
 #: 18133: 2021-Q2 then 2021-Q3.  1.1.1 (a flow) is left blank in Q3: "chưa báo cáo"; 2.1 goes from 2 to 0: a
 #: reported zero, not missing.  S.HS.NHAN_MOI (a flow) repeats 150: copied; 2.2 repeats 0: a zero is not
 #: flagged; 4.2.1 and 3.1.3.c (stocks) repeat: normal.  A hostile text in a count cell inside 18133's Q3 block
-#: is refused at ingest.  18136: Q3 repeats every Q2 value: the whole appendix is flagged.
+#: is refused at ingest.  Q3 also has 1 of 6 assigned tasks on time (a finding the report prints) and 21 staff
+#: present for a quota of 20 (a finding for the checklist only, and a cross-check warning at ingest).
+#: 18136: Q3 repeats every Q2 value: the whole appendix is flagged.
 DISTRICT = f"""commune_code,period,indicator_code,value,note
 18133,2021-Q2,S.HS.NHAN_MOI,150,
 18133,2021-Q2,S.HS.DA_GIAI_QUYET,140,
@@ -41,6 +43,9 @@ DISTRICT = f"""commune_code,period,indicator_code,value,note
 18133,2021-Q3,2.2,0,
 18133,2021-Q3,4.2.1,20,
 18133,2021-Q3,3.1.3.c,180,
+18133,2021-Q3,1.3.1,6,
+18133,2021-Q3,1.3.2,1,
+18133,2021-Q3,4.2.2,21,
 18136,2021-Q2,S.HS.NHAN_MOI,70,
 18136,2021-Q2,4.2.1,15,
 18136,2021-Q2,2.1,0,
@@ -109,7 +114,9 @@ def test_an_appendix_identical_to_the_last_period_is_flagged(district):
 def test_the_hostile_cell_is_the_right_communes_issue_and_is_escaped(district):
     mine, other = _checklist(district, "18133"), _checklist(district, "18136")
     assert other.issues == []
-    (issue,) = mine.issues
+    issue, staff = sorted(mine.issues, key=lambda i: int(i["row"]))
+    assert staff["code"]["code"] == "4.2.2" and staff["severity"] == "warning"
+    assert staff["message"] == "số biên chế có mặt (21) lớn hơn biên chế được giao (20)"
     assert issue["file"] == "district.csv" and issue["row"] == str(HOSTILE_ROW)
     assert issue["code"]["code"] == "1.1.2" and issue["value"] == HOSTILE and issue["severity"] == "error"
     html = checklist.checklist_html(mine)
@@ -130,8 +137,8 @@ def test_findings_and_disagreements_are_listed_with_their_labels_and_escaped(dis
     assert HOSTILE not in html and "“&lt;script&gt;alert(1)&lt;/script&gt;”" in html
     assert 'class="code">2.1</span> Số VBQGPL đã ban hành/tham mưu ban hành' in html
     counts = cl.counts()
-    assert counts == {"findings": len(mine), "disagreements": 1, "issues": 1, "missing": 1, "copied": 1,
-                      "total": len(mine) + 4}
+    assert counts == {"findings": len(mine), "disagreements": 1, "issues": 2, "missing": 1, "copied": 1,
+                      "total": len(mine) + 5}
 
 
 def test_an_empty_section_says_so_and_the_page_asks_nothing_outside(district):
@@ -143,22 +150,18 @@ def test_an_empty_section_says_so_and_the_page_asks_nothing_outside(district):
     assert "district.csv" in html and "/raw/" not in html  # the source file by its base name
 
 
-def test_findings_grouped_by_audience_when_the_findings_say_it(district):
-    from pipeline.report import content
-
-    rd = content.load(commune="18133", period=PERIOD, data=district)
-    n = len(rd.findings)
-    assert n >= 1
-    # the same findings twice: once marked for the checklist only (listed last), once for the report
-    rd.findings = pd.concat([rd.findings.assign(audience="checklist"), rd.findings.assign(audience="report")],
-                            ignore_index=True)
-    store = Store(district)
-    extra = CHECKLIST.select({t: store.read(t) for t in CHECKLIST.tables}, rd.commune, PERIOD, load_registry())
-    cl = checklist.build(rd, previous_values=extra["previous_values"], submissions=extra["submissions"],
-                         issues=extra["issues"], disagreements=[])
-    assert [f["audience"] for f in cl.findings] == ["report"] * n + ["checklist"] * n
+def test_findings_grouped_by_audience_report_first(district):
+    """Staff above quota is for the checklist only, late tasks go into the report (findings.yaml's audience):
+    both are listed, those the report prints first."""
+    cl = _checklist(district, "18133")
+    assert cl.grouped
+    by_finding = {f["code"]["code"]: f["audience"] for f in cl.findings}
+    assert by_finding["R.BC.CO_MAT"] == "checklist" and by_finding["R.NV.DUNG_HAN"] == "report"
+    audiences = [f["audience"] for f in cl.findings]
+    assert audiences == sorted(audiences, key=lambda a: a != "report")
     html = checklist.checklist_html(cl)
-    assert html.index("Đưa vào báo cáo") < html.index("Chỉ để kiểm tra, không đưa vào báo cáo")
+    assert html.index("Đưa vào báo cáo") < html.index("R.NV.DUNG_HAN") < html.index(
+        "Chỉ để kiểm tra, không đưa vào báo cáo") < html.index("R.BC.CO_MAT")
 
 
 def test_issues_are_tied_to_a_submission_only_when_the_file_says_whose_they_are():
