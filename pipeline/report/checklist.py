@@ -242,10 +242,61 @@ def _finding(r, labels: dict[str, str]) -> dict:
 
 
 def _issue(r, labels: dict[str, str]) -> dict:
-    said = in_vietnamese(r.message)
+    crossed = in_vietnamese(r.message)
+    expected = "" if crossed else (r.expected or "")
     return {"severity": r.severity, "file": base_name(r.file), "row": "" if pd.isna(r.row) else str(int(r.row)),
             "code": _named(r.indicator_code, labels) if r.indicator_code else None, "value": r.value or "",
-            "message": said or r.message, "expected": "" if said else (r.expected or "")}
+            "message": crossed or _said(r.message, _MESSAGES, "messages"),
+            "expected": _said(expected, _EXPECTED, "expected", suffixes=True)}
+
+
+#: The ingest's messages about one value (:func:`pipeline.ingest.validate.coerce_values`, in English in
+#: ``ingest_report``), by the name of their Vietnamese sentence under ``checklist.ingest.messages``.
+_MESSAGES = {
+    "unknown_code": r"unknown indicator code",
+    "heading": r"a heading row takes no value",
+    "unit_only": r"no number, only a unit \(unit and value columns swapped\?\)",
+    "not_a_number": r"not a number",
+    "not_whole": r"not a whole number",
+    "below_minimum": r"below the minimum (?P<limit>\S+)",
+    "above_maximum": r"above the maximum (?P<limit>\S+)",
+    "not_in_legend": r"not a code of the legend",
+    "implausible": r"implausibly large: above 10\^(?P<power>\d+) for a \w+ \(a typing or unit error\?\)",
+    "below_one_percent": r"percentage (?P<text>\S+) is below 1 %: is this (?P<whole>\S+) % or (?P=text) %\?",
+}
+#: What those messages expected, likewise (``checklist.ingest.expected``); a known suffix is said after it.
+_EXPECTED = {
+    "count": r"a whole number ≥ 0",
+    "percent": r"a percentage between 0 and 100",
+    "percent_open": r"a percentage ≥ 0",
+    "money": r"an amount in đồng ≥ 0",
+    "score": r"a score ≥ 0",
+    "legend": r"one of (?P<codes>\d+ \(.*\))",
+    "blank": r"a blank cell",
+    "catalogue": r"a code of the indicator catalogue \(cchc catalogue\)",
+    "percent_as_written": r"the percentage as a number from 0 to 100 \(stored as written; correct the file if "
+                          r"(?P<whole>\S+) % was meant\)",
+}
+_SUFFIXES = {
+    "up_to": r" up to 10\^(?P<power>\d+)",
+    "value_column": r" in the value column \(unit '(?P<unit>[^']*)' in its own column\)",
+}
+
+
+def _said(text: object, patterns: dict[str, str], group: str, *, suffixes: bool = False) -> str:
+    """``text`` (an ingest message) in Vietnamese when it is one of ``patterns``, else as it was written."""
+    text = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    for name, pattern in patterns.items():
+        m = re.match(pattern, text)
+        if m is None:
+            continue
+        rest, said = text[m.end():], words(f"checklist.ingest.{group}.{name}", **m.groupdict())
+        if not rest:
+            return said
+        for suffix, tail in (_SUFFIXES.items() if suffixes else ()):
+            if t := re.fullmatch(tail, rest):
+                return said + words(f"checklist.ingest.suffix.{suffix}", **t.groupdict())
+    return text
 
 
 @lru_cache(maxsize=1)

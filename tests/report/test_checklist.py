@@ -254,3 +254,26 @@ def test_sample_figures_are_said_to_be_samples(district):
     assert cl.synthetic == {"now": False, "before": True}
     html = checklist.checklist_html(cl)
     assert "Số liệu quý II năm 2021 dùng để so sánh là số liệu mẫu" in html and "Số liệu quý III năm 2021" not in html
+
+
+def test_the_ingests_value_messages_are_said_in_vietnamese():
+    """Every message the ingest writes about one value (made here by the ingest's own checks, so a change of its
+    wording shows) is said in Vietnamese on the page, with what was expected."""
+    from pipeline.domain.catalogue import load_catalogue
+    from pipeline.ingest.validate import coerce_values
+
+    cells = {"9.9.9": "1", "1": "3", "1.1.1": "abc", "1.1.2": "1,5", "1.3.1": "%", "3.3.3": "150", "1.4.2": "7",
+             "1.4.1": "20000000000000", "3.3.4": "0,5"}
+    raw = pd.DataFrame({"indicator_code": list(cells), "raw_value": list(cells.values()),
+                        "source_file": "a.csv", "source_row": range(2, 2 + len(cells))})
+    _, issues = coerce_values(raw, load_catalogue().for_period(PERIOD))
+    assert len(issues) == len(cells)
+    shown = [checklist._issue(r, {}) for r in issues.itertuples()]
+    for said, r in zip(shown, issues.itertuples()):
+        assert said["message"] != r.message and not re.search(r"\b(?:a|the|is|not|of)\b", said["message"]), said
+        assert said["expected"] != r.expected and not re.search(r"\b(?:a|the|of|in)\b", said["expected"]), said
+    by_code = {s["code"]["code"]: s for s in shown}
+    assert by_code["3.3.4"]["message"] == "tỷ lệ 0,5 nhỏ hơn 1%: là 50% hay 0,5%?"
+    assert by_code["1.1.1"]["message"] == "không phải là số" and by_code["1.1.1"]["expected"] == "số nguyên ≥ 0"
+    assert by_code["1.4.2"]["expected"].startswith("một trong các mã 0 (Trực tuyến), 1 (Phát phiếu)")
+    assert checklist._said("something new", checklist._MESSAGES, "messages") == "something new"  # shown as written
