@@ -237,8 +237,9 @@ def _named(code: str, labels: dict[str, str]) -> dict:
 
 
 def _finding(r, labels: dict[str, str]) -> dict:
+    audience = getattr(r, "audience", None)
     return {"severity": r.severity, "code": _named(r.metric, labels), "message": r.message,
-            "audience": getattr(r, "audience", None)}
+            "audience": None if audience is None or pd.isna(audience) else str(audience)}
 
 
 def _issue(r, labels: dict[str, str]) -> dict:

@@ -277,3 +277,16 @@ def test_the_ingests_value_messages_are_said_in_vietnamese():
     assert by_code["1.1.1"]["message"] == "không phải là số" and by_code["1.1.1"]["expected"] == "số nguyên ≥ 0"
     assert by_code["1.4.2"]["expected"].startswith("một trong các mã 0 (Trực tuyến), 1 (Phát phiếu)")
     assert checklist._said("something new", checklist._MESSAGES, "messages") == "something new"  # shown as written
+
+
+def test_a_finding_without_an_audience_is_still_listed(district):
+    from pipeline.report import content
+
+    rd = content.load(commune="18133", period=PERIOD, data=district)
+    n = len(rd.findings)
+    rd.findings = rd.findings.assign(audience=[None] + list(rd.findings["audience"])[1:])
+    store = Store(district)
+    extra = CHECKLIST.select({t: store.read(t) for t in CHECKLIST.tables}, rd.commune, PERIOD, load_registry())
+    cl = checklist.build(rd, previous_values=extra["previous_values"], submissions=extra["submissions"],
+                         issues=extra["issues"], disagreements=[])
+    assert len(cl.findings) == n == cl.counts()["findings"]
