@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
+    p.add_argument("--checklist-only", action="store_true",
+                   help="write only the analyst's checklist (checklist.html) into the report's folder")
     _data_dir(p)
 
     p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of the periods, the index")
@@ -352,17 +354,21 @@ def cmd_template(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from .config import DEFAULT_OUTPUTS_DIR
     from .metrics.compute import ensure_metrics
-    from .render.export import parse_formats, render_report
+    from .render.export import parse_formats, render_checklist, render_report
     from .report.content import require_data
 
     formats = parse_formats(args.format)
     data = data_paths(args.data_dir)
     ensure_metrics(data)
     require_data(commune=args.commune, period=args.period, data=data)  # NoDataError: exit 1, nothing written
-    result = render_report(args.commune, args.period, data=data, outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
-                           formats=formats)
+    outputs_dir = args.outputs_dir or DEFAULT_OUTPUTS_DIR
+    if args.checklist_only:
+        result = render_checklist(args.commune, args.period, data=data, outputs_dir=outputs_dir)
+    else:
+        result = render_report(args.commune, args.period, data=data, outputs_dir=outputs_dir, formats=formats)
     for kind, path in result.files.items():
-        print(f"{kind:6} {path}")
+        print(f"{kind:9} {path}")
+    print(f"checklist items: {result.checklist['total']}")
     return 0
 
 

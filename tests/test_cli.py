@@ -1,3 +1,4 @@
+import re
 import shutil
 from pathlib import Path
 
@@ -79,10 +80,24 @@ def test_render_command(seed_data, capsys, tmp_path):
     html = tmp_path / "out" / "2021-Q3" / "18217-son-phu" / "report.html"
     assert str(html) in out and html.exists()
     assert not (html.parent / "report.pdf").exists()
+    assert (html.parent / "checklist.html").exists() and "checklist items:" in out
     assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "docx",
                  "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
     assert main(["render", "--commune", "99999", "--period", "2021-Q3",
                  "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
+
+
+def test_render_checklist_only(seed_data, capsys, tmp_path):
+    """--checklist-only writes the analyst's checklist into the report's folder, without the notebook."""
+    main(["ingest", "--data-dir", str(seed_data.root)])
+    capsys.readouterr()
+    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--checklist-only",
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 0
+    folder = tmp_path / "out" / "2021-Q3" / "18217-son-phu"
+    assert sorted(p.name for p in folder.iterdir()) == ["checklist.html"]
+    out = capsys.readouterr().out
+    assert str(folder / "checklist.html") in out and re.search(r"checklist items: \d+", out)
+    assert "Xã Sơn Phú" in (folder / "checklist.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

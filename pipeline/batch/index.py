@@ -36,7 +36,8 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
             "period": period.id, "period_label": period.label_vi, "commune": entry["commune"],
             "name": entry.get("name", entry["commune"]), "status": entry["status"],
             "error": (entry.get("error") or "").splitlines()[0] if entry.get("error") else "",
-            "html": files.get("html"), "pdf": files.get("pdf"),
+            "html": files.get("html"), "pdf": files.get("pdf"), "checklist": files.get("checklist"),
+            "checklist_items": (entry.get("checklist") or {}).get("total", ""),
             "log": rel(outputs_dir / "logs" / period.id / f"{entry['commune']}.log"),
             "made_at": entry.get("made_at", ""), "synthetic": entry.get("synthetic", False),
             "figures": [format_percent(figures.get(f.code)) if f.kind == "percent"

@@ -9,9 +9,10 @@ that reported): a national registry's other provinces are not the run's concern.
 stored for the period is not rendered: the manifest and the index list it as not reported (status ``no_data``,
 "Chưa gửi báo cáo").
 
-Incremental rule: a report is rendered again only when the content hash of its inputs changed:
-what the report declares it reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`: its slices of the
-processed tables, and the code, notebook, templates, phrase files, fonts and catalogue that make it)
+Incremental rule: a report (with its analyst's checklist, rendered beside it) is rendered again only when
+the content hash of its inputs changed: what the report and the checklist declare they read
+(:data:`pipeline.report.inputs.COMMUNE_REPORT` and :data:`~pipeline.report.inputs.CHECKLIST`: their slices of
+the processed tables, and the code, notebook, templates, phrase files, fonts and catalogue that make them)
 and its parameters.
 The manifest ``outputs/manifest.json`` keeps each report's hash, status and key figures; it is
 rewritten (atomically) after every report, so a killed batch resumes where it stopped.  Paths in the
@@ -150,23 +151,23 @@ def code_fingerprint() -> str:
 
 
 def read_inputs(data: DataPaths) -> dict[str, pd.DataFrame]:
-    """The stored tables a report reads (:data:`pipeline.report.inputs.COMMUNE_REPORT`), by name."""
-    from ..report.inputs import COMMUNE_REPORT
+    """The stored tables the report and its checklist read (:data:`pipeline.report.inputs.RENDERED`), by name."""
+    from ..report.inputs import RENDERED
     from ..store import Store
 
     store = Store(data)
-    return {name: store.read(name) for name in COMMUNE_REPORT.tables}
+    return {name: store.read(name) for name in dict.fromkeys(t for d in RENDERED for t in d.tables)}
 
 
 def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
                  tables: dict[str, pd.DataFrame] | None = None) -> dict[str, str]:
     """The content hash of each report's inputs, by commune code: the slices of the stored tables (``tables``, read
-    from ``data`` when not given) and the files the report declares it reads
-    (:data:`pipeline.report.inputs.COMMUNE_REPORT`), and its formats."""
-    from ..report.inputs import COMMUNE_REPORT
+    from ``data`` when not given) and the files the report and its checklist declare they read
+    (:data:`pipeline.report.inputs.RENDERED`), and its formats."""
+    from ..report.inputs import job_hashes
 
     tables = read_inputs(data) if tables is None else tables
-    return COMMUNE_REPORT.hashes(tables, units, period, load_registry(data), salt=",".join(formats))
+    return job_hashes(tables, units, period, load_registry(data), salt=",".join(formats))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commune], period: Period) -> dict:
@@ -220,6 +221,7 @@ def render_job(job: Job) -> dict:
         "kernel_peak_rss_mb": engine.kernel_peak_rss_mb(),
         "directory": _relative(result.directory, outputs) if result else None,
         "files": {k: _relative(v, outputs) for k, v in result.files.items()} if result else {},
+        "checklist": result.checklist if result else None,
     }
 
 
@@ -524,7 +526,7 @@ def _failed_outcome(job: Job, failure: Failure) -> dict:
             "status": "failed",
             "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
             "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
-            "files": {}}
+            "files": {}, "checklist": None}
 
 
 def _select(period: Period, *, data: DataPaths, communes: list[str | Commune] | None, district: str | None,

@@ -2,8 +2,9 @@
 project template (HTML), then by WeasyPrint (PDF, A4, Nghị định 30 layout).
 
 Output of one report: ``{outputs}/{period}/{commune_code}-{ascii-slug}/`` holding
-``report.ipynb`` (executed), ``report.html`` and ``report.pdf``.  A report is built in a
-temporary directory beside it and renamed into place only when complete; paths are built
+``report.ipynb`` (executed), ``report.html`` and ``report.pdf``, and beside them the analyst's checklist
+``checklist.html`` (:mod:`pipeline.report.checklist`, written in Python: it is not a part of the report).
+A report is built in a temporary directory beside it and renamed into place only when complete; paths are built
 from validated ids and an ASCII slug, and checked to stay inside the outputs directory.
 """
 
@@ -26,6 +27,7 @@ from ..domain.text import ascii_slug
 from ..errors import (
     RenderError,  # defined with every error in pipeline.errors; importable here too
 )
+from ..report.checklist import CHECKLIST_FILE, write_checklist
 from ..report.words import words
 
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
@@ -42,6 +44,7 @@ class RenderResult:
     period: Period
     directory: Path
     files: dict[str, Path]
+    checklist: dict | None = None  # the checklist's item counts by section (and their total)
 
 
 def report_dir(outputs_dir: Path, period: Period, commune: Commune) -> Path:
@@ -228,6 +231,8 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
         if "pdf" in formats:
             html_to_pdf(html, work / "report.pdf")
             files["pdf"] = final / "report.pdf"
+        counts = write_checklist(work, commune=commune, period=p, data=data)
+        files["checklist"] = final / CHECKLIST_FILE
         _swap_in(work, final)
     except RenderError as exc:
         failed = _keep_failed(work, final)
@@ -236,7 +241,18 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return RenderResult(commune, p, final, files)
+    return RenderResult(commune, p, final, files, counts)
+
+
+def render_checklist(commune: Commune | str, period: Period | str, *, data: DataPaths,
+                     outputs_dir: Path) -> RenderResult:
+    """Write only the analyst's checklist of one commune and period into its report's folder (``cchc render
+    --checklist-only``): the report's files there, if any, are left as they are."""
+    p = Period.parse(period)
+    commune = commune if isinstance(commune, Commune) else load_registry().resolve(commune, p)
+    final = report_dir(Path(outputs_dir), p, commune)
+    counts = write_checklist(final, commune=commune, period=p, data=data)
+    return RenderResult(commune, p, final, {"checklist": final / CHECKLIST_FILE}, counts)
 
 
 def _swap_in(work: Path, final: Path) -> None:

@@ -10,6 +10,10 @@ the declaration, and so the hash: the two cannot drift apart.
 
 >>> [s.name for s in COMMUNE_REPORT.slices]
 ['values', 'narratives', 'documents', 'findings', 'metrics', 'quarters', 'group_metrics']
+
+The analyst's checklist (:mod:`pipeline.report.checklist`), rendered beside each report, reads the report's
+slices and what :data:`CHECKLIST` declares beyond them (the previous period's values, the period's submissions,
+the ingest's issues in the commune's files); the batch's hash of a report covers both (:func:`job_hashes`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ def trend_periods(period: Period) -> tuple[str, ...]:
     return tuple(sorted(shown | {period.id, period.previous().id, period.same_period_last_year().id}))
 
 
+def previous_period(period: Period) -> tuple[str, ...]:
+    """The period the checklist compares with: the quarter before; for 6M/9M/Y the same period a year before."""
+    return (period.previous().id,)
+
+
 def key_metric_codes() -> tuple[str, ...]:
     """The key ratios (``key: N`` in ratios.yaml): the rank table's ratios, the ranking chart's among them."""
     from ..metrics.compute import key_ratios
@@ -66,7 +75,9 @@ class Slice:
     the district before 1/7/2025, the province after); ``periods``: the periods read, from the report's period;
     ``metrics``: the ``metric`` values read (None: all); ``columns``: the columns read (None: all);
     ``known_only``: only rows with a value (a blank ratio is neither ranked nor charted); ``own_only``: only
-    each unit's own figures, not those combined from its predecessors (each unit is ranked once).
+    each unit's own figures, not those combined from its predecessors (each unit is ranked once); ``derive``: a
+    function building the rows from the stored tables ``needs`` (each row with ``commune_key`` and ``period``),
+    for a table whose rows name no commune (the ingest's issues name a file and a row).
     """
 
     name: str
@@ -78,6 +89,12 @@ class Slice:
     drop: tuple[str, ...] = ()
     known_only: bool = False
     own_only: bool = False
+    derive: Callable[[Mapping[str, pd.DataFrame]], pd.DataFrame] | None = None
+    needs: tuple[str, ...] = ()
+
+    def source(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """The table this slice reads from: the stored one, or the one ``derive`` builds."""
+        return self.derive(tables) if self.derive is not None else tables[self.table]
 
     def rows(self, table: pd.DataFrame, period: Period) -> pd.DataFrame:
         """The rows of ``table`` this slice reads for ``period``, for every commune (filter by commune after)."""
@@ -105,14 +122,14 @@ class ReportInputs:
 
     @property
     def tables(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s.table for s in self.slices))
+        return tuple(dict.fromkeys(t for s in self.slices for t in (s.needs or (s.table,))))
 
     def select(self, tables: Mapping[str, pd.DataFrame], unit: Commune, period: Period,
                registry: Registry) -> dict[str, pd.DataFrame]:
         """The slices one report (``unit``, ``period``) reads, by slice name."""
         out = {}
         for s in self.slices:
-            rows = s.rows(tables[s.table], period)
+            rows = s.rows(s.source(tables), period)
             if s.whose == "commune":
                 mine = rows["commune_key"] == unit.key
             else:
@@ -128,7 +145,7 @@ class ReportInputs:
         files = self.files_fingerprint()
         per_slice = []
         for s in self.slices:
-            rows = s.rows(tables[s.table], period)
+            rows = s.rows(s.source(tables), period)
             if s.whose == "commune":
                 per_slice.append((s, _grouped_hashes(rows, rows["commune_key"])))
             else:
@@ -219,3 +236,38 @@ COMMUNE_REPORT = ReportInputs(
         NOTEBOOKS_DIR / "commune_report.ipynb",
     ),
 )
+
+
+def _commune_issues(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    from .checklist import attributed_issues
+
+    return attributed_issues(tables["ingest_report"], tables["submissions"], tables["values"])
+
+
+#: What the analyst's checklist reads beyond :data:`COMMUNE_REPORT` (it reads the report's data too): the values
+#: of the period it is compared with, the period's submissions (files and when they were ingested) and the
+#: ingest's issues in the commune's current files.  Its code and words are in ``pipeline/report``, already declared.
+CHECKLIST = ReportInputs(
+    kind="checklist",
+    slices=(
+        Slice("previous_values", "values", periods=previous_period,
+              columns=("commune_code", "commune_key", "period", "indicator_code", "value", "value_text",
+                       "synthetic")),
+        Slice("submissions", "submissions",
+              columns=("commune_code", "commune_key", "period", "source_file", "status", "ingested_at")),
+        Slice("issues", "ingest_report", derive=_commune_issues, needs=("ingest_report", "submissions", "values"),
+              drop=("run_id", "run_at")),
+    ),
+    code=(PACKAGE_DIR / "report",),
+    files=(PACKAGE_DIR / "report", CATALOGUE_DIR),
+)
+
+#: What one job of the batch renders: the report and its checklist.
+RENDERED = (COMMUNE_REPORT, CHECKLIST)
+
+
+def job_hashes(tables: Mapping[str, pd.DataFrame], units: list[Commune], period: Period, registry: Registry, *,
+               salt: str = "", declarations: tuple[ReportInputs, ...] = RENDERED) -> dict[str, str]:
+    """One hash per commune over every declaration of what its job renders (by commune code)."""
+    each = [d.hashes(tables, units, period, registry, salt=salt) for d in declarations]
+    return {u.code: hashlib.sha256("|".join(h[u.code] for h in each).encode()).hexdigest() for u in units}

@@ -72,6 +72,34 @@ def test_incremental_skip_and_selective_rerender(district, monkeypatch):
     assert len(forced.rendered) == 3
 
 
+def test_the_checklist_is_made_with_each_report_and_follows_the_previous_period(district, monkeypatch):
+    """Each report gets its checklist, in the manifest (path and counts) and the index; a no-change rerun makes
+    neither; a figure of the previous period alone (2021-Q2, blank in 2021-Q3) makes both again."""
+    import pipeline.batch.run as batch_run
+
+    data, outputs = district
+    _batch(data, outputs, communes=["18133"])
+    entry = read_manifest(outputs)["2021-Q3/18133"]
+    page = outputs / entry["files"]["checklist"]
+    assert page.name == "checklist.html" and page.parent == (outputs / entry["files"]["html"]).parent
+    counts = entry["checklist"]
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total") and counts["missing"] == 0
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    assert f'<a href="{entry["files"]["checklist"]}">{counts["total"]} mục</a>' in index
+
+    with monkeypatch.context() as m:
+        m.setattr(batch_run, "render_job", lambda job: pytest.fail(f"rendered {job} although nothing changed"))
+        assert not _batch(data, outputs, communes=["18133"]).rendered
+
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18133,2021-Q2,1.4.1,50,\n", encoding="utf-8")
+    again = _batch(data, outputs, communes=["18133"])
+    assert [r["commune"] for r in again.rendered] == ["18133"]
+    assert read_manifest(outputs)["2021-Q3/18133"]["checklist"]["missing"] == 1
+    html = page.read_text(encoding="utf-8")
+    assert "1.4.1</span> Số lượng phiếu khảo sát" in html and "chưa báo cáo" in html
+
+
 def _rank(html: str, label: str) -> tuple[int, int]:
     """The commune's rank and group size in its report's rank table on the ratio ``label``."""
     row = re.search(rf"<tr><td>{re.escape(label)}</td><td class=\"value\">[^<]*</td>"
@@ -119,7 +147,9 @@ def test_index_lists_every_report(district):
     rows = re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S)
     assert len(rows) == 3 and {s for s, _ in rows} == {"ok"}
     links = re.findall(r'href="([^"]+)"', index)
-    assert len(links) == 3 and all(not link.startswith(("/", "http")) and (outputs / link).exists() for link in links)
+    assert len(links) == 6 and all(not link.startswith(("/", "http")) and (outputs / link).exists() for link in links)
+    pages = sorted(link for link in links if link.endswith("/checklist.html"))
+    assert [re.fullmatch(r"2021-Q3/(\d+)-[a-z-]+/checklist\.html", p)[1] for p in pages] == COMMUNES
     assert "Xã Sơn Phú" in index and 'id="filter"' in index
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", index)
 

@@ -22,7 +22,7 @@ FILES = {
 CALLS = {"words", "say"}  # fill in a phrase
 LOOKUPS = {"section", "groups", "takes", "text"}  # read phrases under a key (or a phrase's parameters)
 #: Modules that print Vietnamese: no Vietnamese string in their code, only in docstrings and phrase files.
-PRINTING = ["report/content.py", "report/charts.py", "metrics/findings.py", "ingest/validate.py"]
+PRINTING = ["report/content.py", "report/charts.py", "report/checklist.py", "metrics/findings.py", "ingest/validate.py"]
 #: Vietnamese strings these modules may hold, and why.
 ALLOWED = {
     "cao", "trung bình", "thấp",  # findings' severity codes (a column's values, not printed sentences)

@@ -43,7 +43,12 @@ def _plain(html: str) -> str:
 def test_output_layout(rendered):
     result, _, _, root = rendered
     assert result.directory == (root / "outputs" / "2021-Q3" / "18217-son-phu").resolve()
-    assert sorted(p.name for p in result.directory.iterdir()) == ["report.html", "report.ipynb", "report.pdf"]
+    assert sorted(p.name for p in result.directory.iterdir()) == ["checklist.html", "report.html", "report.ipynb",
+                                                                  "report.pdf"]
+    assert result.files["checklist"] == result.directory / "checklist.html"
+    assert result.checklist["total"] == sum(v for k, v in result.checklist.items() if k != "total") > 0
+    report = (result.directory / "report.html").read_text(encoding="utf-8")
+    assert "PHIẾU KIỂM TRA" not in report  # the checklist is beside the report, never in it
     assert not [p for p in result.directory.parent.iterdir() if p.name.startswith(".")]  # no temp left
 
 
