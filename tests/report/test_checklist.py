@@ -132,10 +132,10 @@ def test_findings_and_disagreements_are_listed_with_their_labels_and_escaped(dis
     mine = stored.loc[(stored["commune_code"] == "18133") & (stored["period"] == PERIOD.id)]
     assert len(cl.findings) == len(mine) > 0
     assert {f["message"] for f in cl.findings} == set(mine["message"])
-    assert cl.disagreements[0]["codes"] == [{"code": "2.1", "label": "Số VBQGPL đã ban hành/tham mưu ban hành"}]
+    assert cl.disagreements[0]["codes"] == [{"code": "2.1", "label": "Số VBQPPL đã ban hành/tham mưu ban hành"}]
     html = checklist.checklist_html(cl)
     assert HOSTILE not in html and "“&lt;script&gt;alert(1)&lt;/script&gt;”" in html
-    assert 'class="code">2.1</span> Số VBQGPL đã ban hành/tham mưu ban hành' in html
+    assert 'class="code">2.1</span> Số VBQPPL đã ban hành/tham mưu ban hành' in html
     counts = cl.counts()
     assert counts == {"findings": len(mine), "disagreements": 1, "issues": 2, "missing": 1, "copied": 1,
                       "total": len(mine) + 5}
