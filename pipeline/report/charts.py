@@ -190,11 +190,13 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Peri
     rows = metrics.loc[(metrics["commune_key"] == commune_key) & (metrics["metric"] == metric)].set_index("period")
     values = rows["value"].reindex(periods)
     targets = rows["target"].reindex(periods)
+    kinds = rows["target_kind"].reindex(periods) if "target_kind" in rows else pd.Series(np.nan, index=periods)
     other = _series(metrics, commune_key, extra, periods) if extra else pd.Series(np.nan, index=periods)
     drawn = _drawn([values, other])
     if drawn is None:
         return None
     periods, values, targets, other = periods[drawn], values.iloc[drawn], targets.iloc[drawn], other.iloc[drawn]
+    kind = kinds.iloc[drawn].where(targets.notna()).dropna()
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
@@ -205,7 +207,7 @@ def rate_against_target(metrics: pd.DataFrame, *, commune_key: str, period: Peri
             ax.plot(x, other.values, marker="s", label=_label(metrics, extra, labels))
         if targets.notna().any():
             ax.step(x, targets.values, where="mid", linestyle="--", color="#c00000",
-                    label=words("charts.rate_against_target.target"))
+                    label=words(f"charts.rate_against_target.target.{kind.iloc[-1] if len(kind) else 'chi_tieu'}"))
         ax.set_xticks(x, [quarter_label(p) for p in periods])
         ax.set_xlim(-0.4, len(periods) - 0.6)
         ax.set_ylim(0, 105)

@@ -1,7 +1,7 @@
 """The report's words: ``words.yaml`` beside this module, read once (see :mod:`pipeline.domain.words`).
 
 >>> words("charts.rate_against_target.caption")
-'Dịch vụ công trực tuyến so với chỉ tiêu'
+'Dịch vụ công trực tuyến'
 """
 
 from __future__ import annotations

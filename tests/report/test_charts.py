@@ -144,3 +144,14 @@ def test_legends_never_show_a_code():
     fig = charts.rate_against_target(metrics, commune_key="k1", period=PERIOD,
                                      labels={"R.DVC.MUC_3_4": "Tỷ lệ A", "7.1.8.3": "Tỷ lệ B"})
     assert [t.get_text() for t in fig.axes[0].get_legend().texts] == ["Tỷ lệ A", "Tỷ lệ B", "Chỉ tiêu"]
+
+
+def test_the_target_line_is_named_by_its_kind_and_absent_without_a_target():
+    """A programme's roadmap target is a "Mục tiêu", not a quarter's "Chỉ tiêu"; no target, no line."""
+    metrics = _metrics(1)
+    legend = lambda m: [t.get_text() for t in charts.rate_against_target(  # noqa: E731
+        m, commune_key="k1", period=PERIOD).axes[0].get_legend().texts]
+    assert legend(metrics.assign(target_kind="lo_trinh"))[-1] == "Mục tiêu"
+    assert legend(metrics.assign(target_kind="chi_tieu"))[-1] == "Chỉ tiêu"
+    untargeted = legend(metrics.assign(target=np.nan))
+    assert "Chỉ tiêu" not in untargeted and "Mục tiêu" not in untargeted and len(untargeted) == 2
