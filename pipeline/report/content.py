@@ -536,7 +536,8 @@ def area_statements(rd: ReportData, area: str, *, skip: frozenset[str] | None = 
                 voice, (words("area3.in_force", count=_n(rd, "3.1.3.c")), ("3.1.3.c",)),
                 (words("area3.published", count=_n(rd, "3.2.1"), rate=_ratio(rd, "R.TTHC.CONG_KHAI"))
                  if v("3.2.1") is not None else "", ("3.2.1", "R.TTHC.CONG_KHAI")),
-                (words("area3.level_3_4", count=_n(rd, "3.2.2"), rate=_ratio(rd, "R.DVC.MUC_3_4"))
+                (words("area3.level_3_4", levels=online_term(rd.period, "both"), count=_n(rd, "3.2.2"),
+                       rate=_ratio(rd, "R.DVC.MUC_3_4"))
                  if v("3.2.2") is not None else "", ("3.2.2", "R.DVC.MUC_3_4"))))
         out.extend(_dossier_sentences(rd, voice, when=when, committee=committee))
     elif area == "4":
@@ -551,13 +552,16 @@ def area_statements(rd: ReportData, area: str, *, skip: frozenset[str] | None = 
     elif area == "7":
         if v("7.1.8.1") is not None:
             out.append(_sentence(
-                voice, (words("area7.online", count=_n(rd, "7.1.8.1")), ("7.1.8.1",)),
-                (words("area7.online_level_4", count=_n(rd, "7.1.8.2")) if v("7.1.8.2") is not None else "",
+                voice, (words("area7.online", first=online_term(rd.period, "first"), count=_n(rd, "7.1.8.1")),
+                        ("7.1.8.1",)),
+                (words("area7.online_level_4", second=online_term(rd.period, "second"), count=_n(rd, "7.1.8.2"))
+                 if v("7.1.8.2") is not None else "",
                  ("7.1.8.2",))))
         if v("7.1.8.3") is not None:
             cum = rd.values.loc[rd.values["indicator_code"] == "7.1.8.3", "cumulative_value"]
             out.append(_sentence(
-                voice, (words("area7.online_rate", when=when, rate=format_percent(v("7.1.8.3"))), ("7.1.8.3",)),
+                voice, (words("area7.online_rate", when=when, first=online_term(rd.period, "first"),
+                              rate=format_percent(v("7.1.8.3"))), ("7.1.8.3",)),
                 (words("area7.online_cumulative", rate=format_percent(cum.iloc[0]))
                  if len(cum) and pd.notna(cum.iloc[0]) else "", ())))
         if v("7.1.6.2.b") is not None:
@@ -853,6 +857,13 @@ def closing_html(rd: ReportData) -> Html:
         signer_name=doc.get("signer_name") or "",
         next_phrase=next_phrase(rd.period),
     )
+
+
+def online_term(period: Period, which: str) -> str:
+    """The online-service level(s) in the terms of the catalogue version in force in ``period`` (``which``: "both",
+    "first", "second"): "mức độ 3, 4" before Nghị định 42/2022, "toàn trình, một phần" from version 2B-2022."""
+    version = load_catalogue().for_period(period).table["version"].max()
+    return section(f"online_terms.{version}")[which]
 
 
 def metric_label(code: str, period: Period, default: str = "") -> str:

@@ -553,3 +553,14 @@ def test_charts_without_figures_are_named_not_drawn(tmp_path):
     assert report.charts_html(rd) is None
     html = str(report.appendices_html(rd))
     assert "<img" not in html.split("Phụ lục 2B")[1].split("VỊ TRÍ")[0]
+
+
+def test_online_service_sentences_use_the_periods_terms():
+    """Nghị định 42/2022: from Phụ lục 2B version 2B-2022 (1/8/2022) online services are "toàn trình" / "một phần";
+    before it "mức độ 3" / "mức độ 4" — in the body's sentences as in the appendix."""
+    values = {"7.1.8.1": 60, "7.1.8.2": 20, "7.1.8.3": 30.5}
+    before = " ".join(report.area_sentences(synthetic_report(values, {}, period="2022-Q2"), "7"))
+    after = " ".join(report.area_sentences(synthetic_report(values, {}, period="2023-Q1"), "7"))
+    assert "trực tuyến mức độ 3 là 60 thủ tục, mức độ 4 là 20 thủ tục" in before and "toàn trình" not in before
+    assert "trực tuyến toàn trình là 60 thủ tục, một phần là 20 thủ tục" in after and "mức độ" not in after
+    assert "xử lý trực tuyến toàn trình đạt 30,5%" in after
