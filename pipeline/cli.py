@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write stored values of one period as long rows")
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
-    p.add_argument("--commune", help="commune code (default: all)")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--commune", help="commune code (default: all)")
+    who.add_argument("--province", help="province code, e.g. 42: the units of that province")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("-o", "--output", type=Path, help="output file (default: standard output, csv only)")
     _data_dir(p)
@@ -259,15 +261,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def export_frame(data_dir: Path | None, period: Period, commune: Commune | None) -> pd.DataFrame:
-    """Stored values of ``period`` (and ``commune``) as long rows with names and labels."""
+def export_frame(data_dir: Path | None, period: Period, commune: Commune | None,
+                 province: str | None = None) -> pd.DataFrame:
+    """Stored values of ``period`` (and ``commune``, or the units of ``province``) as long rows with names and
+    labels."""
     from .store import Store
 
     values = Store(data_paths(data_dir)).read("values")
     rows = values.loc[values["period"] == period.id]
     if commune is not None:
         rows = rows.loc[rows["commune_key"] == commune.key]
-    names = {u.key: u.full_name for u in load_registry(data_paths(data_dir))}
+    registry = load_registry(data_paths(data_dir))
+    if province is not None:
+        rows = rows.loc[rows["commune_key"].isin({u.key for u in registry if u.province_code == province})]
+    names = {u.key: u.full_name for u in registry}
     cat = load_catalogue().for_period(period).table.set_index("code")
     out = rows.assign(
         commune_name=rows["commune_key"].map(names),
@@ -282,7 +289,7 @@ def export_frame(data_dir: Path | None, period: Period, commune: Commune | None)
 def cmd_export(args: argparse.Namespace) -> int:
     from .store import write_frame_atomic
 
-    frame = export_frame(args.data_dir, args.period, args.commune)
+    frame = export_frame(args.data_dir, args.period, args.commune, args.province)
     if args.format == "parquet" and not args.output:
         raise UsageError("--format parquet needs -o FILE")
     if args.output:

@@ -262,3 +262,17 @@ def test_registry_import_of_a_malformed_file_names_the_row(tmp_path, capsys):
     assert err.count("\n") == 0 and "don_vi.csv, row 3: column 'Hiệu lực từ': not a date; value '2027'" in err
     assert not (tmp_path / "registry").exists()
     assert main(["registry", "import", str(tmp_path / "none.csv"), "--data-dir", str(tmp_path)]) == 2
+
+
+def test_export_of_a_province_lists_its_communes_with_data(tmp_path, capsys):
+    """After 1/7/2025 the province is the area: `cchc export --province 42` lists Hà Tĩnh's communes that have
+    figures for the period (three here), not Phường Ba Đình of Hà Nội, nor the province's other 66 units."""
+    from tests.helpers import ingested_rows, merger_rows
+
+    data = ingested_rows(tmp_path / "data", merger_rows() + [("00004", "2025-Q3", "S.HS.NHAN_MOI", 900)])
+    assert main(["export", "--period", "2025-Q3", "--province", "42", "--data-dir", str(data.root)]) == 0
+    frame = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
+    assert sorted(set(frame["commune_name"])) == ["Xã Hương Sơn", "Xã Kim Hoa", "Xã Sơn Hồng"]
+    assert main(["export", "--period", "2025-Q3", "--data-dir", str(data.root)]) == 0
+    everyone = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
+    assert "Phường Ba Đình" in set(everyone["commune_name"])
