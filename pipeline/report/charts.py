@@ -80,6 +80,20 @@ def _fit(fig: Figure, ax, *, right_axis=None, legend_below: bool = False) -> Non
     bottom = size * 1.4 / 72 + pad + (0.4 if legend_below else 0.0)
     width, height = fig.get_size_inches()
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height)
+    _shrink_to_slots(ax, (width - left - right))
+
+
+def _shrink_to_slots(ax, axis_width_in: float) -> None:
+    """Quarter labels ("Quý III/2025") side by side must not run into each other: when the widest is wider than
+    its slot on the x axis, all are set smaller (down to 6 pt) so that each fits its own slot."""
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    if not labels:
+        return
+    size = ax.get_xticklabels()[0].get_fontsize()
+    slot = 0.92 * axis_width_in / len(labels)
+    widest = _text_width_in(labels, size)
+    if widest > slot:
+        ax.tick_params(axis="x", labelsize=max(6.0, size * slot / widest))
 
 
 def caption(chart: str) -> str:

@@ -155,3 +155,17 @@ def test_the_target_line_is_named_by_its_kind_and_absent_without_a_target():
     assert legend(metrics.assign(target_kind="chi_tieu"))[-1] == "Chỉ tiêu"
     untargeted = legend(metrics.assign(target=np.nan))
     assert "Chỉ tiêu" not in untargeted and "Mục tiêu" not in untargeted and len(untargeted) == 2
+
+
+def test_eight_long_quarter_labels_do_not_run_into_each_other():
+    """"Quý III/2025" eight times side by side: each label fits its slot on the axis (smaller type if needed)."""
+    quarters = charts.last_quarters("2026-Q3", 8)
+    metrics = pd.DataFrame([{"commune_key": "k1", "period": p, "metric": m, "value": v, "target": np.nan,
+                             "label": "nhãn"} for p in quarters
+                            for m, v in (("S.HS.NHAN_MOI", 2300.0), ("S.HS.DA_GIAI_QUYET", 2200.0),
+                                         ("R.HS.DUNG_HEN", 99.0))])
+    fig = charts.dossier_trend(metrics, commune_key="k1", period="2026-Q3")
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels()]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()][2] == "Quý II/2025"
+    assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), [(b.x0, b.x1) for b in boxes]
