@@ -289,16 +289,23 @@ def year_to_date(values: pd.DataFrame, catalogue: Catalogue, *, upto: int) -> pd
     return _recompute(out, catalogue, keys=["commune_code", "commune_key", "year"])
 
 
-def _recompute(long: pd.DataFrame, catalogue: Catalogue, *, keys: list[str]) -> pd.DataFrame:
-    """Add catalogue indicators with rule ``recompute`` from their numerator and denominator."""
-    rec = catalogue.table.loc[catalogue.table["aggregation"] == "recompute"].drop_duplicates("code")
-    wide = long.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+def _ratios_of(wide: pd.DataFrame, recompute: pd.DataFrame) -> list[pd.DataFrame]:
+    """The catalogue's ``recompute`` indicators (rows of ``recompute``) of each row of ``wide`` (indicators as
+    columns), 100 × numerator / denominator where both are there and the denominator is not 0, as long frames."""
     extra = []
-    for row in rec.itertuples():
+    for row in recompute.itertuples():
         if row.numerator in wide and row.denominator in wide:
             num, den = wide[row.numerator], wide[row.denominator]
             ratio = (100 * num / den.where(den != 0)).rename("value").dropna()
             extra.append(ratio.reset_index().assign(indicator_code=row.code))
+    return extra
+
+
+def _recompute(long: pd.DataFrame, catalogue: Catalogue, *, keys: list[str]) -> pd.DataFrame:
+    """Add catalogue indicators with rule ``recompute`` from their numerator and denominator."""
+    rec = catalogue.table.loc[catalogue.table["aggregation"] == "recompute"].drop_duplicates("code")
+    wide = long.pivot_table(index=keys, columns="indicator_code", values="value", aggfunc="first")
+    extra = _ratios_of(wide, rec)
     if not extra:
         return long
     synth = long.groupby(keys)["synthetic"].any().rename("synthetic").reset_index()
@@ -452,12 +459,7 @@ def predecessor_values(values: pd.DataFrame, registry: Registry, *, catalogue: C
     out = out.assign(value=out["total"].where(complete), reason=missing, origin=PREDECESSORS)[cols]
     # ratios of the catalogue (rule recompute): summed numerator / summed denominator, both complete
     wide = out.pivot_table(index=keys[:4], columns="indicator_code", values="value", aggfunc="first")
-    extra = []
-    for row in recompute.itertuples():
-        if row.numerator in wide and row.denominator in wide:
-            num, den = wide[row.numerator], wide[row.denominator]
-            ratio = (100 * num / den.where(den != 0)).rename("value").dropna()
-            extra.append(ratio.reset_index().assign(indicator_code=row.code))
+    extra = _ratios_of(wide, recompute)
     if extra:
         synth = out.groupby(keys[:4])["synthetic"].any().rename("synthetic").reset_index()
         added = pd.concat(extra, ignore_index=True).merge(synth, on=keys[:4], how="left")
