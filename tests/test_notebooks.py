@@ -174,7 +174,7 @@ def test_trends_notebook_runs_and_shows_charts(seed_data, tmp_path):
               for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) >= 4  # district trends, ranking, the commune's dossiers and online rate
     text = json.dumps(nb.cells, ensure_ascii=False)
-    assert "Xã Sơn Phú" in text and "postal_not_used" in text and "staff_above_quota" in text
+    assert "Xã Sơn Phú" in text and "tasks_late" in text and "staff_above_quota" in text
 
 
 _SHOWN = ["severity", "commune_code", "metric", "finding", "message"]

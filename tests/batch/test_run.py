@@ -182,14 +182,17 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
     assert asked == [("2021-Q3", "18133@2019-12-15"), ("2021-Q3", "18160@2019-12-15"),
                      ("2021-Q3", "18217@2019-12-15"), ("2026-Q3", "18133@2025-07-01"), ("2026-Q3", "18160@2025-07-01")]
     manifest = read_manifest(outputs)
-    assert {k: e["name"] for k, e in manifest.items()} == {
+    made = {k: e for k, e in manifest.items() if e["status"] != "no_data"}
+    assert {k: e["name"] for k, e in made.items()} == {
         "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
         "2026-Q3/18133": "Xã Hương Sơn", "2026-Q3/18160": "Xã Sơn Hồng"}
+    # the other units of the areas with data (the district in 2021, the province in 2026) have not reported
+    assert len(manifest) - len(made) == (25 - 3) + (69 - 2)
     assert manifest["2026-Q3/18133"]["synthetic"] and not manifest["2021-Q3/18217"]["synthetic"]
-    received = {k: e["figures"]["S.HS.NHAN_MOI"] for k, e in manifest.items()}
+    received = {k: e["figures"]["S.HS.NHAN_MOI"] for k, e in made.items()}
     assert received["2026-Q3/18133"] > 3 * received["2021-Q3/18133"]  # five communes' dossiers, not Phố Châu's
     index = (outputs / "index.html").read_text(encoding="utf-8")
-    rows = re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S)
+    rows = [r for r in re.findall(r'<tr data-status="(\w+)">(.*?)</tr>', index, flags=re.S) if r[0] != "no_data"]
     assert len(rows) == 5
     periods = [re.search(r"quý III năm (\d{4})", r).group(1) for _, r in rows]
     assert periods == ["2026", "2026", "2021", "2021", "2021"]  # both periods, the newest first
@@ -523,7 +526,7 @@ def test_the_batch_covers_the_areas_with_data_and_lists_who_has_not_reported(tmp
     assert f"3 báo cáo · {len(result.no_data)} xã chưa gửi báo cáo" in index
     html = (outputs / manifest["2025-Q3/18133"]["files"]["html"]).read_text(encoding="utf-8")
     # the body (the appendix prints the catalogue's own labels: Phụ lục 2B's wording)
-    body = html[html.index("</style>"):html.index('<section class="appendix"')]
+    body = html[html.index("</style>"):html.index('<section class="appendix')]
     assert "XÃ HƯƠNG SƠN" in body and "huyện" not in body.lower()
     assert ("Số liệu trước 1/7/2025 là tổng của thị trấn Phố Châu và các xã Sơn Ninh, Sơn Trung, Sơn Bằng, "
             "Sơn Phú.") in html
