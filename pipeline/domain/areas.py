@@ -16,7 +16,7 @@ last day applying.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +29,9 @@ from .periods import Period
 
 PROVINCES_FILE = CATALOGUE_DIR / "provinces.yaml"
 LEVELS = ("district", "province")
-_KEYS = {"valid_from", "valid_to", "recipients", "comparison", "assigned_by", "area_word"}
+#: Reports are due by the 20th of the period's last month, 6 days after its end on the 14th.
+DEFAULT_DEADLINE_DAYS = 6
+_KEYS = {"valid_from", "valid_to", "recipients", "comparison", "assigned_by", "area_word", "deadline_days"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class AreaSettings:
     comparison: str  # "district" or "province"
     assigned_by: str
     area_word: str
+    deadline_days: int = 6  # a commune's report is due this many days after the period's last day (the 14th)
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -71,20 +74,25 @@ def _entries(spec: object, where: str, base: list[AreaSettings] | None) -> list[
         end = _date(entry["valid_to"], here) if entry.get("valid_to") else None
         inherited = next((b for b in base or [] if b.valid_on(start)), None)
         fields = {}
-        for key in ("recipients", "comparison", "assigned_by", "area_word"):
+        for key in ("recipients", "comparison", "assigned_by", "area_word", "deadline_days"):
             if key in entry:
                 fields[key] = entry[key]
             elif inherited is not None:
                 fields[key] = getattr(inherited, key)
+            elif key == "deadline_days":  # not given nationally: the 20th of the period's last month (DOMAIN.md)
+                fields[key] = DEFAULT_DEADLINE_DAYS
             else:
                 raise CatalogueError(f"{here}: {key} missing (and no national entry of {start} to take it from)")
         recipients = fields["recipients"]
-        if not isinstance(recipients, list) or not recipients or not all(isinstance(r, str) and r for r in recipients):
+        if not isinstance(recipients, (list, tuple)) or not recipients or not all(isinstance(r, str) and r for r in recipients):
             raise CatalogueError(f"{here}: recipients {recipients!r}; expected a list of names")
         if fields["comparison"] not in LEVELS:
             raise CatalogueError(f"{here}: comparison {fields['comparison']!r}; expected one of {LEVELS}")
+        days = fields["deadline_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366:
+            raise CatalogueError(f"{here}: deadline_days {days!r}; expected a whole number of days from 0 to 366")
         out.append(AreaSettings(start, end, tuple(recipients), fields["comparison"], str(fields["assigned_by"]),
-                                str(fields["area_word"])))
+                                str(fields["area_word"]), days))
     spans = sorted(out, key=lambda e: e.valid_from)
     for a, b in zip(spans, spans[1:]):
         if a.valid_to is None or b.valid_from <= a.valid_to:
@@ -111,6 +119,17 @@ def settings(period: str | Period, province_code: str, *, path: Path = PROVINCES
         if entry.valid_on(day):
             return entry
     raise CatalogueError(f"{Path(path).name}: no entry valid on {day:%d/%m/%Y} (period {Period.parse(period).id})")
+
+
+def deadline(period: str | Period, province_code: str, *, path: Path = PROVINCES_FILE) -> date:
+    """The day a commune's report of ``period`` is due: ``deadline_days`` after the period's last day (the 14th),
+    by the settings valid for ``province_code`` (nationally 6: the 20th of the period's last month).
+
+    >>> deadline("2021-Q3", "42")
+    datetime.date(2021, 9, 20)
+    """
+    p = Period.parse(period)
+    return p.end + timedelta(days=settings(p, province_code, path=path).deadline_days)
 
 
 def comparison_group(unit: Commune, period: str | Period) -> str:

@@ -58,3 +58,29 @@ def test_comparison_group_is_the_district_then_the_province():
     registry = load_registry()
     assert comparison_group(registry.resolve("18217", "2021-Q3"), "2021-Q3") == "district:439"
     assert comparison_group(registry.resolve("18133", "2025-Q3"), "2025-Q3") == "province:42"
+
+
+def test_the_deadline_is_days_after_the_period_end_set_nationally_and_per_province(tmp_path):
+    from pipeline.domain.areas import deadline
+
+    # national: 6 days after the 14th, the 20th of the period's last month, in both eras
+    assert deadline("2021-Q3", "42").isoformat() == "2021-09-20"
+    assert deadline("2026-Q1", "01").isoformat() == "2026-03-20"
+    path = tmp_path / "provinces.yaml"
+    path.write_text("""
+defaults:
+  - {valid_from: 2019-12-15, recipients: [a], comparison: district, assigned_by: b, area_word: c}
+provinces:
+  "42":
+    - {valid_from: 2019-12-15, deadline_days: 10}
+""", encoding="utf-8")
+    assert deadline("2021-Q3", "42", path=path).isoformat() == "2021-09-24"  # the province's own
+    assert deadline("2021-Q4", "40", path=path).isoformat() == "2021-12-20"  # not given nationally: 6
+
+
+def test_a_deadline_that_is_not_a_number_of_days_is_refused(tmp_path):
+    path = tmp_path / "provinces.yaml"
+    path.write_text("defaults:\n  - {valid_from: 2019-12-15, recipients: [a], comparison: district, "
+                    "assigned_by: b, area_word: c, deadline_days: '6 ngày'}\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="deadline_days '6 ngày'; expected a whole number of days"):
+        settings("2021-Q3", "42", path=path)
