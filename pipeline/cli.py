@@ -27,7 +27,7 @@ from .errors import CchcError, DataLocked, UsageError
 from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
-_NEED_PROCESSED = ("export", "metrics", "findings", "render")
+_NEED_PROCESSED = ("export", "metrics", "findings", "render", "status")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
@@ -109,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
+    p = sub.add_parser("status", help="who has sent the period's report in one area: on time, late (against the "
+                                      "deadline of provinces.yaml), missing, resubmitted")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--area", help="a district code of 3 digits (before 1/7/2025, e.g. 439) or a province code of "
+                                    "2 (e.g. 42)")
+    who.add_argument("--district", help="district code, e.g. 439 (before 1/7/2025)")
+    who.add_argument("--province", help="province code, e.g. 42")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    _data_dir(p)
+
     p = sub.add_parser("registry", help="the commune registry: an office's own units and links; look-ups")
     reg = p.add_subparsers(dest="registry_command", required=True)
     q = reg.add_parser("import", help="add an office's list of units and links (CSV or .xlsx) to the registry of "
@@ -143,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
-         "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry}[args.command](args)
+         "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry, "status": cmd_status}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -402,6 +413,29 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return exc.exit_code
     print(result.summary())
     return result.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .metrics.submissions import area_status, counts
+
+    about, frame = area_status(data_paths(args.data_dir), args.period, area=args.area, district=args.district,
+                               province=args.province)
+    if args.format == "csv":
+        neutralise_frame(frame).to_csv(sys.stdout, index=False)
+        return 0
+    n = counts(frame)
+    print(f"{about['level']} {about['code']} {about['name']}, {args.period.id}: due {about['deadline']:%d/%m/%Y} "
+          f"({about['deadline_days']} days after the period's end, provinces.yaml); {n['units']} unit(s): "
+          f"{n['sent']} sent ({n['on_time']} on time, {n['late']} late), {n['missing']} not sent, "
+          f"{n['resubmitted']} resubmitted")
+    shown = frame.assign(
+        **{col: frame[col].map(lambda t: "" if pd.isna(t) else f"{t:%d/%m/%Y %H:%M}")
+           for col in ("first_ingested", "latest_ingested")},
+        **{col: frame[col].map(lambda d: "" if pd.isna(d) else f"{d:%d/%m/%Y}") for col in ("doc_date", "judged_on")},
+        days_late=frame["days_late"].map(lambda v: "" if pd.isna(v) else str(v))).drop(columns=["deadline"])
+    with pd.option_context("display.max_rows", None, "display.width", 250, "display.max_colwidth", 60):
+        print(shown.to_string(index=False))
+    return 0
 
 
 def cmd_registry(args: argparse.Namespace) -> int:

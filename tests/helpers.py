@@ -167,3 +167,30 @@ def synthetic_report(values: dict, texts: dict, metrics: list | None = None, fin
     found = pd.DataFrame(findings or [], columns=["finding", "metric", "message", "audience"])
     return ReportData(commune=unit, period=Period.parse(period), values=vals, metrics=frame, findings=found,
                       narratives=narr)
+
+
+def reporting_area(root: Path) -> DataPaths:
+    """A data directory at ``root`` for submission tracking, ingested in one run: for 2021-Q3 in district 439 the
+    seed (Sơn Phú 18217, dated 14/09/2021), Phố Châu (18133) sent twice (``pho-chau_v1.csv``, then
+    ``pho-chau_v2.csv`` with a later modification time: the resubmission), Tây Sơn (18136) one long CSV (no date
+    on it); for 2026-Q3 Hương Sơn (18133, province 42) and Ba Đình of Hà Nội (00004, another province)."""
+    import os
+
+    from pipeline.ingest import ingest
+
+    raw = root / "raw"
+    raw.mkdir(parents=True)
+    shutil.copy(SEED, raw / SEED.name)
+    for name, commune, period, value, mtime in [
+        ("pho-chau_v1.csv", "18133", "2021-Q3", 4, 1_631_700_000),  # 15/09/2021
+        ("pho-chau_v2.csv", "18133", "2021-Q3", 5, 1_632_500_000),  # 24/09/2021
+        ("tay-son.csv", "18136", "2021-Q3", 7, 1_631_700_000),
+        ("huong-son_2026.csv", "18133", "2026-Q3", 8, 1_758_000_000),
+        ("ba-dinh_2026.csv", "00004", "2026-Q3", 9, 1_758_000_000),
+    ]:
+        path = write_long_csv(raw / name, commune, {period: {"1.1.1": value}})
+        os.utime(path, (mtime, mtime))
+    data = DataPaths(root)
+    result = ingest(None, data=data)
+    assert result.ok, result.issues.loc[result.issues["severity"] == "error", "message"].tolist()
+    return data

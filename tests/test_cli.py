@@ -276,3 +276,71 @@ def test_export_of_a_province_lists_its_communes_with_data(tmp_path, capsys):
     assert main(["export", "--period", "2025-Q3", "--data-dir", str(data.root)]) == 0
     everyone = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str)
     assert "Phường Ba Đình" in set(everyone["commune_name"])
+
+
+@pytest.fixture(scope="module")
+def reporting(tmp_path_factory):
+    from tests.helpers import reporting_area
+
+    return reporting_area(tmp_path_factory.mktemp("status") / "data")
+
+
+def _late_days(data: DataPaths, commune: str, period: str) -> int:
+    """Days from the deadline (20th of the period's last month) to the day ``commune``'s first submission was
+    ingested, in Vietnam's time, read from the store (the ingest time is the run's clock)."""
+    from datetime import date
+
+    subs = Store(data).read("submissions")
+    first = subs.loc[(subs["commune_code"] == commune) & (subs["period"] == period), "ingested_at"].min()
+    due = date(int(period[:4]), 3 * int(period[-1]), 20)
+    return (first.tz_convert("Asia/Ho_Chi_Minh").date() - due).days
+
+
+def test_status_lists_the_area_on_time_late_missing_and_resubmitted(reporting, capsys):
+    argv = ["status", "--period", "2021-Q3", "--area", "439", "--data-dir", str(reporting.root)]
+    assert main(argv + ["--format", "csv"]) == 0
+    frame = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    assert len(frame) == 25 and set(frame["commune_code"].str[:3]) == {"181", "182"}  # Hương Sơn's 25 units
+    rows = frame.set_index("commune_code")
+    son_phu, pho_chau, tay_son = rows.loc["18217"], rows.loc["18133"], rows.loc["18136"]
+    assert (son_phu["status"], son_phu["judged_on"], son_phu["date_source"], son_phu["days_late"]) == (
+        "đúng hạn", "2021-09-14", "ngày trên văn bản", "0")
+    assert son_phu["files"] == "000_9c1b2be0e2b3796f.txt" and son_phu["doc_date"] == "2021-09-14"
+    # no date on a CSV: judged on the ingest time (this run, long after 20/09/2021), and said so
+    assert (tay_son["status"], tay_son["date_source"]) == ("nộp muộn", "thời điểm nhập")
+    assert int(tay_son["days_late"]) == _late_days(reporting, "18136", "2021-Q3") > 1000
+    # the resubmission: the later file current, the earlier listed
+    assert (pho_chau["resubmitted"], pho_chau["files"], pho_chau["earlier_files"]) == (
+        "đã nộp lại", "pho-chau_v2.csv", "pho-chau_v1.csv")
+    missing = frame.loc[frame["status"] == "chưa gửi báo cáo"]
+    assert len(missing) == 22 and (missing["files"] == "").all() and (missing["days_late"] == "").all()
+    assert (frame["deadline"] == "2021-09-20").all()
+
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("district 439 Hương Sơn, 2021-Q3: due 20/09/2021 (6 days after the "
+                                          "period's end, provinces.yaml); 25 unit(s): 3 sent (1 on time, 2 late), "
+                                          "22 not sent, 1 resubmitted")
+    line = next(x for x in out.splitlines() if x.strip().startswith("18217"))
+    assert "Xã Sơn Phú" in line and "đúng hạn" in line and "14/09/2021" in line and "ngày trên văn bản" in line
+
+
+def test_status_of_a_province_lists_its_units_only(reporting, capsys):
+    assert main(["status", "--period", "2026-Q3", "--province", "42", "--format", "csv",
+                 "--data-dir", str(reporting.root)]) == 0
+    frame = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), dtype=str, keep_default_na=False)
+    assert len(frame) == 69 and "00004" not in set(frame["commune_code"])  # Ba Đình (Hà Nội) sent, elsewhere
+    assert frame.loc[frame["commune_code"] == "18133", "status"].tolist() == ["nộp muộn"]
+    assert (frame["status"] == "chưa gửi báo cáo").sum() == 68
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--area", "439", "--period", "2026-Q3"], "from 1/7/2025 the area is the province"),
+    (["--area", "4", "--period", "2021-Q9"], "--period: not a period id"),
+    (["--area", "43x", "--period", "2021-Q3"], "'43x' is not an area code"),
+    (["--district", "999", "--period", "2021-Q3"], "unknown district code '999'"),
+])
+def test_status_of_a_wrong_area_or_period_exits_2_with_one_line(reporting, capsys, argv, fragment):
+    assert main(["status", *argv, "--data-dir", str(reporting.root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and fragment in err

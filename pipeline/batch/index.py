@@ -51,11 +51,12 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     return sorted(rows, key=lambda r: r["sort"])
 
 
-def write_index(outputs_dir: Path, manifest: dict) -> Path:
-    """Write ``index.html`` atomically and return its path."""
+def write_index(outputs_dir: Path, manifest: dict, *, status: list[dict] | None = None) -> Path:
+    """Write ``index.html`` atomically and return its path.  ``status``: the submission summary shown at the top,
+    per period and area (:func:`pipeline.metrics.submissions.status_blocks`, computed by the batch)."""
     outputs_dir = Path(outputs_dir)
     html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest), key_figures=key_figures(),
-                                                     made_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+                                                     made_at=time.strftime("%Y-%m-%d %H:%M:%S"), status=status or [])
     target = outputs_dir / "index.html"
     with atomic_file(target) as tmp:
         tmp.write_text(html, encoding="utf-8")

@@ -447,9 +447,24 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key]
         write_manifest(outputs_dir, manifest)
-        result.index = write_index(outputs_dir, manifest)
+        result.index = write_index(outputs_dir, manifest, status=_submission_status(manifest, data))
     result.seconds = time.time() - started
     return result
+
+
+def _submission_status(manifest: dict, data: DataPaths) -> list[dict]:
+    """The index's submission summary of the periods and areas of the manifest's units, from the store."""
+    from ..metrics.submissions import status_blocks
+
+    from ..errors import UnknownCommuneError
+
+    registry, units = load_registry(data), {}
+    for entry in manifest.values():
+        try:
+            units.setdefault(entry["period"], []).append(registry.resolve(entry["commune"], entry["period"]))
+        except UnknownCommuneError:  # a report of an earlier run whose unit the registry no longer holds
+            continue
+    return status_blocks(data, units)
 
 
 @contextmanager

@@ -154,15 +154,20 @@ def area_status(data: DataPaths, period: str | Period, *, area: str | None = Non
 
 def status_blocks(data: DataPaths, units_by_period: dict[str, list[Commune]]) -> list[dict]:
     """The index's summary: per period (newest first) and comparison area of the given units (district before
-    1/7/2025, province after), the counts and the names of the late and missing units."""
+    1/7/2025, province after), the counts and the names of the late and missing units of every unit of the area
+    valid in the period."""
     from ..store import Store
 
     submissions, documents = Store(data).read("submissions"), read_documents(data)
+    registry = load_registry(data)
     blocks = []
     for period in sorted({Period.parse(x) for x in units_by_period}, reverse=True):
+        wanted = {comparison_group(u, period) for u in units_by_period[period.id]}
         areas: dict[str, list[Commune]] = {}
-        for unit in sorted(units_by_period[period.id], key=lambda u: u.code):
-            areas.setdefault(comparison_group(unit, period), []).append(unit)
+        for unit in registry.communes_in(period):
+            group = comparison_group(unit, period)
+            if group in wanted:
+                areas.setdefault(group, []).append(unit)
         for group, units in sorted(areas.items()):
             level, code = group.split(":")
             due = area_deadline(period, units[0].province_code)

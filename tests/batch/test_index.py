@@ -18,3 +18,34 @@ def test_a_commune_without_data_is_listed_as_not_reported(tmp_path):
     assert "Chưa gửi báo cáo" in row and "nhật ký" not in row and "HTML" not in row
     ok = html[html.index("<td>18133</td>"):].split("</tr>")[0]
     assert "Hoàn thành" in ok and 'href="2025-Q3/18133-huong-son/report.html"' in ok
+
+
+def test_the_submission_summary_of_each_period_and_area_is_at_the_top(tmp_path):
+    """The batch computes the summary from the store (status_blocks) for the areas of the manifest's units; the
+    index shows it above the list: counts, the late units with their days and the source of the date, the missing."""
+    from pipeline.domain.communes import load_registry
+    from pipeline.metrics.submissions import status_blocks
+    from tests.helpers import reporting_area
+
+    data = reporting_area(tmp_path / "data")
+    registry = load_registry(data)
+    # one unit of each area named: the block covers every unit of its area valid in the period
+    blocks = status_blocks(data, {"2021-Q3": [registry.resolve("18217", "2021-Q3")],
+                                  "2026-Q3": [registry.resolve("18133", "2026-Q3")]})
+    assert [(b["period"], b["level"], b["code"]) for b in blocks] == [("2026-Q3", "province", "42"),
+                                                                       ("2021-Q3", "district", "439")]
+    district = blocks[1]
+    assert {k: district[k] for k in ("units", "sent", "on_time", "late", "missing", "resubmitted")} == {
+        "units": 25, "sent": 3, "on_time": 1, "late": 2, "missing": 22, "resubmitted": 1}
+    assert [u["name"] for u in district["late_units"]] == ["Thị trấn Phố Châu", "Thị trấn Tây Sơn"]
+    assert "Xã Sơn Phú" not in district["missing_units"] and "Xã Sơn Lễ" in district["missing_units"]
+
+    html = write_index(tmp_path / "out", {}, status=blocks).read_text(encoding="utf-8")
+    top = html[:html.index('<input type="search"')]
+    assert "Tình hình gửi báo cáo quý III năm 2021 – Hương Sơn (439)" in top
+    assert "Hạn gửi: 20/09/2021 · Đã gửi: 3/25 · Đúng hạn: 1 · Nộp muộn: 2 · Chưa gửi: 22 · Đã nộp lại: 1" in top
+    late = top[top.index("Nộp muộn: Thị trấn Phố Châu"):].split("</p>")[0]
+    assert "ngày, theo thời điểm nhập)" in late and "Thị trấn Tây Sơn" in late
+    assert "Chưa gửi báo cáo: Thị trấn Phố Châu" not in top and "Xã Sơn Lễ" in top
+    assert top.index("quý III năm 2026") < top.index("quý III năm 2021")  # newest period first
+    assert "Đã gửi: 1/69" in top  # Hà Tĩnh's 69 units in 2026-Q3, Ba Đình (Hà Nội) not among them
