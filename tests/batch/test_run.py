@@ -524,6 +524,9 @@ def test_the_batch_covers_the_areas_with_data_and_lists_who_has_not_reported(tmp
     assert "chưa gửi báo cáo" in result.summary() and "18163" in result.summary()
     index = (outputs / "index.html").read_text(encoding="utf-8")
     assert f"3 báo cáo · {len(result.no_data)} xã chưa gửi báo cáo" in index
+    top = index[:index.index('<input type="search"')]  # the submission summary of the province, from the store
+    assert f"Đã gửi: 3/{len(province)}" in top and f"Chưa gửi: {len(province) - 3}" in top
+    assert "Xã Sơn Tiến" in top.split("Chưa gửi báo cáo:")[1]
     html = (outputs / manifest["2025-Q3/18133"]["files"]["html"]).read_text(encoding="utf-8")
     # the body (the appendix prints the catalogue's own labels: Phụ lục 2B's wording)
     body = html[html.index("</style>"):html.index('<section class="appendix')]
