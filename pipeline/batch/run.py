@@ -454,9 +454,8 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
 
 def _submission_status(manifest: dict, data: DataPaths) -> list[dict]:
     """The index's submission summary of the periods and areas of the manifest's units, from the store."""
-    from ..metrics.submissions import status_blocks
-
     from ..errors import UnknownCommuneError
+    from ..metrics.submissions import status_blocks
 
     registry, units = load_registry(data), {}
     for entry in manifest.values():

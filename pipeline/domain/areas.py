@@ -84,7 +84,8 @@ def _entries(spec: object, where: str, base: list[AreaSettings] | None) -> list[
             else:
                 raise CatalogueError(f"{here}: {key} missing (and no national entry of {start} to take it from)")
         recipients = fields["recipients"]
-        if not isinstance(recipients, (list, tuple)) or not recipients or not all(isinstance(r, str) and r for r in recipients):
+        if (not isinstance(recipients, (list, tuple)) or not recipients
+                or not all(isinstance(r, str) and r for r in recipients)):
             raise CatalogueError(f"{here}: recipients {recipients!r}; expected a list of names")
         if fields["comparison"] not in LEVELS:
             raise CatalogueError(f"{here}: comparison {fields['comparison']!r}; expected one of {LEVELS}")

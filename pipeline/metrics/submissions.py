@@ -27,7 +27,8 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from ..config import DataPaths
-from ..domain.areas import comparison_group, deadline as area_deadline
+from ..domain.areas import comparison_group
+from ..domain.areas import deadline as area_deadline
 from ..domain.communes import Commune, Registry, load_registry
 from ..domain.periods import Period
 from ..errors import UsageError

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pandas as pd
 import pytest
 
 from pipeline.domain.communes import Commune
+from pipeline.errors import UsageError
 from pipeline.metrics.submissions import area_units, counts, submission_status
 from pipeline.store import empty
-from pipeline.errors import UsageError
 
 DUE = date(2021, 9, 20)  # 2021-Q3 ends on 14/9: due 6 days later
 
@@ -109,7 +108,3 @@ def test_an_area_code_of_three_digits_is_a_district_and_of_two_a_province():
     assert (level, code) == ("province", "42") and {u.province_code for u in units} == {"42"}
     assert all(u.valid_on(date(2026, 9, 14)) for u in units)
 
-
-def _set_mtime(path, when: str) -> None:
-    stamp = pd.Timestamp(when, tz="UTC").timestamp()
-    os.utime(path, (stamp, stamp))
