@@ -310,7 +310,7 @@ def test_status_lists_the_area_on_time_late_missing_and_resubmitted(reporting, c
     assert (tay_son["status"], tay_son["date_source"]) == ("nộp muộn", "thời điểm nhập")
     assert int(tay_son["days_late"]) == _late_days(reporting, "18136", "2021-Q3") > 1000
     # the resubmission: the later file current, the earlier listed
-    assert (pho_chau["resubmitted"], pho_chau["files"], pho_chau["earlier_files"]) == (
+    assert (pho_chau["resubmitted"], pho_chau["files"], pho_chau["superseded_files"]) == (
         "đã nộp lại", "pho-chau_v2.csv", "pho-chau_v1.csv")
     missing = frame.loc[frame["status"] == "chưa gửi báo cáo"]
     assert len(missing) == 22 and (missing["files"] == "").all() and (missing["days_late"] == "").all()

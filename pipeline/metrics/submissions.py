@@ -12,7 +12,7 @@ One row per unit of the area valid in the period (:func:`submission_status`, a p
   "nộp muộn" with the days late, else "đúng hạn".  A file's modification time is not used: copying a file
   changes it;
 - **resubmitted**: a unit whose earlier submission was superseded by a newer file (or replaced by an edit of its
-  file) is marked "đã nộp lại"; ``files`` is the current file, ``earlier_files`` the earlier ones.
+  file) is marked "đã nộp lại"; ``files`` is the current file, ``superseded_files`` the earlier ones.
 
 The deadline is ``deadline_days`` after the period's last day, by ``catalogue/provinces.yaml``
 (:func:`pipeline.domain.areas.deadline`).  :func:`area_status` reads the store for ``cchc status``;
@@ -38,7 +38,7 @@ from .findings import words
 LOCAL_TIME = "Asia/Ho_Chi_Minh"
 #: Statuses of a submission that the commune sent (``withdrawn``: its file was taken out of ``raw/``).
 SENT = ("current", "superseded", "replaced")
-COLUMNS = ["commune_code", "name", "status", "resubmitted", "files", "earlier_files", "doc_date",
+COLUMNS = ["commune_code", "name", "status", "resubmitted", "files", "superseded_files", "doc_date",
            "first_ingested", "latest_ingested", "judged_on", "date_source", "deadline", "days_late"]
 
 
@@ -62,7 +62,7 @@ def submission_status(submissions: pd.DataFrame, documents: pd.DataFrame, units:
         row = {"commune_code": unit.code, "name": unit.full_name, "deadline": deadline}
         if current.empty:
             rows.append({**row, "status": words("submission_status.missing"), "resubmitted": "", "files": "",
-                         "earlier_files": "", "date_source": ""})
+                         "superseded_files": "", "date_source": ""})
             continue
         first = mine.iloc[0]
         if first["submission_id"] in doc_date:
@@ -76,7 +76,7 @@ def submission_status(submissions: pd.DataFrame, documents: pd.DataFrame, units:
         rows.append({**row,
                      "status": words("submission_status.late" if late else "submission_status.on_time"),
                      "resubmitted": words("submission_status.resubmitted") if len(earlier) else "",
-                     "files": _names(current["source_file"]), "earlier_files": _names(earlier["source_file"]),
+                     "files": _names(current["source_file"]), "superseded_files": _names(earlier["source_file"]),
                      "doc_date": _day(own) if own is not None else None,
                      "first_ingested": _local(mine["ingested_at"].min()),
                      "latest_ingested": _local(mine["ingested_at"].max()),

@@ -68,7 +68,7 @@ def test_each_unit_of_the_area_is_on_time_late_missing_or_resubmitted_with_where
     assert pd.isna(c["doc_date"])
     assert c["first_ingested"] == pd.Timestamp("2021-09-21 01:30", tz="Asia/Ho_Chi_Minh")
     # resubmitted: the later file current, the earlier listed; judged on the first sent (on time)
-    assert (d["status"], d["resubmitted"], d["files"], d["earlier_files"]) == (
+    assert (d["status"], d["resubmitted"], d["files"], d["superseded_files"]) == (
         "đúng hạn", "đã nộp lại", "dung_v2.csv", "dung_v1.csv")
     assert d["first_ingested"] == pd.Timestamp("2021-09-19 09:00", tz="Asia/Ho_Chi_Minh")
     assert d["latest_ingested"] == pd.Timestamp("2021-09-30 09:00", tz="Asia/Ho_Chi_Minh")
