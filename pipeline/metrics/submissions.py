@@ -5,10 +5,10 @@ One row per unit of the area valid in the period (:func:`submission_status`, a p
 
 - **sent or not**: a unit has sent its report when the store holds a current submission of it for the period;
   otherwise it is "chưa gửi báo cáo";
-- **when**: the first report it sent (the earliest ingested of its submissions still held by a file, current,
-  superseded or replaced by an edit of its file) is judged: on the date printed on that report
-  (``documents.doc_date``, "ngày trên văn bản") where the report states one, else on the day it was first
-  ingested, in Vietnam's time (UTC+7; "thời điểm nhập"); ``date_source`` says which.  Later than the deadline is
+- **when**: each report it sent (its submissions still held by a file, current, superseded or replaced by an
+  edit of its file) has a date: the date printed on it (``documents.doc_date``, "ngày trên văn bản") where it
+  states one, else the day it was ingested, in Vietnam's time (UTC+7; "thời điểm nhập"); the earliest of them is
+  judged (``judged_on``, ``date_source`` says which kind; on a tie the document's).  Later than the deadline is
   "nộp muộn" with the days late, else "đúng hạn".  A file's modification time is not used: copying a file
   changes it;
 - **resubmitted**: a unit whose earlier submission was superseded by a newer file (or replaced by an edit of its
@@ -64,12 +64,11 @@ def submission_status(submissions: pd.DataFrame, documents: pd.DataFrame, units:
             rows.append({**row, "status": words("submission_status.missing"), "resubmitted": "", "files": "",
                          "superseded_files": "", "date_source": ""})
             continue
-        first = mine.iloc[0]
-        if first["submission_id"] in doc_date:
-            judged_on, source = _day(doc_date[first["submission_id"]]), words("submission_status.source.document")
-        else:
-            judged_on = pd.Timestamp(first["ingested_at"]).tz_convert(LOCAL_TIME).date()
-            source = words("submission_status.source.ingested")
+        # each report's own date (its document's, else the day it was ingested); the earliest is judged
+        judged_on, source = min(
+            ((_day(doc_date[sid]), 0) if sid in doc_date else (pd.Timestamp(at).tz_convert(LOCAL_TIME).date(), 1))
+            for sid, at in zip(mine["submission_id"], mine["ingested_at"]))
+        source = words("submission_status.source.ingested" if source else "submission_status.source.document")
         late = max((judged_on - deadline).days, 0)
         earlier = mine.loc[mine["status"] != "current"]
         own = doc_date.get(current["submission_id"].iloc[0])

@@ -22,6 +22,7 @@ def _unit(code: str, name: str, district: str = "439") -> Commune:
 
 A, B, C, D, E = (_unit("90001", "An"), _unit("90002", "Bình"), _unit("90003", "Cường"), _unit("90004", "Dũng"),
                  _unit("90005", "Đông"))
+F = _unit("90006", "Phúc")
 ELSEWHERE = _unit("90009", "Khác", district="440")
 
 
@@ -41,18 +42,20 @@ def _frames():
         _sub(D, "d1", "raw/dung_v1.csv", "2021-09-19 02:00", status="superseded", superseded_by="d2"),
         _sub(D, "d2", "raw/dung_v2.csv", "2021-09-30 02:00"),  # a resubmission after the deadline
         _sub(E, "e0", "raw/dong.csv", "2021-09-10 02:00", status="withdrawn"),  # taken out of raw/: not sent
+        _sub(F, "f1", "raw/phuc.csv", "2021-09-25 02:00", status="superseded", superseded_by="f2"),  # late, undated
+        _sub(F, "f2", "raw/phuc.txt", "2021-09-26 02:00"),  # then the report itself, dated 15/9
         _sub(ELSEWHERE, "x1", "raw/khac.csv", "2021-09-10 02:00"),  # another district
         _sub(A, "a0", "raw/an_2021-Q2.txt", "2021-06-01 02:00", period="2021-Q2"),  # another period
     ])
-    docs = pd.DataFrame({"submission_id": ["a1", "b1", "x1"],
-                         "doc_date": [date(2021, 9, 18), date(2021, 9, 21), date(2021, 9, 1)]})
+    docs = pd.DataFrame({"submission_id": ["a1", "b1", "x1", "f2"],
+                         "doc_date": [date(2021, 9, 18), date(2021, 9, 21), date(2021, 9, 1), date(2021, 9, 15)]})
     return subs, docs
 
 
 def test_each_unit_of_the_area_is_on_time_late_missing_or_resubmitted_with_where_its_date_comes_from():
     subs, docs = _frames()
-    frame = submission_status(subs, docs, [A, B, C, D, E], "2021-Q3", DUE).set_index("commune_code")
-    assert list(frame.index) == ["90001", "90002", "90003", "90004", "90005"]  # ELSEWHERE not listed
+    frame = submission_status(subs, docs, [A, B, C, D, E, F], "2021-Q3", DUE).set_index("commune_code")
+    assert list(frame.index) == ["90001", "90002", "90003", "90004", "90005", "90006"]  # ELSEWHERE not listed
     a, b, c, d, e = (frame.loc[u.code] for u in (A, B, C, D, E))
     # on time by the date on the report, although ingested after the deadline
     assert (a["status"], a["judged_on"], a["date_source"], a["days_late"]) == (
@@ -75,8 +78,13 @@ def test_each_unit_of_the_area_is_on_time_late_missing_or_resubmitted_with_where
     # a withdrawn file is no report: missing, every other column blank (blank is not zero)
     assert e["status"] == "chưa gửi báo cáo" and e["files"] == "" and pd.isna(e["days_late"])
     assert pd.isna(e["first_ingested"]) and e["deadline"] == DUE
-    assert counts(frame.reset_index()) == {"units": 5, "sent": 4, "on_time": 2, "late": 2, "missing": 1,
-                                           "resubmitted": 1}
+    # the earliest date of its reports is judged: the report dated 15/9, though the undated CSV came first
+    f = frame.loc[F.code]
+    assert (f["status"], f["judged_on"], f["date_source"], f["resubmitted"]) == (
+        "đúng hạn", date(2021, 9, 15), "ngày trên văn bản", "đã nộp lại")
+    assert (f["files"], f["superseded_files"], f["doc_date"]) == ("phuc.txt", "phuc.csv", date(2021, 9, 15))
+    assert counts(frame.reset_index()) == {"units": 6, "sent": 5, "on_time": 3, "late": 2, "missing": 1,
+                                           "resubmitted": 2}
 
 
 def test_a_unit_with_nothing_stored_is_missing_and_an_empty_store_gives_every_unit():
