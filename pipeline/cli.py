@@ -424,9 +424,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         neutralise_frame(frame).to_csv(sys.stdout, index=False)
         return 0
     n = counts(frame)
+    sample = f", {n['sample']} sample data not judged" if n["sample"] else ""
     print(f"{about['level']} {about['code']} {about['name']}, {args.period.id}: due {about['deadline']:%d/%m/%Y} "
           f"({about['deadline_days']} days after the period's end, provinces.yaml); {n['units']} unit(s): "
-          f"{n['sent']} sent ({n['on_time']} on time, {n['late']} late), {n['missing']} not sent, "
+          f"{n['sent']} sent ({n['on_time']} on time, {n['late']} late{sample}), "
+          f"{n['missing']} not sent, "
           f"{n['resubmitted']} resubmitted")
     shown = frame.assign(
         **{col: frame[col].map(lambda t: "" if pd.isna(t) else f"{t:%d/%m/%Y %H:%M}")

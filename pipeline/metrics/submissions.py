@@ -68,18 +68,21 @@ def submission_status(submissions: pd.DataFrame, documents: pd.DataFrame, units:
         judged_on, source = min(
             ((_day(doc_date[sid]), 0) if sid in doc_date else (pd.Timestamp(at).tz_convert(LOCAL_TIME).date(), 1))
             for sid, at in zip(mine["submission_id"], mine["ingested_at"]))
-        source = words("submission_status.source.ingested" if source else "submission_status.source.document")
         late = max((judged_on - deadline).days, 0)
+        # sample data known only by the day it was ingested: not a date the commune sent it on, so not judged
+        sample = bool(mine["synthetic"].fillna(False).astype(bool).all()) and source == 1
+        source = words("submission_status.source.ingested" if source else "submission_status.source.document")
         earlier = mine.loc[mine["status"] != "current"]
         own = doc_date.get(current["submission_id"].iloc[0])
+        status = "sample" if sample else "late" if late else "on_time"
         rows.append({**row,
-                     "status": words("submission_status.late" if late else "submission_status.on_time"),
+                     "status": words(f"submission_status.{status}"),
                      "resubmitted": words("submission_status.resubmitted") if len(earlier) else "",
                      "files": _names(current["source_file"]), "superseded_files": _names(earlier["source_file"]),
                      "doc_date": _day(own) if own is not None else None,
                      "first_ingested": _local(mine["ingested_at"].min()),
                      "latest_ingested": _local(mine["ingested_at"].max()),
-                     "judged_on": judged_on, "date_source": source, "days_late": late})
+                     "judged_on": judged_on, "date_source": source, "days_late": None if sample else late})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["days_late"] = frame["days_late"].astype("Int64")
     return frame
@@ -92,6 +95,7 @@ def counts(frame: pd.DataFrame) -> dict[str, int]:
             "on_time": int((status == words("submission_status.on_time")).sum()),
             "late": int((status == words("submission_status.late")).sum()),
             "missing": int((status == words("submission_status.missing")).sum()),
+            "sample": int((status == words("submission_status.sample")).sum()),
             "resubmitted": int((frame["resubmitted"] != "").sum())}
 
 

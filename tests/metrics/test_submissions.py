@@ -83,7 +83,7 @@ def test_each_unit_of_the_area_is_on_time_late_missing_or_resubmitted_with_where
     assert (f["status"], f["judged_on"], f["date_source"], f["resubmitted"]) == (
         "đúng hạn", date(2021, 9, 15), "ngày trên văn bản", "đã nộp lại")
     assert (f["files"], f["superseded_files"], f["doc_date"]) == ("phuc.txt", "phuc.csv", date(2021, 9, 15))
-    assert counts(frame.reset_index()) == {"units": 6, "sent": 5, "on_time": 3, "late": 2, "missing": 1,
+    assert counts(frame.reset_index()) == {"units": 6, "sent": 5, "on_time": 3, "late": 2, "missing": 1, "sample": 0,
                                            "resubmitted": 2}
 
 
@@ -116,3 +116,15 @@ def test_an_area_code_of_three_digits_is_a_district_and_of_two_a_province():
     assert (level, code) == ("province", "42") and {u.province_code for u in units} == {"42"}
     assert all(u.valid_on(date(2026, 9, 14)) for u in units)
 
+
+
+def test_sample_data_known_only_by_its_ingest_day_is_not_judged():
+    """The bundled sample is ingested years after its periods: its ingest day is not a day a commune sent it, so
+    it is neither on time nor late (the sample's report dated by its document is still judged)."""
+    sample = dict(_sub(A, "s1", "raw/sample.csv", "2026-11-30 02:00"), synthetic=True)
+    real_late = _sub(B, "b1", "raw/binh.csv", "2026-11-30 02:00")
+    frame = submission_status(pd.DataFrame([sample, real_late]), empty("documents"), [A, B], "2021-Q3", DUE)
+    rows = frame.set_index("commune_code")
+    assert rows.at["90001", "status"] == "số liệu mẫu (không xét hạn)" and pd.isna(rows.at["90001", "days_late"])
+    assert rows.at["90002", "status"] == "nộp muộn" and rows.at["90002", "days_late"] > 1800
+    assert counts(frame)["sample"] == 1 and counts(frame)["late"] == 1 and counts(frame)["sent"] == 2
