@@ -64,9 +64,9 @@ def _set_font(style, *, size: float | None = None, bold: bool | None = None, ita
 
 
 def _paragraph_style(doc, name: str, *, base: str = "Normal", size: float | None = None, bold: bool | None = None,
-                     italic: bool | None = None, align: str | None = None, indent: bool = False,
-                     before: float = 0, after: float = 0, caps: bool = False, keep_next: bool = False,
-                     page_break: bool = False):
+                     italic: bool | None = None, align: str | None = None, indent: bool | None = None,
+                     before: float | None = None, after: float | None = None, caps: bool = False,
+                     keep_next: bool = False, page_break: bool = False):
     """The paragraph style ``name`` (created when the document has none: an office's template keeps its own)."""
     from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -84,10 +84,16 @@ def _paragraph_style(doc, name: str, *, base: str = "Normal", size: float | None
     fmt = style.paragraph_format
     if align:
         fmt.alignment = getattr(WD_ALIGN_PARAGRAPH, align)
-    fmt.first_line_indent = Cm(INDENT_CM) if indent else Cm(0)
-    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
-    fmt.keep_with_next = keep_next
-    fmt.page_break_before = page_break
+    if indent is not None:  # None: the base style's
+        fmt.first_line_indent = Cm(INDENT_CM) if indent else Cm(0)
+    if before is not None:  # None here and below: the base style's
+        fmt.space_before = Pt(before)
+    if after is not None:
+        fmt.space_after = Pt(after)
+    if keep_next:
+        fmt.keep_with_next = True
+    if page_break:
+        fmt.page_break_before = True
     return style
 
 
@@ -114,23 +120,26 @@ def ensure_styles(doc, *, own_template: bool = False) -> dict[str, str]:
             f.first_line_indent = Cm(INDENT_CM)
             f.space_before, f.space_after = Pt(6), Pt(6)
             f.keep_with_next = True
-    _paragraph_style(doc, names["issuer"], size=13, bold=True, align="CENTER", indent=False, caps=True)
-    _paragraph_style(doc, names["motto"], size=13, bold=True, align="CENTER", indent=False)
+    _paragraph_style(doc, names["issuer"], size=13, bold=True, align="CENTER", indent=False, caps=True, after=0)
+    _paragraph_style(doc, names["motto"], size=12, bold=True, align="CENTER", indent=False, after=0)
+    _paragraph_style(doc, names["motto_line"], size=13, bold=True, align="CENTER", indent=False, after=0)
+    _paragraph_style(doc, names["rule"], size=2, align="CENTER", indent=False, after=0)
     _paragraph_style(doc, names["place_date"], italic=True, align="CENTER", indent=False, before=6)
     _paragraph_style(doc, names["notice"], size=12, italic=True, indent=False, before=6)
     _paragraph_style(doc, names["title"], bold=True, align="CENTER", indent=False, before=18, keep_next=True)
     _paragraph_style(doc, names["subject"], bold=True, align="CENTER", indent=False, after=12, keep_next=True)
     _paragraph_style(doc, names["generated"])
-    _paragraph_style(doc, names["recipients_title"], size=12, bold=True, italic=True, align="LEFT", indent=False)
-    _paragraph_style(doc, names["recipients"], size=11, align="LEFT", indent=False)
-    _paragraph_style(doc, names["signature"], bold=True, align="CENTER", indent=False, caps=True)
+    _paragraph_style(doc, names["recipients_title"], size=12, bold=True, italic=True, align="LEFT", indent=False,
+                     after=0)
+    _paragraph_style(doc, names["recipients"], size=11, align="LEFT", indent=False, after=0)
+    _paragraph_style(doc, names["signature"], bold=True, align="CENTER", indent=False, caps=True, after=0)
     _paragraph_style(doc, names["signer"], bold=True, align="CENTER", indent=False, before=60)
     _paragraph_style(doc, names["appendix_label"], bold=True, align="CENTER", indent=False, keep_next=True,
-                     page_break=True)
-    _paragraph_style(doc, names["appendix_title"], bold=True, align="CENTER", indent=False, keep_next=True)
+                     page_break=True, after=0)
+    _paragraph_style(doc, names["appendix_title"], bold=True, align="CENTER", indent=False, keep_next=True, after=0)
     _paragraph_style(doc, names["appendix_attached"], italic=True, align="CENTER", indent=False, after=12,
                      keep_next=True)
-    _paragraph_style(doc, names["table_text"], size=TABLE_PT, align="LEFT", indent=False)
+    _paragraph_style(doc, names["table_text"], size=TABLE_PT, align="LEFT", indent=False, after=0)
     _paragraph_style(doc, names["table_head"], base=names["table_text"], bold=True, align="CENTER")
     _paragraph_style(doc, names["table_centre"], base=names["table_text"], align="CENTER")
     _paragraph_style(doc, names["table_section"], base=names["table_text"], bold=True)
@@ -164,16 +173,31 @@ def _grid_borders(table) -> None:
     table._tbl.tblPr.append(borders)
 
 
-def _rule(paragraph, *, indent_cm: float) -> None:
-    """A rule under the paragraph's text (quốc hiệu, issuer, subject), shortened by ``indent_cm`` each side."""
+def _rule(container, style: str, *, indent_cm: float) -> None:
+    """The rule under the issuer, the tiêu ngữ and the subject: an empty paragraph of the rule style with a bottom
+    border, ``indent_cm`` in from each side of its column."""
     from docx.shared import Cm
 
+    paragraph = container.add_paragraph(style=style)
     fmt = paragraph.paragraph_format
     fmt.left_indent = fmt.right_indent = Cm(indent_cm)
     ppr = paragraph._p.get_or_add_pPr()
     border = _el("w:pBdr")
     border.append(_el("w:bottom", val="single", sz="6", space="1", color="000000"))
     ppr.append(border)
+
+
+def _fixed(table, widths: tuple[float, ...]):
+    """Give ``table`` a fixed layout with its columns ``widths`` (cm) wide (grid and every cell)."""
+    from docx.shared import Cm
+
+    table.autofit = False
+    for col, width in zip(table._tbl.tblGrid.findall("{*}gridCol"), widths):
+        col.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w", str(int(Cm(width).twips)))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = Cm(width)
+    return table
 
 
 def _repeat_header(row) -> None:
@@ -251,20 +275,15 @@ def _new_document(template: Path | None):
 
 
 def _header(doc, names: dict, parts: dict) -> None:
-    from docx.shared import Cm
 
-    table = doc.add_table(rows=2, cols=2)
+    table = _fixed(doc.add_table(rows=2, cols=2), (6.0, 10.5))
     _borderless(table)
-    widths = (Cm(6.5), Cm(10))
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths):
-            cell.width = width
     issuer, motto = table.rows[0].cells
     _cell(issuer, [parts["body_line1"], parts["body_line2"]], names["issuer"])
-    _rule(issuer.paragraphs[-1], indent_cm=2.0)
+    _rule(issuer, names["rule"], indent_cm=2.0)
     _cell(motto, words("word.motto"), names["motto"])
-    _para(motto, words("word.motto_line"), names["motto"])
-    _rule(motto.paragraphs[-1], indent_cm=2.2)
+    _para(motto, words("word.motto_line"), names["motto_line"])
+    _rule(motto, names["rule"], indent_cm=2.4)
     number = parts["doc_number"] or words("appendix.blank_number").replace(" ", "\u00a0")
     _cell(table.rows[1].cells[0], words("word.number", number=number), names["number"])
     _cell(table.rows[1].cells[1], words("word.place_date", place=parts["place"], date=parts["date_text"]),
@@ -275,7 +294,8 @@ def _header(doc, names: dict, parts: dict) -> None:
         p.runs[0].bold = True
         p.add_run(parts["notice"])
     _para(doc, words("word.title"), names["title"])
-    _rule(_para(doc, parts["subject"], names["subject"]), indent_cm=5.0)
+    _para(doc, parts["subject"], names["subject"])
+    _rule(doc, names["rule"], indent_cm=6.0)
 
 
 def _own(doc, sections: list[dict], *, skip_heading: bool = False) -> None:
@@ -332,19 +352,16 @@ def _assessment(doc, names: dict, parts: dict) -> None:
 
 
 def _closing(doc, names: dict, parts: dict, rd) -> None:
-    from docx.shared import Cm
-
     own = parts["own_closing"]
     for p in own:
         _para(doc, p, "Normal")
     if not own:
         _para(doc, words("word.closing", period=rd.period.label_vi, next=parts["next_phrase"],
                          committee=parts["committee"]), "Normal")
-    table = doc.add_table(rows=1, cols=2)
+    table = _fixed(doc.add_table(rows=1, cols=2), (7.5, 9.0))
     _borderless(table)
     _cant_split(table.rows[0])
     left, right = table.rows[0].cells
-    left.width, right.width = Cm(7.5), Cm(9)
     _cell(left, words("word.recipients"), names["recipients_title"])
     recipients = parts["recipients"]
     for i, r in enumerate(recipients):
@@ -362,16 +379,11 @@ def _appendix_head(doc, names: dict, head: dict) -> None:
 
 def _table(doc, rows: int, widths: tuple[float, ...], header_rows: int):
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.shared import Cm
 
-    table = doc.add_table(rows=rows, cols=len(widths))
+    table = _fixed(doc.add_table(rows=rows, cols=len(widths)), widths)
     _grid_borders(table)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
     grid = [row.cells for row in table.rows]  # table.cell() is slow on long tables
-    for cells in grid:
-        for cell, width in zip(cells, widths):
-            cell.width = Cm(width)
     for n, row in enumerate(table.rows):
         if n < header_rows:
             _repeat_header(row)
