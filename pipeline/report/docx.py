@@ -33,7 +33,7 @@ INDENT_CM = 1.0
 TEXT_WIDTH_CM = 16.5  # A4 width 21 cm less the 3 cm and 1.5 cm margins
 IMAGE_DPI = 300
 #: Phụ lục 2B's column widths (cm): STT, indicator, unit, value, note.
-FORM_WIDTHS = (1.4, 7.6, 2.8, 2.2, 2.5)
+FORM_WIDTHS = (1.7, 7.3, 2.8, 2.2, 2.5)
 
 
 def _style_names() -> dict[str, str]:
