@@ -97,6 +97,16 @@ def _paragraph_style(doc, name: str, *, base: str = "Normal", size: float | None
     return style
 
 
+def _heading_style(doc, name: str, level: int):
+    """A "Heading N" paragraph style on Normal, at outline level N (the Word reader takes it for a heading)."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["Normal"]
+    style.element.get_or_add_pPr().append(_el("w:outlineLvl", val=str(level - 1)))
+    return style
+
+
 def ensure_styles(doc, *, own_template: bool = False) -> dict[str, str]:
     """Make the report's styles in ``doc`` (those it lacks); return their names by role."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -112,14 +122,19 @@ def ensure_styles(doc, *, own_template: bool = False) -> dict[str, str]:
         fmt.space_before, fmt.space_after = Pt(0), Pt(6)
         fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
         fmt.widow_control = True
-        for level, italic in ((1, False), (2, False), (3, True)):
-            style = doc.styles[f"Heading {level}"]
-            _set_font(style, size=BODY_PT, bold=level < 3, italic=italic)
-            f = style.paragraph_format
-            f.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            f.first_line_indent = Cm(INDENT_CM)
-            f.space_before, f.space_after = Pt(6), Pt(6)
-            f.keep_with_next = True
+    present = {s.name for s in doc.styles}
+    for level, italic in ((1, False), (2, False), (3, True)):
+        name = f"Heading {level}"
+        if own_template and name in present:
+            continue
+        # a template saved by Word holds only the heading styles it used: the others are made here
+        style = doc.styles[name] if name in present else _heading_style(doc, name, level)
+        _set_font(style, size=BODY_PT, bold=level < 3, italic=italic)
+        f = style.paragraph_format
+        f.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        f.first_line_indent = Cm(INDENT_CM)
+        f.space_before, f.space_after = Pt(6), Pt(6)
+        f.keep_with_next = True
     _paragraph_style(doc, names["issuer"], size=13, bold=True, align="CENTER", indent=False, caps=True, after=0)
     _paragraph_style(doc, names["motto"], size=12, bold=True, align="CENTER", indent=False, after=0)
     _paragraph_style(doc, names["motto_line"], size=13, bold=True, align="CENTER", indent=False, after=0)
@@ -267,7 +282,8 @@ def _new_document(template: Path | None):
     if not any(p.text.strip() or p._p.xpath(".//w:fldChar") for p in sec.header.paragraphs):
         sec.different_first_page_header_footer = True
         header = sec.header.paragraphs[0] if sec.header.paragraphs else sec.header.add_paragraph()
-        header.style = doc.styles["Header"]
+        if "Header" in {s.name for s in doc.styles}:
+            header.style = doc.styles["Header"]
         header.alignment = WD_ALIGN_PARAGRAPH.CENTER
         header.paragraph_format.first_line_indent = Cm(0)
         _page_field(header)
@@ -402,8 +418,9 @@ def _form_2b(doc, names: dict, parts: dict) -> None:
     head = names["table_head"]
     top = [grid[0][0].merge(grid[1][0]), grid[0][1].merge(grid[1][1]), grid[0][2].merge(grid[0][3]),
            grid[0][4].merge(grid[1][4])]
-    for cell, key in zip(top, ("stt", "indicator", "result", "note")):
-        _cell(cell, words(f"word.{key}"), head)
+    for cell, text in zip(top, (words("word.stt"), words("word.indicator"), words("word.result"),
+                                words("word.note"))):
+        _cell(cell, text, head)
     _cell(grid[1][2], words("word.unit"), head)
     _cell(grid[1][3], words("word.value"), head)
     text, centre, bold = names["table_text"], names["table_centre"], names["table_section"]
@@ -425,8 +442,9 @@ def _supplementary(doc, names: dict, parts: dict) -> None:
     _appendix_head(doc, names, parts["head"])
     rows = parts["rows"]
     table, grid = _table(doc, 1 + len(rows), (1.4, 9.6, 3.0, 2.5), header_rows=1)
-    for cell, key in zip(grid[0], ("stt", "supplementary_indicator", "unit", "value")):
-        _cell(cell, words(f"word.{key}"), names["table_head"])
+    for cell, text in zip(grid[0], (words("word.stt"), words("word.supplementary_indicator"), words("word.unit"),
+                                    words("word.value"))):
+        _cell(cell, text, names["table_head"])
     for cells, r in zip(grid[1:], rows):
         for cell, value in zip(cells, (str(r["number"]), r["label"], r["unit"], r["value"])):
             _cell(cell, value, names["table_text"])
@@ -456,8 +474,8 @@ def _ranks(doc, names: dict, parts: dict) -> None:
     if parts["ranks"]:
         ranks = parts["ranks"]
         table, grid = _table(doc, 1 + len(ranks), (9.5, 3.0, 4.0), header_rows=1)
-        for cell, key in zip(grid[0], ("ratio", "ratio_value", "rank")):
-            _cell(cell, words(f"word.{key}"), names["table_head"])
+        for cell, text in zip(grid[0], (words("word.ratio"), words("word.ratio_value"), words("word.rank"))):
+            _cell(cell, text, names["table_head"])
         for cells, r in zip(grid[1:], ranks):
             for cell, value in zip(cells, (r["label"], r["value"], r["text"])):
                 _cell(cell, value, names["table_text"])

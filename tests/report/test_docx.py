@@ -202,6 +202,19 @@ def test_an_office_template_keeps_its_styles_and_letterhead(seed_report, tmp_pat
     assert STYLES["generated"] in [s.name for s in doc.styles]  # what the template lacks is added
 
 
+def test_a_template_without_heading_styles_gets_them(seed_report, tmp_path):
+    """Word saves only the styles a document used: the report's headings are made when the template has none."""
+    template = docx.Document()
+    styles = template.styles.element
+    for style in list(styles):
+        if style.get(f"{W}styleId", "").startswith("Heading"):
+            styles.remove(style)
+    template.save(str(tmp_path / "plain.docx"))
+    doc = docx.Document(str(word.write_docx(seed_report, tmp_path / "r.docx", template=tmp_path / "plain.docx")))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"][0] == "I. KẾT QUẢ ĐẠT ĐƯỢC"
+    assert doc.styles["Heading 2"].element.pPr.find(f"{W}outlineLvl").get(f"{W}val") == "1"
+
+
 # --------------------------------------------------------------------------- the round trip
 def _read_back(path, root) -> Store:
     (root / "raw").mkdir(parents=True)
