@@ -291,7 +291,6 @@ def _new_document(template: Path | None):
 
 
 def _header(doc, names: dict, parts: dict) -> None:
-
     table = _fixed(doc.add_table(rows=2, cols=2), (6.0, 10.5))
     _borderless(table)
     issuer, motto = table.rows[0].cells
