@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="render one commune's report (HTML and PDF) into the outputs directory")
     p.add_argument("--commune", required=True, help="commune code, e.g. 18217")
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
-    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
+    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf, docx (default: html,pdf)")
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     p.add_argument("--checklist-only", action="store_true",
                    help="write only the analyst's checklist (checklist.html) into the report's folder")
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--district", help="district code, e.g. 439 (before 1/7/2025)")
     who.add_argument("--province", help="province code, e.g. 42")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
-    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
+    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf, docx (default: html,pdf)")
     p.add_argument("--force", action="store_true", help="render every report even if its inputs did not change")
     p.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--timeout", type=int, default=300, help="seconds allowed per notebook cell (default 300)")

@@ -21,6 +21,9 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 #: Default data directory (holds ``raw/`` and ``processed/``).
 DEFAULT_DATA_DIR = Path(os.environ.get("CCHC_DATA_DIR", PROJECT_ROOT / "data"))
 DEFAULT_OUTPUTS_DIR = Path(os.environ.get("CCHC_OUTPUTS_DIR", PROJECT_ROOT / "outputs"))
+#: An office's own Word template for ``--format docx`` (its styles, page setup and letterhead; its body is
+#: dropped): unset, the styles are made by :mod:`pipeline.report.docx` on python-docx's default document.
+DOCX_TEMPLATE = Path(os.environ["CCHC_DOCX_TEMPLATE"]) if os.environ.get("CCHC_DOCX_TEMPLATE") else None
 
 #: Input limits (a hostile or broken file must not exhaust the machine).
 MAX_INPUT_BYTES = int(os.environ.get("CCHC_MAX_INPUT_BYTES", 50 * 1024 * 1024))

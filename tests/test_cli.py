@@ -81,8 +81,17 @@ def test_render_command(seed_data, capsys, tmp_path):
     assert str(html) in out and html.exists()
     assert not (html.parent / "report.pdf").exists()
     assert (html.parent / "checklist.html").exists() and "checklist items:" in out
-    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "docx",
+    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "odt",
                  "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
+    capsys.readouterr()
+    assert main(["render", "--commune", "18217", "--period", "2021-Q3", "--format", "docx",
+                 "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 0
+    word = html.parent / "report.docx"
+    assert str(word) in capsys.readouterr().out and not html.exists()
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(word)).paragraphs)
+    assert "I. KẾT QUẢ ĐẠT ĐƯỢC" in text and "Phụ lục 2B" in text
     assert main(["render", "--commune", "99999", "--period", "2021-Q3",
                  "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
 
@@ -121,8 +130,8 @@ def _one_line_error(capsys, *fragments: str) -> str:
     (["export", "--period", "2021-Q9"], ["--period: not a period id: '2021-Q9'"]),
     (["metrics", "--period", "Q3-2021"], ["--period: not a period id"]),
     (["findings", "--period", "2021-Q3", "--commune", "99999"], ["--commune: unknown commune code '99999'"]),
-    (["render", "--commune", "18217", "--period", "2021-Q3", "--format", "html,docx"], ["--format: unknown format",
-                                                                                       "html, pdf"]),
+    (["render", "--commune", "18217", "--period", "2021-Q3", "--format", "html,odt"], ["--format: unknown format",
+                                                                                      "html, pdf, docx"]),
     (["render", "--commune", "18217", "--period", "2021-Q3", "--format", ","], ["--format"]),
     (["render", "--commune", "99999", "--period", "2021-Q3"], ["--commune: unknown commune code"]),
     (["render", "--commune", "18217", "--period", "2030-Q3"],

@@ -20,7 +20,10 @@ same values whether it arrives as Word or as text:
   header, horizontally merged cells count once, the continuation of a
   vertically merged cell is blank (a "Trong đó" cell spanning several rows
   belongs to the first), header rows repeated in the table are dropped, and
-  a row split over two rows is joined as in the text form.
+  a row split over two rows is joined as in the text form; a later
+  "Phụ lục" paragraph after the appendix's table(s) starts another appendix
+  (the project's own Word report numbers its appendices I, II, … after Phụ lục
+  2B): its tables are not Phụ lục 2B and are left out.
 
 Row numbers: for narrative figures and header facts, the line's number in
 reading order (paragraph lines and the lines of table cells before the
@@ -106,6 +109,7 @@ class _Model:
         self.extra: list[tuple[int, str]] = []
         self.cmap: ColumnMap | None = None
         self.title_lines: list[str] = []
+        self.appendix_done = False  # another appendix ("Phụ lục I") began after Phụ lục 2B's tables
 
     # -- walking --------------------------------------------------------------
     def walk(self, parent) -> None:
@@ -125,10 +129,14 @@ class _Model:
             self.lines.append(ReportLine(text, heading and bool(text), len(self.lines) + 1))
             if self.appendix_at is None and match_key(text).startswith("phụ lục"):
                 self.appendix_at = len(self.lines) - 1
+            elif self.appendix_tables and match_key(text).startswith("phụ lục"):
+                self.appendix_done = True
             elif self.appendix_at is not None and not self.appendix_tables and text:
                 self.title_lines.append(text)
 
     def _table(self, tbl) -> None:
+        if self.appendix_done:
+            return
         grid = _grid(tbl)
         if self.appendix_at is None:
             cmap = locate_columns(grid, search=6)

@@ -2,8 +2,10 @@
 project template (HTML), then by WeasyPrint (PDF, A4, Nghị định 30 layout).
 
 Output of one report: ``{outputs}/{period}/{commune_code}-{ascii-slug}/`` holding
-``report.ipynb`` (executed), ``report.html`` and ``report.pdf``, and beside them the analyst's checklist
-``checklist.html`` (:mod:`pipeline.report.checklist`, written in Python: it is not a part of the report).
+``report.ipynb`` (executed), ``report.html`` and ``report.pdf`` (and ``report.docx`` when asked for: the Word
+document, built by :mod:`pipeline.report.docx` from the same data, not from the HTML), and beside them the
+analyst's checklist ``checklist.html`` (:mod:`pipeline.report.checklist`, written in Python: it is not a part of
+the report).
 A report is built in a temporary directory beside it and renamed into place only when complete; paths are built
 from validated ids and an ASCII slug, and checked to stay inside the outputs directory.
 """
@@ -35,7 +37,8 @@ if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a
 
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
 TEMPLATE_DIR = TEMPLATES_DIR
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
+DEFAULT_FORMATS = ("html", "pdf")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def report_dir(outputs_dir: Path, period: Period, commune: Commune) -> Path:
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in (text or "html,pdf").split(",") if f.strip())
+    formats = tuple(f.strip().lower() for f in (text or ",".join(DEFAULT_FORMATS)).split(",") if f.strip())
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise RenderError(f"unknown format(s) {bad}; expected a comma-separated list of {', '.join(FORMATS)}")
@@ -158,6 +161,15 @@ def html_to_pdf(html: str, target: Path | None) -> bytes | None:
         str(target) if target is not None else None, stylesheets=[stylesheet], font_config=fonts)
 
 
+def report_to_docx(commune: Commune, period: Period, data: DataPaths, target: Path) -> Path:
+    """Write the report as a Word document (:func:`pipeline.report.docx.write_docx`) from the data the notebook
+    read (``content.load``), not from the HTML."""
+    from ..report import content
+    from ..report.docx import write_docx
+
+    return write_docx(content.load(commune=commune, period=period, data=data), target)
+
+
 def execute(parameters: dict, target: Path, *, engine_name: str | None = None, kernel_name: str | None = None,
             timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
     """Execute the report notebook with papermill into ``target``; raise :class:`RenderError` on failure."""
@@ -208,7 +220,8 @@ def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
 
 
 def render_report(commune: Commune | str, period: Period | str, *, data: DataPaths, outputs_dir: Path,
-                  formats: tuple[str, ...] = FORMATS, engine_name: str | None = None, **engine_kwargs) -> RenderResult:
+                  formats: tuple[str, ...] = DEFAULT_FORMATS, engine_name: str | None = None,
+                  **engine_kwargs) -> RenderResult:
     """Render one commune's report for one period into the outputs directory (atomically).
 
     A commune code and a period id given as text (a caller's own entry point) are parsed here, once.
@@ -231,6 +244,9 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
         if "pdf" in formats:
             html_to_pdf(html, work / "report.pdf")
             files["pdf"] = final / "report.pdf"
+        if "docx" in formats:
+            report_to_docx(commune, p, data, work / "report.docx")
+            files["docx"] = final / "report.docx"
         counts = write_checklist(work, commune=commune, period=p, data=data)
         files["checklist"] = final / CHECKLIST_FILE
         _swap_in(work, final)

@@ -339,3 +339,11 @@ def to_svg(fig: Figure) -> str:
 def to_data_uri(fig: Figure) -> str:
     """The figure as a ``data:image/svg+xml;base64,…`` URL."""
     return "data:image/svg+xml;base64," + base64.b64encode(to_svg(fig).encode("utf-8")).decode("ascii")
+
+
+def to_png(fig: Figure, *, dpi: int = 300) -> bytes:
+    """The figure as PNG bytes at print resolution (the Word document's images)."""
+    buf = io.BytesIO()
+    with matplotlib.style.context(STYLE):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()

@@ -760,12 +760,12 @@ def notice(rd: ReportData) -> str:
     return ""
 
 
-def header_html(rd: ReportData) -> Html:
-    """The Nghị định 30/2020 header, title and subject line (and the sample-data notice)."""
+def header_parts(rd: ReportData) -> dict:
+    """What the header says (the HTML and the Word document both print it): issuer, number, place and date,
+    subject line, the sample-data notice."""
     doc = rd.document
     doc_date = report_date(rd)
-    return _render(
-        "header.html.j2", rd=rd,
+    return dict(
         body_line1=words("header.issuer"),
         body_line2=rd.commune.full_name.upper(),
         doc_number=doc.get("doc_number") or "",
@@ -774,6 +774,11 @@ def header_html(rd: ReportData) -> Html:
         subject=doc.get("subject") or subject_line(rd.period),
         notice=notice(rd), notice_label=words("notice.label"),
     )
+
+
+def header_html(rd: ReportData) -> Html:
+    """The Nghị định 30/2020 header, title and subject line (and the sample-data notice)."""
+    return _render("header.html.j2", rd=rd, **header_parts(rd))
 
 
 def area_part(rd: ReportData, area: str, title: str, *, skip: frozenset[str] | None = None) -> dict:
@@ -811,12 +816,16 @@ def area_part(rd: ReportData, area: str, title: str, *, skip: frozenset[str] | N
     return {"number": area, "title": title, "lead": lead, "sentences": opening, "sections": sections}
 
 
-def results_html(rd: ReportData) -> Html:
-    """Part I: per reform area one heading, the commune's own text, the data's figures it does not state."""
+def results_parts(rd: ReportData) -> dict:
+    """Part I's content: the preamble, the compiled-figures note and one :func:`area_part` per area."""
     skip = disputed(rd)
     parts = [area_part(rd, n, t, skip=skip) for n, t in areas()]
-    preamble = rd.narrative("mo_dau")
-    return _render("results.html.j2", rd=rd, areas=parts, preamble=preamble, compiled_note=compiled_note(rd))
+    return {"areas": parts, "preamble": rd.narrative("mo_dau"), "compiled_note": compiled_note(rd)}
+
+
+def results_html(rd: ReportData) -> Html:
+    """Part I: per reform area one heading, the commune's own text, the data's figures it does not state."""
+    return _render("results.html.j2", rd=rd, **results_parts(rd))
 
 
 def _numbered(own: list[dict], tasks: list[str]) -> list[str]:
@@ -833,10 +842,15 @@ def _numbered(own: list[dict], tasks: list[str]) -> list[str]:
 def assessment_html(rd: ReportData) -> Html:
     """Part II (the commune's strengths and shortcomings, then those of the data it does not name) and part III
     (the commune's tasks, then one for each shortcoming of part II that no task of its own covers)."""
+    return _render("assessment.html.j2", rd=rd, **assessment_parts(rd))
+
+
+def assessment_parts(rd: ReportData) -> dict:
+    """Parts II and III's content (:func:`assessment_html`)."""
     skip = disputed(rd)
     own_tasks = rd.narrative("nhiem_vu")
-    return _render(
-        "assessment.html.j2", rd=rd, strengths=strengths(rd, skip=skip), own_strengths=rd.narrative("uu_diem"),
+    return dict(
+        strengths=strengths(rd, skip=skip), own_strengths=rd.narrative("uu_diem"),
         findings=[f["message"] for f in shortcomings(rd, skip=skip)], own_shortcomings=rd.narrative("ton_tai"),
         own_tasks=own_tasks, tasks=_numbered(own_tasks, proposed_tasks(rd, skip=skip)),
         next_phrase=next_phrase(rd.period),
@@ -845,12 +859,17 @@ def assessment_html(rd: ReportData) -> Html:
 
 def closing_html(rd: ReportData) -> Html:
     """The closing sentence, nơi nhận and the signature block."""
+    return _render("closing.html.j2", rd=rd, **closing_parts(rd))
+
+
+def closing_parts(rd: ReportData) -> dict:
+    """The closing's content (:func:`closing_html`): the commune's closing paragraphs, recipients, signer."""
     doc = rd.document
     recipients = ([r for r in (doc.get("recipients") or "").split("\n") if r]
                   or list(settings(rd.period, rd.commune.province_code).recipients))
     own = [p for s in rd.narrative("ket_luan") for p in s["paragraphs"]]
-    return _render(
-        "closing.html.j2", rd=rd, recipients=recipients, committee=committee_name(rd.commune),
+    return dict(
+        recipients=recipients, committee=committee_name(rd.commune),
         own_closing=own,
         signer_role=doc.get("signer_role") or words("closing.signer_role"),
         signer_title=doc.get("signer_title") or words("closing.signer_title"),
@@ -899,6 +918,15 @@ def _figure(fig) -> dict:
 
 
 def charts_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
+    """The appendix of the commune's trend charts as SVG images in data: URLs (:func:`charts_parts`)."""
+    parts = charts_parts(rd, numeral=numeral)
+    if parts is None:
+        return None
+    return _render("charts.html.j2", head=parts["head"], missing=parts["missing"],
+                   figures=[_figure(f["figure"]) | {"note": f["note"]} for f in parts["figures"]])
+
+
+def charts_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
     """The appendix of the commune's trend charts (dossiers, online services, budget), as SVG images in data:
     URLs (self-contained; one image node each keeps PDF layout fast).  A chart with no figure to draw is
     named in a sentence instead; ``None`` when no chart has one."""
@@ -917,13 +945,24 @@ def charts_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
              "budget_against_plan": [p.id for p in rd.period.year_to_date()]}
     notes = {name: history_note(rd, shown[name], metrics=list(charts.SHOWN[name])) for name in figures}
     head = _appendix_head(rd, numeral, words("appendix.charts", commune=rd.commune.full_name.upper()))
-    return _render("charts.html.j2", head=head,
-                   figures=[_figure(f) | {"note": notes[name]} for name, f in figures.items() if f is not None],
-                   missing=[words("appendix.no_chart", caption=charts.caption(name))
+    return dict(head=head,
+                figures=[{"figure": f, "title": charts.title(f), "note": notes[name]}
+                         for name, f in figures.items() if f is not None],
+                missing=[words("appendix.no_chart", caption=charts.caption(name))
                             for name, f in figures.items() if f is None])
 
 
 def ranks_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
+    """The appendix of the commune's place among the communes it is compared with (:func:`ranks_parts`)."""
+    parts = ranks_parts(rd, numeral=numeral)
+    if parts is None:
+        return None
+    fig = parts["figure"]
+    return _render("ranks.html.j2", head=parts["head"], ranks=parts["ranks"], note=parts["note"],
+                   figure=_figure(fig) if fig is not None else None)
+
+
+def ranks_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
     """The appendix of the commune's place among the communes it is compared with: the rank table on the key
     ratios and the chart of all communes on one of them; ``None`` when there is neither."""
     from ..metrics.compute import ranking_chart_ratio
@@ -943,8 +982,8 @@ def ranks_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
         return None
     head = _appendix_head(rd, numeral, words("appendix.ranks", commune=rd.commune.full_name.upper(),
                                              group=_group(rd).upper(), period=rd.period.label_vi.upper()))
-    return _render("ranks.html.j2", head=head, ranks=ranks, figure=_figure(fig) if fig is not None else None,
-                   note=words("appendix.ranks_note", units=_units_word(_others(rd) | {rd.commune.type})))
+    return dict(head=head, ranks=ranks, figure=fig,
+                note=words("appendix.ranks_note", units=_units_word(_others(rd) | {rd.commune.type})))
 
 
 def district_ranks(rd: ReportData) -> list[dict]:
@@ -1023,23 +1062,48 @@ def supplementary_rows(rd: ReportData) -> list[dict]:
 
 def supplementary_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
     """The appendix of the dossier and budget figures (outside the form); ``None`` when there are none."""
+    parts = supplementary_parts(rd, numeral=numeral)
+    return None if parts is None else _render("supplementary.html.j2", **parts)
+
+
+def supplementary_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
+    """The dossier and budget appendix's heading and rows; ``None`` when there are none."""
     rows = supplementary_rows(rd)
     if not rows:
         return None
     head = _appendix_head(rd, numeral, words("appendix.supplementary", period=rd.period.label_vi.upper()))
-    return _render("supplementary.html.j2", head=head, rows=rows)
+    return {"head": head, "rows": rows}
 
 
 def appendix_html(rd: ReportData) -> Html:
     """Phụ lục 2B: every row, STT, label, unit, value, note; section rows bold."""
+    return _render("appendix.html.j2", **appendix_parts(rd))
+
+
+def appendix_parts(rd: ReportData) -> dict:
+    """Phụ lục 2B's heading, rows (:func:`appendix_rows`) and compiled-figures note."""
     title = words("appendix.title", period=rd.period.label_vi.upper(), commune=rd.commune.full_name.upper())
     head = {"label": words("appendix.label", numeral="2B"), "title": title, "attached": attached_line(rd)}
-    return _render("appendix.html.j2", head=head, rows=appendix_rows(rd), compiled_note=compiled_note(rd))
+    return {"head": head, "rows": appendix_rows(rd), "compiled_note": compiled_note(rd)}
 
 
 #: The appendices after Phụ lục 2B, in order; each is numbered I, II, ... when it has something to show.
 NUMBERED_APPENDICES = (supplementary_html, charts_html, ranks_html)
 _NUMERALS = ("I", "II", "III", "IV", "V", "VI")
+
+
+#: The same appendices as content (kind, function returning its parts or ``None``), for the Word document.
+NUMBERED_PARTS = (("supplementary", supplementary_parts), ("charts", charts_parts), ("ranks", ranks_parts))
+
+
+def numbered_parts(rd: ReportData) -> list[tuple[str, dict]]:
+    """The numbered appendices with something to show, in order, numbered I, II, … (as :func:`appendices_html`)."""
+    out = []
+    for kind, make in NUMBERED_PARTS:
+        part = make(rd, numeral=_NUMERALS[len(out)])
+        if part is not None:
+            out.append((kind, part))
+    return out
 
 
 def appendices_html(rd: ReportData) -> Html:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import CATALOGUE_DIR, FONTS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, TEMPLATES_DIR
+from ..config import CATALOGUE_DIR, DOCX_TEMPLATE, FONTS_DIR, NOTEBOOKS_DIR, PACKAGE_DIR, TEMPLATES_DIR
 from ..domain.areas import comparison_group
 from ..domain.communes import Commune, Registry
 from ..domain.periods import Period, last_quarters
@@ -234,6 +234,7 @@ COMMUNE_REPORT = ReportInputs(
         CATALOGUE_DIR,  # catalogue versions, ratios (the key ratios), targets, registry (names, districts)
         TEMPLATES_DIR, FONTS_DIR,
         NOTEBOOKS_DIR / "commune_report.ipynb",
+        *((DOCX_TEMPLATE,) if DOCX_TEMPLATE else ()),  # an office's own Word template (--format docx)
     ),
 )
 

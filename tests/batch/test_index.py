@@ -49,3 +49,18 @@ def test_the_submission_summary_of_each_period_and_area_is_at_the_top(tmp_path):
     assert "Chưa gửi báo cáo: Thị trấn Phố Châu" not in top and "Xã Sơn Lễ" in top
     assert top.index("quý III năm 2026") < top.index("quý III năm 2021")  # newest period first
     assert "Đã gửi: 1/69" in top  # Hà Tĩnh's 69 units in 2026-Q3, Ba Đình (Hà Nội) not among them
+
+
+def test_a_word_report_is_linked_when_the_manifest_lists_it(tmp_path):
+    folder = tmp_path / "2021-Q3" / "18217-son-phu"
+    folder.mkdir(parents=True)
+    for name in ("report.html", "report.docx"):
+        (folder / name).write_bytes(b"x")
+    entry = {"commune": "18217", "period": "2021-Q3", "name": "Xã Sơn Phú", "status": "ok", "figures": {},
+             "files": {"html": "2021-Q3/18217-son-phu/report.html", "docx": "2021-Q3/18217-son-phu/report.docx"}}
+    row = write_index(tmp_path, {"2021-Q3/18217": entry}).read_text(encoding="utf-8")
+    row = row[row.index("<td>18217</td>"):].split("</tr>")[0]
+    assert 'href="2021-Q3/18217-son-phu/report.docx">Word</a>' in row and "PDF" not in row
+    (folder / "report.docx").unlink()  # a file gone from disk is not linked
+    row = write_index(tmp_path, {"2021-Q3/18217": entry}).read_text(encoding="utf-8")
+    assert "report.docx" not in row

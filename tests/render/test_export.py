@@ -134,8 +134,9 @@ def test_paths_stay_inside_the_outputs_directory(tmp_path):
 
 def test_formats_are_checked():
     assert parse_formats("html") == ("html",) and parse_formats(None) == ("html", "pdf")
+    assert parse_formats("html,docx") == ("html", "docx")
     with pytest.raises(RenderError):
-        parse_formats("docx")
+        parse_formats("odt")
 
 
 def test_pdf_uses_the_bundled_font_and_fetches_nothing_else(tmp_path, caplog):
