@@ -753,21 +753,25 @@ def _env() -> Environment:
     return env
 
 
-def source_label(code: str, period: Period) -> str:
+def source_label(rd: ReportData, code: str) -> str:
     """What a generated sentence's mark names for one of its codes: a Phụ lục 2B row with its number and label,
-    a figure of the report's text, or a ratio computed from the figures."""
-    cat = load_catalogue().for_period(period)
-    if code in cat and cat.get(code)["section"] != "S":
-        return words("draft.source_row", code=code, label=cat.get(code)["label"])
+    a figure of the report's text, or a ratio computed from the figures (its label in the catalogue's terms, else
+    the metrics table's)."""
+    cat = load_catalogue().for_period(rd.period)
     if code in cat:
-        return words("draft.source_narrative", label=cat.get(code)["label"])
-    return words("draft.source_ratio", label=metric_label(code, period, code))
+        label = str(cat.get(code)["label"]).rstrip(" :")
+        kind = "source_row" if cat.get(code)["section"] != "S" else "source_narrative"
+        return words(f"draft.{kind}", code=code, label=label) if kind == "source_row" else words(
+            f"draft.{kind}", label=label)
+    row = rd.metrics.loc[(rd.metrics["metric"] == code) & rd.metrics["label"].notna(), "label"] \
+        if "label" in rd.metrics else pd.Series(dtype=object)
+    return words("draft.source_ratio", label=metric_label(code, rd.period, str(row.iloc[0]) if len(row) else code))
 
 
 def source_title(rd: ReportData, line: str) -> str:
     """The title of a generated sentence's mark in a draft: "Nguồn: Phụ lục 2B, dòng 3.1.1: …; …"."""
     codes = getattr(line, "codes", ())
-    labels = [source_label(c, rd.period) for c in dict.fromkeys(codes)] or [words("draft.source_standing")]
+    labels = [source_label(rd, c) for c in dict.fromkeys(codes)] or [words("draft.source_standing")]
     return words("draft.sources", sources=words("draft.separator").join(labels))
 
 
