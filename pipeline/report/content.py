@@ -760,9 +760,9 @@ def source_label(rd: ReportData, code: str) -> str:
     cat = load_catalogue().for_period(rd.period)
     if code in cat:
         label = str(cat.get(code)["label"]).rstrip(" :")
-        kind = "source_row" if cat.get(code)["section"] != "S" else "source_narrative"
-        return words(f"draft.{kind}", code=code, label=label) if kind == "source_row" else words(
-            f"draft.{kind}", label=label)
+        if cat.get(code)["section"] != "S":
+            return words("draft.source_row", code=code, label=label)
+        return words("draft.source_narrative", label=label)
     row = rd.metrics.loc[(rd.metrics["metric"] == code) & rd.metrics["label"].notna(), "label"] \
         if "label" in rd.metrics else pd.Series(dtype=object)
     return words("draft.source_ratio", label=metric_label(code, rd.period, str(row.iloc[0]) if len(row) else code))
@@ -802,8 +802,8 @@ def report_date(rd: ReportData) -> date:
 
 
 def _month(day: date) -> str:
-    """The month as a Nghị định 30 date writes it (1 and 2 zero-padded)."""
-    return format_official_date(day).split(" tháng ")[1].split(" ")[0]
+    """The month as a Nghị định 30 date writes it (1 and 2 zero-padded, as :func:`format_official_date`)."""
+    return f"{day.month:02d}" if day.month <= 2 else str(day.month)
 
 
 def draft_date(day: date) -> str:

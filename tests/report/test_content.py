@@ -698,3 +698,11 @@ def test_the_latest_earlier_document_of_the_same_unit_is_carried():
     rows = earlier.rows(docs.iloc[:3], Period.parse("2026-Q3"))
     assert rows.loc[rows["commune_key"] == new.key].empty
     assert report.carried_forward(docs.iloc[:1], rows) is None  # the period's own document: nothing carried
+
+
+def test_a_drafts_date_keeps_the_month_as_the_decree_writes_it():
+    from datetime import date
+
+    blank = "\u00a0" * 6
+    assert report.draft_date(date(2022, 1, 14)) == f"ngày{blank}tháng 01 năm 2022"
+    assert report.draft_date(date(2021, 12, 14)) == f"ngày{blank}tháng 12 năm 2021"
