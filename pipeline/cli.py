@@ -31,6 +31,8 @@ _NEED_PROCESSED = ("export", "metrics", "findings", "render", "status")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
+DRAFT_HELP = ("render a draft: DỰ THẢO on every page, the document number and day left blank, every sentence "
+              "written from the data marked (its source rows named), a placeholder for an area with no text or figure")
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf, docx (default: html,pdf)")
     p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
+    p.add_argument("--draft", action="store_true", help=DRAFT_HELP)
     p.add_argument("--checklist-only", action="store_true",
                    help="write only the analyst's checklist (checklist.html) into the report's folder")
     _data_dir(p)
@@ -97,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--province", help="province code, e.g. 42")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: CPU count)")
     p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf, docx (default: html,pdf)")
+    p.add_argument("--draft", action="store_true", help=DRAFT_HELP)
     p.add_argument("--force", action="store_true", help="render every report even if its inputs did not change")
     p.add_argument("--scheduler", help="address of a Dask distributed scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--timeout", type=int, default=300, help="seconds allowed per notebook cell (default 300)")
@@ -383,7 +387,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.checklist_only:
         result = render_checklist(args.commune, args.period, data=data, outputs_dir=outputs_dir)
     else:
-        result = render_report(args.commune, args.period, data=data, outputs_dir=outputs_dir, formats=formats)
+        result = render_report(args.commune, args.period, data=data, outputs_dir=outputs_dir, formats=formats,
+                               draft=args.draft)
     for kind, path in result.files.items():
         print(f"{kind:9} {path}")
     print(f"checklist items: {result.checklist['total']}")
@@ -401,7 +406,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         result = run_batch(args.period, data=data_paths(args.data_dir),
                            outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
                            communes=args.communes, district=args.district, province=args.province,
-                           jobs=max(1, args.jobs), formats=parse_formats(args.format), force=args.force,
+                           jobs=max(1, args.jobs), formats=parse_formats(args.format), draft=args.draft,
+                           force=args.force,
                            scheduler=args.scheduler, timeout=args.timeout, report_timeout=args.report_timeout,
                            max_memory_mb=args.max_memory)
     except BatchLocked as exc:

@@ -96,6 +96,31 @@ def test_render_command(seed_data, capsys, tmp_path):
                  "--data-dir", str(seed_data.root), "--outputs-dir", str(tmp_path / "out")]) == 2
 
 
+def test_render_draft(seed_data, capsys, tmp_path):
+    """--draft renders the draft (DỰ THẢO, blank number); the same command without it, the report to sign."""
+    main(["ingest", "--data-dir", str(seed_data.root)])
+    common = ["--commune", "18217", "--period", "2021-Q3", "--format", "html", "--data-dir", str(seed_data.root),
+              "--outputs-dir", str(tmp_path / "out")]
+    html = tmp_path / "out" / "2021-Q3" / "18217-son-phu" / "report.html"
+    assert main(["render", *common, "--draft"]) == 0
+    text = html.read_text(encoding="utf-8")
+    assert "DỰ THẢO" in text and "52/BC-UBND" not in text and 'class="generated draft-mark"' in text
+    assert main(["render", *common]) == 0
+    text = html.read_text(encoding="utf-8")
+    assert "DỰ THẢO" not in text and "52/BC-UBND" in text and "draft-mark\"" not in text
+
+
+def test_batch_draft_reaches_the_batch(ingested, monkeypatch, tmp_path):
+    import pipeline.batch.run as batch_run
+    from pipeline.batch.run import BatchResult
+
+    calls = []
+    monkeypatch.setattr(batch_run, "run_batch", lambda period, **kw: calls.append(kw) or BatchResult())
+    common = ["--period", "2021-Q3", "--data-dir", str(ingested), "--outputs-dir", str(tmp_path / "out")]
+    assert main(["batch", *common, "--draft"]) == 0 and main(["batch", *common]) == 0
+    assert [kw["draft"] for kw in calls] == [True, False]
+
+
 def test_render_checklist_only(seed_data, capsys, tmp_path):
     """--checklist-only writes the analyst's checklist into the report's folder, without the notebook."""
     main(["ingest", "--data-dir", str(seed_data.root)])

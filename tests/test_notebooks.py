@@ -227,4 +227,4 @@ def test_render_passes_exactly_the_report_notebooks_parameters(seed_data):
     period = Period.parse("2021-Q3")
     passed = notebook_parameters(load_registry().resolve("18217", period), period, seed_data)
     declared = pm.inspect_notebook(str(REPORT_NOTEBOOK))
-    assert sorted(passed) == sorted(declared) == ["commune", "data_dir", "period"]  # no unused output_dir
+    assert sorted(passed) == sorted(declared) == ["commune", "data_dir", "draft", "period"]  # no unused output_dir

@@ -70,6 +70,7 @@ class Job:
     timeout: int
     inputs_hash: str
     key: str = ""
+    draft: bool = False  # rendered as a draft (cchc batch --draft)
 
     def __post_init__(self) -> None:
         self.key = f"{self.period.id}/{self.commune.code}"
@@ -160,14 +161,14 @@ def read_inputs(data: DataPaths) -> dict[str, pd.DataFrame]:
 
 
 def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
-                 tables: dict[str, pd.DataFrame] | None = None) -> dict[str, str]:
+                 tables: dict[str, pd.DataFrame] | None = None, draft: bool = False) -> dict[str, str]:
     """The content hash of each report's inputs, by commune code: the slices of the stored tables (``tables``, read
     from ``data`` when not given) and the files the report and its checklist declare they read
-    (:data:`pipeline.report.inputs.RENDERED`), and its formats."""
+    (:data:`pipeline.report.inputs.RENDERED`), its formats and whether it is a draft."""
     from ..report.inputs import job_hashes
 
     tables = read_inputs(data) if tables is None else tables
-    return job_hashes(tables, units, period, load_registry(data), salt=",".join(formats))
+    return job_hashes(tables, units, period, load_registry(data), salt=",".join(formats) + ("|draft" if draft else ""))
 
 
 def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commune], period: Period) -> dict:
@@ -196,7 +197,7 @@ def render_job(job: Job) -> dict:
         attempt += 1
         try:
             result = render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
-                                   outputs_dir=Path(job.outputs_dir), formats=job.formats,
+                                   outputs_dir=Path(job.outputs_dir), formats=job.formats, draft=job.draft,
                                    engine_name=engine.ENGINE_NAME, timeout=job.timeout)
             error = detail = None
             break
@@ -346,7 +347,7 @@ def _worker_exit() -> None:
 def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, outputs_dir: Path,
               communes: list[str | Commune] | None = None,
               district: str | None = None, province: str | None = None, jobs: int = 1,
-              formats: tuple[str, ...] = ("html", "pdf"),
+              formats: tuple[str, ...] = ("html", "pdf"), draft: bool = False,
               force: bool = False, scheduler: str | None = None, timeout: int = 300,
               report_timeout: float | None = REPORT_TIMEOUT, max_memory_mb: float | None = MAX_MEMORY_MB,
               progress: bool | None = None) -> BatchResult:
@@ -415,7 +416,7 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
                                          "directory": None, "figures": {}, "synthetic": False,
                                          "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
                 with_data = [u for u in group if u.key in reported]
-                hashes = input_hashes(with_data, p, data, formats=formats, tables=tables)
+                hashes = input_hashes(with_data, p, data, formats=formats, tables=tables, draft=draft)
                 for unit in with_data:
                     key = f"{p.id}/{unit.code}"
                     by_key[key] = unit
@@ -425,7 +426,8 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
                     if done and not force:
                         result.skipped.append(key)
                         continue
-                    todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code]))
+                    todo.append(Job(unit, p, str(data.root), str(outputs_dir), formats, timeout, hashes[unit.code],
+                                    draft=draft))
                 by_code = key_figures(metrics_out["metrics"], metrics_out["findings"], with_data, p)
                 figures.update({f"{p.id}/{code}": value for code, value in by_code.items()})
             if local and todo and pool is None:

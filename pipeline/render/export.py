@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +40,9 @@ REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
 TEMPLATE_DIR = TEMPLATES_DIR
 FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")
+#: The PDF's archival profile (PDF/A-3b: fonts embedded, an sRGB output intent, XMP metadata with the
+#: PDF/A identification; level 3 allows files attached later, e.g. the report's data).
+PDF_VARIANT = "pdf/a-3b"
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,9 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return formats
 
 
-def notebook_parameters(commune: Commune, period: Period, data: DataPaths) -> dict:
+def notebook_parameters(commune: Commune, period: Period, data: DataPaths, *, draft: bool = False) -> dict:
     """The report notebook's parameters (its ``parameters`` cell declares exactly these)."""
-    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root)}
+    return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "draft": bool(draft)}
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
@@ -152,13 +156,26 @@ def _url_fetcher():
     return LocalOnly(allowed_protocols={"file", "data"})
 
 
-def html_to_pdf(html: str, target: Path | None) -> bytes | None:
-    """Write ``html`` as an A4 PDF with the bundled serif font embedded (to ``target``, or return the bytes)."""
+def html_to_pdf(html: str, target: Path | None, *, created: datetime | None = None) -> bytes | None:
+    """Write ``html`` as an archival A4 PDF (:data:`PDF_VARIANT`) with the bundled serif font embedded (to
+    ``target``, or return the bytes).
+
+    Its metadata: title the report's trích yếu (the header's ``<meta name="dcterms.title">``), author the issuing
+    body (``<meta name="author">``), subject the page's ``<title>``, language the page's (``vi``), creation date
+    ``created`` (now, UTC, when not given).
+    """
     from weasyprint import HTML
 
     stylesheet, fonts = _pdf_stylesheet()
-    return HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).write_pdf(
-        str(target) if target is not None else None, stylesheets=[stylesheet], font_config=fonts)
+    document = HTML(string=html, base_url=str(FONTS_DIR) + "/", url_fetcher=_url_fetcher()).render(
+        stylesheets=[stylesheet], font_config=fonts)
+    meta = document.metadata
+    page_title = meta.title
+    meta.title = meta.custom.pop("dcterms.title", None) or page_title
+    meta.description = meta.description or page_title
+    meta.lang = meta.lang or "vi"
+    meta.created = (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return document.write_pdf(str(target) if target is not None else None, pdf_variant=PDF_VARIANT)
 
 
 def report_to_docx(commune: Commune, period: Period, data: DataPaths, target: Path) -> Path:
@@ -220,9 +237,10 @@ def _read_notebook(path: Path, mtime_ns: int) -> nbformat.NotebookNode:
 
 
 def render_report(commune: Commune | str, period: Period | str, *, data: DataPaths, outputs_dir: Path,
-                  formats: tuple[str, ...] = DEFAULT_FORMATS, engine_name: str | None = None,
+                  formats: tuple[str, ...] = DEFAULT_FORMATS, draft: bool = False, engine_name: str | None = None,
                   **engine_kwargs) -> RenderResult:
-    """Render one commune's report for one period into the outputs directory (atomically).
+    """Render one commune's report for one period into the outputs directory (atomically); ``draft``: as a draft
+    (the notebook's ``draft`` parameter: :attr:`pipeline.report.content.ReportData.draft`).
 
     A commune code and a period id given as text (a caller's own entry point) are parsed here, once.
     """
@@ -234,7 +252,7 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     work.chmod(0o755)  # shared over a web server: readable like any other output
     try:
-        nb = execute(notebook_parameters(commune, p, data), work / "report.ipynb",
+        nb = execute(notebook_parameters(commune, p, data, draft=draft), work / "report.ipynb",
                      engine_name=engine_name, **engine_kwargs)
         files = {"ipynb": final / "report.ipynb"}
         html = notebook_to_html(nb, title=words("document_title", period=p.label_vi, commune=commune.full_name))

@@ -159,6 +159,7 @@ class Checklist:
     shared: int = 0
     identical: bool = False
     synthetic: dict[str, bool] = field(default_factory=dict)  # "now", "before": some figure is sample data
+    carried: str = ""  # which header facts the report carried forward from which earlier report ("": none)
 
     @property
     def finding_groups(self) -> list[tuple[str | None, list[dict]]]:
@@ -198,6 +199,10 @@ def build(rd, *, previous_values: pd.DataFrame, submissions: pd.DataFrame, issue
     current = submissions.loc[(submissions["status"] == "current") & (submissions["period"] == period.id)]
     cl.sources = [{"file": base_name(r.source_file), "when": _when(r.ingested_at)}
                   for r in current.sort_values("source_file").itertuples()]
+    if rd.carried is not None:
+        cl.carried = words("checklist.carried", period=Period.parse(rd.carried.period).label_vi,
+                           file=base_name(rd.carried.source_file),
+                           fields=", ".join(words(f"checklist.carried_fields.{f}") for f in rd.carried.fields))
     cl.grouped = "audience" in rd.findings.columns
     cl.findings = [_finding(r, labels) for r in rd.findings.itertuples()]
     if cl.grouped:

@@ -97,6 +97,37 @@ class SampleData:
         return self.own or self.earlier or self.others
 
 
+#: The header facts a report without a document of its own takes from the commune's latest earlier one (the
+#: documents table keeps no reporting-plan reference; the number and date are never carried).
+CARRIED_FIELDS = ("signer_role", "signer_title", "signer_name", "recipients")
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    """Header facts carried forward from the commune's latest earlier report document."""
+
+    period: str  # the period of the report they come from
+    source_file: str  # that report's file
+    fields: dict[str, str]  # field → value, only the fields that report states
+
+
+def carried_forward(document: pd.DataFrame, earlier: pd.DataFrame) -> CarriedForward | None:
+    """The header facts of :data:`CARRIED_FIELDS` from the latest of ``earlier`` (the unit's report documents of
+    periods ending before its report's period: the ``earlier_documents`` slice), when ``document`` (the period's
+    own) is empty; ``None`` when the period has its own document or no earlier one states any of them."""
+    if len(document) or earlier.empty:
+        return None
+    ends = earlier["period"].map(lambda pid: Period.parse(pid).end)
+    dates = pd.to_datetime(earlier["doc_date"], errors="coerce")
+    latest = earlier.assign(_end=ends, _date=dates).sort_values(["_end", "_date"], na_position="first").iloc[-1]
+    fields = {f: str(latest[f]) for f in CARRIED_FIELDS
+              if f in latest and isinstance(latest[f], str) and latest[f].strip()}
+    if not fields:
+        return None
+    return CarriedForward(period=str(latest["period"]), source_file=str(latest.get("source_file") or ""),
+                          fields=fields)
+
+
 @dataclass
 class ReportData:
     """Everything one commune's report for one period is made of."""
@@ -111,6 +142,8 @@ class ReportData:
     sample: SampleData = field(default_factory=SampleData)  # which figures shown are sample figures
     compiled: Compiled | None = None  # set when the figures are compiled from the quarters (no report submitted)
     registry: Registry | None = field(default=None, repr=False, compare=False)  # with the office's own units
+    draft: bool = False  # a draft for the official to finish: DỰ THẢO, number and day blank, generated text marked
+    carried: CarriedForward | None = None  # header facts from the commune's latest earlier report (none ingested now)
 
     @property
     def key(self) -> str:
@@ -133,11 +166,12 @@ class ReportData:
 
 
 def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
-         inputs: ReportInputs = COMMUNE_REPORT) -> ReportData:
+         inputs: ReportInputs = COMMUNE_REPORT, draft: bool = False) -> ReportData:
     """Read what the report of ``commune`` for ``period`` needs from the processed store: exactly the
     slices its declaration (:data:`pipeline.report.inputs.COMMUNE_REPORT`) names, nothing else.
 
     ``commune`` and ``period`` may be given as text (a notebook's parameters): they are parsed here, once.
+    ``draft``: the report is a draft (:attr:`ReportData.draft`).
     """
     from ..metrics.compute import run_metrics
 
@@ -162,6 +196,8 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
         sample=sample_data(mine, metrics, commune_key=unit.key, period=p),
         compiled=compiled,
         registry=registry,
+        draft=bool(draft),
+        carried=carried_forward(doc, read["earlier_documents"]) if "earlier_documents" in read else None,
     )
 
 
@@ -659,16 +695,16 @@ def strengths(rd: ReportData, *, skip: frozenset[str] | None = None) -> list[str
     out = []
     row = rd.metric("R.HS.DUNG_HEN")
     if row is not None and row["value"] == 100 and "R.HS.DUNG_HEN" not in skip:
-        out.append(words("strengths.all_on_time", count=format_number(row["denominator"])))
+        out.append(_Line(words("strengths.all_on_time", count=format_number(row["denominator"])), ("R.HS.DUNG_HEN",)))
     if (rd.value("S.HS.QUA_HAN") == 0 and rd.value("S.HS.DANG_QUA_HAN") in (0, None)
             and not agreement.names(own, "S.HS.QUA_HAN")):
-        out.append(words("strengths.none_late"))
+        out.append(_Line(words("strengths.none_late"), ("S.HS.QUA_HAN", "S.HS.DANG_QUA_HAN")))
     here = rd.metrics.loc[(rd.metrics["commune_key"] == rd.key) & (rd.metrics["period"] == rd.period.id)]
     if "target_kind" in here:
         met = here.loc[here["target_met"].eq(True) & here["target_kind"].eq("chi_tieu") & ~here["metric"].isin(skip)]
         for r in met.itertuples():
-            out.append(words("strengths.target_met", label=r.label[:1].lower() + r.label[1:],
-                             value=format_percent(r.value), target=format_percent(r.target)))
+            out.append(_Line(words("strengths.target_met", label=r.label[:1].lower() + r.label[1:],
+                                   value=format_percent(r.value), target=format_percent(r.target)), (r.metric,)))
     return out
 
 
@@ -695,14 +731,14 @@ def proposed_tasks(rd: ReportData, *, skip: frozenset[str] | None = None) -> lis
             continue
         seen.add(r.finding)
         if r.finding == "plan_incomplete":
-            out.append(words("tasks.plan_incomplete", year=rd.period.year))
+            text = words("tasks.plan_incomplete", year=rd.period.year)
         elif r.finding == "tasks_late":  # who assigns the tasks depends on the period (provinces.yaml)
-            out.append(words("tasks.tasks_late",
-                             assigned_by=settings(rd.period, rd.commune.province_code).assigned_by))
+            text = words("tasks.tasks_late", assigned_by=settings(rd.period, rd.commune.province_code).assigned_by)
         else:
-            out.append(words(f"tasks.for_finding.{r.finding}"))
+            text = words(f"tasks.for_finding.{r.finding}")
+        out.append(_Line(text, (r.metric,)))
     if not own:
-        out.append(words("tasks.always", year=rd.period.year))
+        out.append(_Line(words("tasks.always", year=rd.period.year)))
     return out
 
 
@@ -713,7 +749,44 @@ def _env() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = format_number
     env.filters["pct"] = format_percent
+    env.globals["source_title"] = source_title
     return env
+
+
+def source_label(rd: ReportData, code: str) -> str:
+    """What a generated sentence's mark names for one of its codes: a Phụ lục 2B row with its number and label,
+    a figure of the report's text, or a ratio computed from the figures (its label in the catalogue's terms, else
+    the metrics table's)."""
+    cat = load_catalogue().for_period(rd.period)
+    if code in cat:
+        label = str(cat.get(code)["label"]).rstrip(" :")
+        if cat.get(code)["section"] != "S":
+            return words("draft.source_row", code=code, label=label)
+        return words("draft.source_narrative", label=label)
+    row = rd.metrics.loc[(rd.metrics["metric"] == code) & rd.metrics["label"].notna(), "label"] \
+        if "label" in rd.metrics else pd.Series(dtype=object)
+    return words("draft.source_ratio", label=metric_label(code, rd.period, str(row.iloc[0]) if len(row) else code))
+
+
+def source_title(rd: ReportData, line: str) -> str:
+    """The title of a generated sentence's mark in a draft: "Nguồn: Phụ lục 2B, dòng 3.1.1: …; …"."""
+    codes = getattr(line, "codes", ())
+    labels = [source_label(rd, c) for c in dict.fromkeys(codes)] or [words("draft.source_standing")]
+    return words("draft.sources", sources=words("draft.separator").join(labels))
+
+
+def generated_sentences(rd: ReportData) -> list[dict]:
+    """Every sentence the report writes from the data, as data (what a draft marks, for any output format):
+    ``{"part", "text", "codes", "sources"}``; ``part`` is "I.<area>", "II.1" (strengths), "II.2"
+    (shortcomings) or "III" (tasks, numbered as printed)."""
+    skip = disputed(rd)
+    lines = [(f"I.{n}", line) for n, t in areas() for part in [area_part(rd, n, t, skip=skip)]
+             for line in [*part["sentences"], *(g for x in part["sections"] for g in x["sentences"])]]
+    lines += [("II.1", s) for s in strengths(rd, skip=skip)]
+    lines += [("II.2", _Line(f["message"], (f["metric"],))) for f in shortcomings(rd, skip=skip)]
+    lines += [("III", t) for t in _numbered(rd.narrative("nhiem_vu"), proposed_tasks(rd, skip=skip))]
+    return [{"part": part, "text": str(line), "codes": tuple(getattr(line, "codes", ())),
+             "sources": source_title(rd, line)} for part, line in lines]
 
 
 def _render(template: str, **context) -> Html:
@@ -726,6 +799,16 @@ def report_date(rd: ReportData) -> date:
     if isinstance(doc_date, pd.Timestamp):
         doc_date = doc_date.date()
     return doc_date if isinstance(doc_date, date) and not pd.isna(doc_date) else rd.period.end
+
+
+def _month(day: date) -> str:
+    """The month as a Nghị định 30 date writes it (1 and 2 zero-padded, as :func:`format_official_date`)."""
+    return f"{day.month:02d}" if day.month <= 2 else str(day.month)
+
+
+def draft_date(day: date) -> str:
+    """A draft's date, the day left blank for the official: "ngày      tháng 9 năm 2021"."""
+    return words("draft.date", month=_month(day), year=day.year)
 
 
 def committee_name(unit: Commune) -> str:
@@ -768,11 +851,14 @@ def header_parts(rd: ReportData) -> dict:
     return dict(
         body_line1=words("header.issuer"),
         body_line2=rd.commune.full_name.upper(),
-        doc_number=doc.get("doc_number") or "",
+        doc_number="" if rd.draft else doc.get("doc_number") or "",
         place=doc.get("place") or rd.commune.name,
-        date_text=format_official_date(doc_date),
+        date_text=draft_date(doc_date) if rd.draft else format_official_date(doc_date),
+        issuing_body=committee_name(rd.commune),
         subject=doc.get("subject") or subject_line(rd.period),
         notice=notice(rd), notice_label=words("notice.label"),
+        draft_banner=words("draft.banner"), draft_legend_label=words("draft.legend_label"),
+        draft_legend=words("draft.legend"),
     )
 
 
@@ -812,8 +898,9 @@ def area_part(rd: ReportData, area: str, title: str, *, skip: frozenset[str] | N
     for text, codes in area_statements(rd, area, skip=skip):
         home = next((x for x, voice in zip(sections, voices) if any(voice.stated(c) for c in codes)), None) or \
             next((x for x, voice in zip(sections, voices) if any(voice.about(c) for c in codes)), None)
-        (home["sentences"] if home else opening).append(text)
-    return {"number": area, "title": title, "lead": lead, "sentences": opening, "sections": sections}
+        (home["sentences"] if home else opening).append(_Line(text, codes))
+    return {"number": area, "title": title, "lead": lead, "sentences": opening, "sections": sections,
+            "placeholder": words("draft.placeholder", area=title[:1].lower() + title[1:])}
 
 
 def results_parts(rd: ReportData) -> dict:
@@ -833,10 +920,11 @@ def _numbered(own: list[dict], tasks: list[str]) -> list[str]:
     the commune's tasks are not numbered."""
     paragraphs = [p for s in own for p in s["paragraphs"]]
     numbers = [int(m.group(1)) for p in paragraphs if (m := re.match(r"\s*(\d+)\s*[.)]", p))]
+    codes = [getattr(t, "codes", ()) for t in tasks]
     if paragraphs and not numbers:
-        return [f"- {t}" for t in tasks]
+        return [_Line(f"- {t}", c) for t, c in zip(tasks, codes)]
     start = max(numbers, default=0)
-    return [f"{start + i}. {t}" for i, t in enumerate(tasks, 1)]
+    return [_Line(f"{start + i}. {t}", c) for i, (t, c) in enumerate(zip(tasks, codes), 1)]
 
 
 def assessment_html(rd: ReportData) -> Html:
@@ -851,7 +939,8 @@ def assessment_parts(rd: ReportData) -> dict:
     own_tasks = rd.narrative("nhiem_vu")
     return dict(
         strengths=strengths(rd, skip=skip), own_strengths=rd.narrative("uu_diem"),
-        findings=[f["message"] for f in shortcomings(rd, skip=skip)], own_shortcomings=rd.narrative("ton_tai"),
+        findings=[_Line(f["message"], (f["metric"],)) for f in shortcomings(rd, skip=skip)],
+        own_shortcomings=rd.narrative("ton_tai"),
         own_tasks=own_tasks, tasks=_numbered(own_tasks, proposed_tasks(rd, skip=skip)),
         next_phrase=next_phrase(rd.period),
     )
@@ -864,7 +953,7 @@ def closing_html(rd: ReportData) -> Html:
 
 def closing_parts(rd: ReportData) -> dict:
     """The closing's content (:func:`closing_html`): the commune's closing paragraphs, recipients, signer."""
-    doc = rd.document
+    doc = {**(rd.carried.fields if rd.carried else {}), **{k: v for k, v in rd.document.items() if v}}
     recipients = ([r for r in (doc.get("recipients") or "").split("\n") if r]
                   or list(settings(rd.period, rd.commune.province_code).recipients))
     own = [p for s in rd.narrative("ket_luan") for p in s["paragraphs"]]
@@ -904,8 +993,11 @@ def _group(rd: ReportData) -> str:
 
 def attached_line(rd: ReportData) -> str:
     """"(Kèm theo Báo cáo số 52/BC-UBND ngày 14/9/2021 của UBND xã Sơn Phú)", under each appendix's title."""
-    number = rd.document.get("doc_number") or words("appendix.blank_number").replace(" ", "\u00a0")
-    return words("appendix.attached", number=number, date=format_short_date(report_date(rd)),
+    blank = words("appendix.blank_number").replace(" ", "\u00a0")
+    number = blank if rd.draft else rd.document.get("doc_number") or blank
+    day = report_date(rd)
+    when = words("draft.short_date", month=_month(day), year=day.year) if rd.draft else format_short_date(day)
+    return words("appendix.attached", number=number, date=when,
                  committee=committee_name(rd.commune))
 
 

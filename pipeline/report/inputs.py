@@ -9,7 +9,7 @@ hash is :meth:`ReportInputs.hashes` of the same declaration, so a chart or ranki
 the declaration, and so the hash: the two cannot drift apart.
 
 >>> [s.name for s in COMMUNE_REPORT.slices]
-['values', 'narratives', 'documents', 'findings', 'metrics', 'quarters', 'group_metrics']
+['values', 'narratives', 'documents', 'earlier_documents', 'findings', 'metrics', 'quarters', 'group_metrics']
 
 The analyst's checklist (:mod:`pipeline.report.checklist`), rendered beside each report, reads the report's
 slices and what :data:`CHECKLIST` declares beyond them (the previous period's values, the period's submissions,
@@ -77,7 +77,9 @@ class Slice:
     ``known_only``: only rows with a value (a blank ratio is neither ranked nor charted); ``own_only``: only
     each unit's own figures, not those combined from its predecessors (each unit is ranked once); ``derive``: a
     function building the rows from the stored tables ``needs`` (each row with ``commune_key`` and ``period``),
-    for a table whose rows name no commune (the ingest's issues name a file and a row).
+    for a table whose rows name no commune (the ingest's issues name a file and a row); ``latest_earlier``: instead
+    of ``periods``, each unit's latest row of a period ending before the report's (by period end, then
+    ``doc_date``): the header facts a report without a document of its own carries forward.
     """
 
     name: str
@@ -91,6 +93,7 @@ class Slice:
     own_only: bool = False
     derive: Callable[[Mapping[str, pd.DataFrame]], pd.DataFrame] | None = None
     needs: tuple[str, ...] = ()
+    latest_earlier: bool = False
 
     def source(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         """The table this slice reads from: the stored one, or the one ``derive`` builds."""
@@ -98,6 +101,8 @@ class Slice:
 
     def rows(self, table: pd.DataFrame, period: Period) -> pd.DataFrame:
         """The rows of ``table`` this slice reads for ``period``, for every commune (filter by commune after)."""
+        if self.latest_earlier:
+            return self._latest_earlier(table, period)
         keep = table["period"].isin(self.periods(period))
         if self.metrics is not None:
             keep &= table["metric"].isin(self.metrics())
@@ -106,6 +111,20 @@ class Slice:
         if self.own_only and "origin" in table:
             keep &= table["origin"] != PREDECESSORS
         out = table.loc[keep]
+        if self.columns is not None:
+            out = out[[c for c in self.columns if c in out.columns]]
+        return out.drop(columns=[c for c in self.drop if c in out.columns])
+
+    def _latest_earlier(self, table: pd.DataFrame, period: Period) -> pd.DataFrame:
+        if table.empty:
+            return table
+        ends = table["period"].map({pid: Period.parse(pid).end for pid in table["period"].unique()})
+        earlier = table.loc[ends < period.end].assign(_end=ends)
+        if "doc_date" in earlier:
+            earlier = earlier.assign(_date=pd.to_datetime(earlier["doc_date"], errors="coerce"))
+        order = [c for c in ("_end", "_date") if c in earlier]
+        out = (earlier.sort_values(order, na_position="first", kind="stable")
+               .drop_duplicates("commune_key", keep="last").drop(columns=order))
         if self.columns is not None:
             out = out[[c for c in self.columns if c in out.columns]]
         return out.drop(columns=[c for c in self.drop if c in out.columns])
@@ -216,6 +235,9 @@ COMMUNE_REPORT = ReportInputs(
         Slice("values", "values", drop=("ingested_at", "submitted_at")),
         Slice("narratives", "narratives"),
         Slice("documents", "documents"),
+        # its latest report document of an earlier period (same unit: code and validity; a predecessor's does not
+        # carry over): the signer and Nơi nhận of a report without a document of its own (content.carried_forward)
+        Slice("earlier_documents", "documents", latest_earlier=True, drop=("submission_id",)),
         Slice("findings", "findings"),
         # its metrics: the period (with the previous and year-ago values in the row), trends, charts; for a
         # 6M/9M/Y period no report was submitted for, the period's indicator rows are its compiled values

@@ -563,3 +563,29 @@ def test_a_batch_without_named_communes_renders_only_those_with_figures(district
     assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES
     everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
     assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES
+
+
+def test_a_draft_is_its_own_job(tmp_path, monkeypatch):
+    """--draft is part of a report's hash (a draft and the report to sign are not the same output) and reaches the
+    renderer."""
+    import pipeline.render.export as export
+    from pipeline.batch.run import Job, input_hashes, render_job
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
+    from tests.helpers import ingested
+
+    data = ingested(tmp_path / "d", "metrics/two_communes.csv")
+    period = Period.parse("2021-Q3")
+    units = [load_registry().resolve("18133", period)]
+    final = input_hashes(units, period, data, formats=HTML)
+    draft = input_hashes(units, period, data, formats=HTML, draft=True)
+    assert final["18133"] != draft["18133"] and input_hashes(units, period, data, formats=HTML) == final
+    seen = []
+
+    def render_report(*args, **kwargs):
+        seen.append(kwargs["draft"])
+        raise export.RenderError("stop here")
+
+    monkeypatch.setattr(export, "render_report", render_report)
+    job = Job(units[0], period, str(data.root), str(tmp_path / "out"), HTML, 300, draft["18133"], draft=True)
+    assert render_job(job)["error"] and seen[0] is True

@@ -172,3 +172,122 @@ def test_notebook_to_html_keeps_html_outputs_and_escapes_the_title():
     assert '<p class="kept">Đoạn <b>một</b></p>' in html  # the report's HTML goes through unchanged
     assert "hidden log line" not in html and ">x<" not in html  # no code, no logs
     assert re.findall(r"<img[^>]*>", html) and all("alt=" in tag for tag in re.findall(r"<img[^>]*>", html))
+
+
+# --------------------------------------------------------------------------- archival PDF, draft
+def _xmp(pdf) -> str:
+    return subprocess.run(["pdfinfo", "-meta", str(pdf)], check=True, capture_output=True, text=True).stdout
+
+
+def _catalog_lang(data: bytes) -> list[bytes]:
+    """The ``/Lang`` entries of a PDF's objects, compressed object streams included."""
+    import zlib
+
+    found = re.findall(rb"/Lang\s*\(([^)]*)\)", data)
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, flags=re.S):
+        try:
+            found += re.findall(rb"/Lang\s*\(([^)]*)\)", zlib.decompress(m.group(1)))
+        except zlib.error:
+            continue
+    return found
+
+
+def test_the_pdf_is_pdf_a_with_the_reports_metadata(rendered):
+    """PDF/A-3b identification and the metadata read back from the file: title the trích yếu, author the issuing
+    body, subject the page title, language vi, a creation date; every font embedded."""
+    result, _, _, _ = rendered
+    pdf = result.files["pdf"]
+    xmp = _xmp(pdf)
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    title = re.search(r"<dc:title>.*?<rdf:li[^>]*>(.*?)</rdf:li>", xmp, flags=re.S).group(1)
+    assert title == ("Tình hình thực hiện công tác Cải cách hành chính trong quý III, phương hướng nhiệm vụ "
+                     "quý IV năm 2021")  # the seed's own trích yếu
+    assert re.search(r"<dc:creator><rdf:Seq><rdf:li>UBND xã Sơn Phú</rdf:li>", xmp)
+    assert re.search(r"<dc:description>.*?>Báo cáo CCHC quý III năm 2021 - Xã Sơn Phú<", xmp, flags=re.S)
+    assert re.search(r"<xmp:CreateDate>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</xmp:CreateDate>", xmp)
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Author:\s+UBND xã Sơn Phú$", info, flags=re.M) and re.search(r"^CreationDate:", info, re.M)
+    assert _catalog_lang(pdf.read_bytes()) == [b"vi"]
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:] if line.strip())
+
+
+def test_pdf_metadata_come_from_the_page(tmp_path):
+    from datetime import UTC, datetime
+
+    from pipeline.render.export import html_to_pdf
+
+    html = ('<html lang="vi"><head><title>Báo cáo CCHC quý IV năm 2021 - Xã A</title></head><body>'
+            '<meta name="author" content="UBND xã A"><meta name="dcterms.title" content="Trích yếu &amp; thử">'
+            '<p>Độc lập</p></body></html>')
+    data = html_to_pdf(html, None, created=datetime(2021, 12, 20, 8, 30, tzinfo=UTC))
+    (tmp_path / "a.pdf").write_bytes(data)
+    xmp = _xmp(tmp_path / "a.pdf")
+    assert ">Trích yếu &amp; thử<" in xmp and "<rdf:li>UBND xã A</rdf:li>" in xmp
+    assert "<xmp:CreateDate>2021-12-20T08:30:00Z</xmp:CreateDate>" in xmp and 'pdfaid:part="3"' in xmp
+    assert "dcterms.title" not in data.decode("latin-1")  # used as the title, not left as a custom entry
+
+
+def _boxes(document, cls: str):
+    """The layout boxes of the elements of class ``cls`` on every page, with their page number."""
+    out = []
+    for number, page in enumerate(document.pages, 1):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if element is not None and cls in (element.get("class") or "").split() and getattr(box, "element_tag",
+                                                                                                    "") == "div":
+                out.append((number, box))
+            stack.extend(getattr(box, "children", []))
+    return out
+
+
+def test_the_signers_box_has_one_size_whatever_the_signer(tmp_path):
+    """Room for the seal and a digital signature's visible stamp: the signer's box is 58 mm high, its top at the
+    same place under the sign-off, whether the title takes one line or three and Nơi nhận two lines or nine."""
+    from weasyprint import CSS, HTML
+
+    from pipeline.config import TEMPLATES_DIR
+    from pipeline.report import content as report
+    from tests.helpers import synthetic_report
+
+    css = CSS(string=(TEMPLATES_DIR / "nbconvert" / "cchc_report" / "report.css").read_text(encoding="utf-8"))
+    short = synthetic_report({}, {})
+    short.document = {"signer_title": "CHỦ TỊCH", "signer_name": "Nguyễn Văn A", "recipients": "A\nB"}
+    long = synthetic_report({}, {})
+    long.document = {"signer_role": "KT. CHỦ TỊCH", "signer_title": "PHÓ CHỦ TỊCH ỦY BAN NHÂN DÂN XÃ PHỤ TRÁCH "
+                     "CÔNG TÁC CẢI CÁCH HÀNH CHÍNH", "signer_name": "Tôn Nữ Thị Phương Thảo Nguyên",
+                     "recipients": "\n".join(f"Nơi nhận số {i}" for i in range(9))}
+    found = []
+    for rd in (short, long):
+        page = f'<html lang="vi"><body>{report.closing_html(rd)}</body></html>'
+        document = HTML(string=page).render(stylesheets=[css])
+        (box,) = [b for _, b in _boxes(document, "signature-box")]
+        found.append((round(box.border_height(), 2), round(box.position_y, 2), round(box.position_x, 2)))
+    mm = 96 / 25.4  # CSS px per millimetre
+    assert found[0] == found[1] and found[0][0] == round(58 * mm, 2)
+
+
+def test_a_draft_is_marked_in_html_and_pdf_and_a_final_report_is_not(rendered):
+    """--draft: DỰ THẢO on every PDF page, the number and day blank, the legend, every generated sentence tinted
+    and titled with its sources; the report without it (the module's) has none of this."""
+    result, html, pdf_text, root = rendered
+    draft = render_report("18217", "2021-Q3", data=DataPaths(root), outputs_dir=root / "drafts", draft=True)
+    d_html = draft.files["html"].read_text(encoding="utf-8")
+    d_pdf = subprocess.run(["pdftotext", "-layout", str(draft.files["pdf"]), "-"], check=True, capture_output=True,
+                           text=True).stdout
+    pages = [p for p in d_pdf.split("\f") if p.strip()]
+    assert len(pages) > 3 and all("DỰ THẢO" in p for p in pages)
+    text = _plain(d_html)
+    assert "52/BC-UBND" not in text and "ngày 14 tháng 9" not in text and "14/9/2021" not in text
+    assert "Số: \u00a0\u00a0\u00a0\u00a0\u00a0\u00a0/BC-UBND" in d_html and "tháng 9 năm 2021" in text
+    assert 'class="draft-legend"' in d_html and ".draft-mark { background:" in d_html
+    generated = re.findall(r'<p class="generated[^"]*"', d_html)
+    marked = re.findall(r'<p class="generated[^"]*draft-mark" title="Nguồn: [^"]+"', d_html)
+    assert generated and len(marked) == len(generated)
+    assert "Nguyễn Quang Tỏa" in text  # the document's signer still signs
+    # without --draft
+    assert "DỰ THẢO" not in html and "DỰ THẢO" not in pdf_text and "draft-legend\"" not in html
+    assert 'draft-mark"' not in html and 'title="Nguồn' not in html and "52/BC-UBND" in html
+    assert len(re.findall(r'<p class="generated[^"]*"', html)) == len(generated)

@@ -564,3 +564,145 @@ def test_online_service_sentences_use_the_periods_terms():
     assert "trực tuyến mức độ 3 là 60 thủ tục, mức độ 4 là 20 thủ tục" in before and "toàn trình" not in before
     assert "trực tuyến toàn trình là 60 thủ tục, một phần là 20 thủ tục" in after and "mức độ" not in after
     assert "xử lý trực tuyến toàn trình đạt 30,5%" in after
+
+
+# --------------------------------------------------------------------------- draft mode
+def _generated_paragraphs(html: str) -> list[tuple[str, str]]:
+    """(attributes, text) of every generated paragraph of a fragment."""
+    return [(attrs, unescape(re.sub(r"<[^>]+>", "", text)))
+            for attrs, text in re.findall(r'<p class="generated([^>]*)>(.*?)</p>', html, flags=re.S)]
+
+
+def test_a_draft_marks_the_header_and_leaves_number_and_day_blank(seed_report):
+    """The seed's own number (52/BC-UBND) and day (14/9) are left for the official; the month and year stay."""
+    draft = dataclasses.replace(seed_report, draft=True)
+    html = str(report.header_html(draft))
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    assert "DỰ THẢO" in text and 'class="draft-legend"' in html and "tô nền vàng" in text
+    assert "52/BC-UBND" not in text and "ngày 14" not in text
+    assert "Số: " + "\u00a0" * 6 + "/BC-UBND" in text
+    assert "Sơn Phú, ngày" + "\u00a0" * 6 + "tháng 9 năm 2021" in text
+    assert report.attached_line(draft) == ("(Kèm theo Báo cáo số " + "\u00a0" * 6 + "/BC-UBND ngày "
+                                           + "\u00a0" * 4 + "/9/2021 của UBND xã Sơn Phú)")
+    # without --draft: the document's own number and date, no mark, no legend
+    final = str(report.header_html(seed_report))
+    assert "DỰ THẢO" not in final and "draft" not in final
+    assert "52/BC-UBND" in final and "ngày 14 tháng 9 năm 2021" in final
+    assert "52/BC-UBND ngày 14/9/2021" in report.attached_line(seed_report)
+
+
+def test_a_draft_marks_every_generated_sentence_with_its_source_rows(seed_report):
+    """Each generated sentence of parts I–III is tinted and titled with the labels of the rows it is written from;
+    the same sentences are given as data (generated_sentences) for any output format."""
+    draft = dataclasses.replace(seed_report, draft=True)
+    html = str(report.results_html(draft)) + str(report.assessment_html(draft))
+    marked = _generated_paragraphs(html)
+    assert marked and all("draft-mark" in attrs and 'title="Nguồn: ' in attrs for attrs, _ in marked)
+    data = report.generated_sentences(draft)
+    assert [g["text"] for g in data] == [text.removeprefix("- ") for _, text in marked]
+    by_text = {g["text"]: g for g in data}
+    # the task for the late assigned tasks (1/6 on time) names the ratio by its label, not its code alone
+    task = next(g for g in data if g["part"] == "III")
+    assert task["codes"] == ("R.NV.DUNG_HAN",) and "nhiệm vụ" in task["sources"].lower()
+    dialogue = next(g for t, g in by_text.items() if "đối thoại" in t)
+    assert dialogue["sources"] == ("Nguồn: Phụ lục 2B, dòng 1.5: Tổ chức đối thoại của lãnh đạo với người dân, "
+                                   "cộng đồng doanh nghiệp")
+    title = re.search(r'title="([^"]*)">Trong quý III năm 2021, UBND xã không tổ chức đối thoại', html).group(1)
+    assert unescape(title) == dialogue["sources"]
+    # without --draft: the same sentences, unmarked, untitled
+    final = _generated_paragraphs(str(report.results_html(seed_report)) + str(report.assessment_html(seed_report)))
+    assert [t for _, t in final] == [t for _, t in marked]
+    assert not any("draft-mark" in a or "title=" in a for a, _ in final)
+
+
+def test_a_draft_asks_for_the_content_of_an_area_with_neither_text_nor_figures():
+    rd = synthetic_report({"3.1.3.c": 170}, {"3": "Công tác cải cách thủ tục hành chính được quan tâm."})
+    final = str(report.results_html(rd))
+    draft = str(report.results_html(dataclasses.replace(rd, draft=True)))
+    assert final.count("Không có số liệu, nội dung báo cáo trong kỳ.") == 7  # every area but 3
+    assert "Đề nghị bổ sung" not in final
+    assert "Không có số liệu, nội dung" not in draft
+    assert draft.count("[Đề nghị bổ sung nội dung về ") == 7
+    assert "[Đề nghị bổ sung nội dung về cải cách thể chế]" in draft
+    assert "nội dung về cải cách thủ tục hành chính" not in draft  # area 3 has its text
+
+
+# --------------------------------------------------------------------------- header facts carried forward
+def _seed_and_csv(tmp_path, rows):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SEED, raw / SEED.name)
+    lines = ["commune_code,period,indicator_code,value"] + [f"{c},{p},{i},{v}" for c, p, i, v in rows]
+    (raw / "figures.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = DataPaths(tmp_path)
+    assert ingest(None, data=data).ok
+    return data
+
+
+def test_signer_and_recipients_are_carried_forward_into_a_period_without_a_document(tmp_path):
+    """Sơn Phú 2021-Q4 from figures alone: the seed's (2021-Q3) signer and Nơi nhận, not the defaults; its number and
+    day are not carried (blank number, the period's statistical cut-off, 14/12)."""
+    from pipeline.report import checklist
+
+    data = _seed_and_csv(tmp_path, [("18217", "2021-Q4", "3.1.3.c", 175), ("18217", "2021-Q4", "S.HS.NHAN_MOI", 300),
+                                    ("18217", "2021-Q2", "3.1.3.c", 175)])
+    rd = report.load(commune="18217", period="2021-Q4", data=data)
+    assert rd.document == {}
+    assert rd.carried == report.CarriedForward(
+        period="2021-Q3", source_file=SEED.name,
+        fields={"signer_role": "TM. ỦY BAN NHÂN DÂN", "signer_title": "CHỦ TỊCH", "signer_name": "Nguyễn Quang Tỏa",
+                "recipients": "Phòng nội vụ huyện\nLưu: VP-UBND"})
+    closing = unescape(re.sub(r"<[^>]+>", " ", str(report.closing_html(rd))))
+    assert "Nguyễn Quang Tỏa" in closing and "- Phòng nội vụ huyện;" in closing and "- Lưu: VP-UBND." in closing
+    header = unescape(str(report.header_html(rd)))
+    assert "52/BC-UBND" not in header and "ngày 14 tháng 12 năm 2021" in header  # the cut-off day
+    cl = checklist.load(commune="18217", period="2021-Q4", data=data)
+    assert cl.carried == ("Kỳ này chưa có văn bản báo cáo của đơn vị được nhập: thẩm quyền ký, chức vụ người ký, "
+                          f"họ tên người ký, nơi nhận lấy theo báo cáo quý III năm 2021 (tệp {SEED.name}); "
+                          "số văn bản để trống.")
+    assert cl.carried in checklist.checklist_html(cl)
+    # the period's own document wins; an earlier period is never carried back
+    own = report.load(commune="18217", period="2021-Q3", data=data)
+    assert own.carried is None and checklist.load(commune="18217", period="2021-Q3", data=data).carried == ""
+    assert report.load(commune="18217", period="2021-Q2", data=data).carried is None
+
+
+def test_the_latest_earlier_document_of_the_same_unit_is_carried():
+    """Of a unit's earlier documents the latest is carried (by period end, then date); a predecessor's (another
+    unit identity under the same code) is not."""
+    import pandas as pd
+
+    from pipeline.domain.communes import load_registry
+    from pipeline.report.inputs import COMMUNE_REPORT
+
+    registry = load_registry()
+    old, new = registry.resolve("18133", "2021-Q3"), registry.resolve("18133", "2026-Q3")
+    assert old.key != new.key
+    docs = pd.DataFrame({
+        "commune_key": [old.key, old.key, old.key, new.key],
+        "period": ["2021-Q2", "2021-Q3", "2021-Q4", "2026-Q1"],
+        "doc_date": pd.to_datetime(["2021-06-14", "2021-09-14", "2022-01-05", "2026-03-20"]).date,
+        "signer_name": ["A", "B", "C", "D"], "recipients": ["x", "y", "z", "w"], "signer_role": None,
+        "signer_title": None, "source_file": ["a", "b", "c", "d"], "submission_id": "s",
+    })
+    earlier = next(s for s in COMMUNE_REPORT.slices if s.name == "earlier_documents")
+    rows = earlier.rows(docs, Period.parse("2021-Q4"))
+    assert rows.loc[rows["commune_key"] == old.key, "signer_name"].tolist() == ["B"]
+    assert "submission_id" not in rows
+    empty = docs.iloc[0:0]
+    carried = report.carried_forward(empty, rows.loc[rows["commune_key"] == old.key])
+    assert carried.fields == {"signer_name": "B", "recipients": "y"} and carried.period == "2021-Q3"
+    # the successor (from 1/7/2025) in 2026-Q3: its own 2026-Q1 document, never its predecessor's
+    rows = earlier.rows(docs, Period.parse("2026-Q3"))
+    assert rows.loc[rows["commune_key"] == new.key, "signer_name"].tolist() == ["D"]
+    rows = earlier.rows(docs.iloc[:3], Period.parse("2026-Q3"))
+    assert rows.loc[rows["commune_key"] == new.key].empty
+    assert report.carried_forward(docs.iloc[:1], rows) is None  # the period's own document: nothing carried
+
+
+def test_a_drafts_date_keeps_the_month_as_the_decree_writes_it():
+    from datetime import date
+
+    blank = "\u00a0" * 6
+    assert report.draft_date(date(2022, 1, 14)) == f"ngày{blank}tháng 01 năm 2022"
+    assert report.draft_date(date(2021, 12, 14)) == f"ngày{blank}tháng 12 năm 2021"

@@ -128,3 +128,27 @@ def test_a_predecessors_figure_is_in_its_successors_hash(tmp_path):
                                             period, load_registry()))
     assert hashes[0]["18133"] != hashes[1]["18133"]
     assert hashes[0]["18160"] == hashes[1]["18160"]
+
+
+def test_the_hash_follows_the_earlier_document_a_report_carries_forward(stored):
+    """A report without a document of its own carries the signer and Nơi nhận of the unit's latest earlier one: a
+    change to that document changes its hash; a change to an older one, or to another unit's, does not."""
+    _, tables = stored
+    a, b = _units("18133", "18136")
+    q4 = Period.parse("2021-Q4")
+    docs = pd.DataFrame({
+        "commune_code": ["18133", "18133", "18136"], "commune_key": [a.key, a.key, b.key],
+        "period": ["2021-Q2", "2021-Q3", "2021-Q3"],
+        "doc_date": pd.to_datetime(["2021-06-14", "2021-09-14", "2021-09-14"]).date,
+        "signer_name": ["Cũ", "Nguyễn Văn A", "Trần Văn B"], "recipients": ["x", "y", "z"],
+    })
+    base = tables | {"documents": docs}
+
+    def hash_of_a(frame):
+        return COMMUNE_REPORT.hashes(base | {"documents": frame}, [a], q4, load_registry())["18133"]
+
+    before = hash_of_a(docs)
+    assert hash_of_a(docs.assign(signer_name=["Cũ", "Lê Thị C", "Trần Văn B"])) != before  # the latest earlier
+    assert hash_of_a(docs.assign(recipients=["x", "y2", "z"])) != before
+    assert hash_of_a(docs.assign(signer_name=["Khác", "Nguyễn Văn A", "Trần Văn B"])) == before  # an older one
+    assert hash_of_a(docs.assign(signer_name=["Cũ", "Nguyễn Văn A", "Khác"])) == before  # another unit's
