@@ -144,6 +144,7 @@ def ensure_styles(doc, *, own_template: bool = False) -> dict[str, str]:
     _paragraph_style(doc, names["title"], bold=True, align="CENTER", indent=False, before=18, keep_next=True)
     _paragraph_style(doc, names["subject"], bold=True, align="CENTER", indent=False, after=12, keep_next=True)
     _paragraph_style(doc, names["generated"])
+    _paragraph_style(doc, names["draft"], bold=True, align="RIGHT", indent=False, after=0)
     _paragraph_style(doc, names["recipients_title"], size=12, bold=True, italic=True, align="LEFT", indent=False,
                      after=0)
     _paragraph_style(doc, names["recipients"], size=11, align="LEFT", indent=False, after=0)
@@ -345,7 +346,7 @@ def _results(doc, names: dict, parts: dict) -> None:
             for g in s["sentences"]:
                 _para(doc, g, names["generated"])
         if not a["sentences"] and not a["lead"] and not a["sections"]:
-            _para(doc, words("word.area_empty"), "Normal")
+            _para(doc, a["placeholder"] if parts["draft"] else words("word.area_empty"), "Normal")
 
 
 def _assessment(doc, names: dict, parts: dict) -> None:
@@ -486,11 +487,26 @@ def _ranks(doc, names: dict, parts: dict) -> None:
 _APPENDICES = {"supplementary": _supplementary, "charts": _charts, "ranks": _ranks}
 
 
+def _mark_draft(doc, names: dict) -> None:
+    """A draft (``rd.draft``): "DỰ THẢO" above the header, and the style of the sentences written from the data
+    tinted (the style, not each run: the official removes the tint by restyling once)."""
+    from docx.shared import RGBColor
+
+    doc.styles[names["draft"]].font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    ppr = doc.styles[names["generated"]].element.get_or_add_pPr()
+    ppr.append(_el("w:shd", val="clear", color="auto", fill="FFF2B3"))
+    _para(doc, words("draft.banner"), names["draft"])
+
+
 def build(rd: report.ReportData, *, template: Path | None = DOCX_TEMPLATE):
-    """The report of ``rd`` as a python-docx ``Document``."""
+    """The report of ``rd`` as a python-docx ``Document`` (a draft's marks when ``rd.draft``)."""
     doc, names = _new_document(template)
+    if rd.draft:
+        _mark_draft(doc, names)
     _header(doc, names, report.header_parts(rd))
-    _results(doc, names, report.results_parts(rd))
+    if rd.draft:
+        _para(doc, words("word.draft_legend"), names["generated"])
+    _results(doc, names, report.results_parts(rd) | {"draft": rd.draft})
     _assessment(doc, names, report.assessment_parts(rd))
     _closing(doc, names, report.closing_parts(rd), rd)
     _form_2b(doc, names, report.appendix_parts(rd))

@@ -273,3 +273,23 @@ def test_round_trip_of_a_synthetic_commune(tmp_path):
     doc = back.read("documents").iloc[0]
     assert doc["issuer_name"].casefold() == rd.commune.full_name.casefold()
     assert doc["recipients"].split("\n") == content.closing_parts(rd)["recipients"]
+
+
+def test_a_draft_is_marked_in_word_too(seed_report):
+    """--draft marks every format: "DỰ THẢO" first, the number and day blank, the data's sentences in their style
+    tinted (the style, so one restyle removes it), a legend; the final document has none of it."""
+    import dataclasses
+
+    from pipeline.report import content
+    from pipeline.report.docx import build
+
+    rd = seed_report
+    final, draft = build(rd), build(dataclasses.replace(rd, draft=True))
+    texts = [p.text for p in draft.paragraphs]
+    assert texts[0] == "DỰ THẢO" and "DỰ THẢO" not in [p.text for p in final.paragraphs]
+    assert any(t.startswith("Các câu tô nền vàng") for t in texts)
+    generated = draft.styles[content.words("word.styles.generated")].element
+    assert generated.xpath("./w:pPr/w:shd/@w:fill") == ["FFF2B3"]
+    assert not final.styles[content.words("word.styles.generated")].element.xpath("./w:pPr/w:shd")
+    header = " ".join(c.text for row in draft.tables[0].rows for c in row.cells)
+    assert "52/BC-UBND" not in header and "ngày 14 tháng 9" not in header
