@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.xlsx)")
     _data_dir(p)
 
-    p = sub.add_parser("consolidate", help="write the consolidated Phụ lục 2B (.xlsx) of an area: a column per commune, "
-                                           "the area's total by rule, and a long sheet that 'cchc ingest' reads")
+    p = sub.add_parser("consolidate", help="write the consolidated Phụ lục 2B (.xlsx) of an area: a column per "
+                                           "commune, the area's total by rule, and a long sheet 'cchc ingest' reads")
     p.add_argument("--area", required=True,
                    help="a district code (3 digits, e.g. 439; districts exist until 30/6/2025) or a province code "
                         "(2 digits, e.g. 42)")

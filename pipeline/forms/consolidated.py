@@ -147,7 +147,8 @@ def long_rows(cv: pd.DataFrame, area: Area, period: str | Period, catalogue: Cat
         "period": p.id,
         "indicator_code": v["indicator_code"].to_numpy(),
         "label": v["indicator_code"].map(cat["label"]).to_numpy(),
-        "value": [_shown(a, b, k) for a, b, k in zip(v["value"], v["value_text"], v["indicator_code"].map(cat["kind"]))],
+        "value": [_shown(a, b, k) for a, b, k in
+                  zip(v["value"], v["value_text"], v["indicator_code"].map(cat["kind"]))],
         "cumulative_value": [None if x != x or x is None else float(x) for x in v["cumulative_value"]],
         "note": [x if isinstance(x, str) else "" for x in v["note"]],
         "synthetic": ["true" if bool(x) else "false" for x in v["synthetic"].fillna(False)],
@@ -183,8 +184,9 @@ def write_consolidated(cv: pd.DataFrame, area: Area, period: str | Period, catal
     last = get_column_letter(how_col)
 
     area_word = say(f"consolidated.level.{area.level}")
-    for row, text, font in ((TITLE_ROW, say("consolidated.title", period=p.label_vi.upper(),
-                                             area_word=area_word.upper(), area=area.name.upper(), code=area.code), bold),
+    title = say("consolidated.title", period=p.label_vi.upper(), area_word=area_word.upper(),
+                area=area.name.upper(), code=area.code)
+    for row, text, font in ((TITLE_ROW, title, bold),
                             (NOTE_ROW, say("consolidated.note"), italic),
                             (MISSING_ROW, say("consolidated.missing", count=len(missing), total=len(area.units),
                                               units=", ".join(f"{u.full_name} ({u.code})" for u in missing))
