@@ -5,9 +5,12 @@ has figures for it (:func:`with_data`; the registry holds the whole country).
 
 Which communes: those asked for (``communes``, a ``district`` or a ``province``), else every unit of the
 comparison areas that have data in the period (the districts before 1/7/2025, the provinces after, of the units
-that reported): a national registry's other provinces are not the run's concern.  A unit of the run with nothing
-stored for the period is not rendered: the manifest and the index list it as not reported (status ``no_data``,
-"Chưa gửi báo cáo").
+that reported): a national registry's other provinces are not the run's concern.  Each area of such a run (not of
+named communes) also gets its consolidated appendix ``{period}/{area_code}-{slug}/tong-hop.xlsx``
+(:mod:`pipeline.forms.consolidated`), rewritten only when its inputs hash changes (the area's communes' values of
+the period, its units, the code that writes it); the manifest lists it under ``period/area-CODE``.  A unit of the
+run with nothing stored for the period is not rendered: the manifest and the index list it as not reported
+(status ``no_data``, "Chưa gửi báo cáo").
 
 Incremental rule: a report (with its analyst's checklist, rendered beside it) is rendered again only when
 the content hash of its inputs changed: what the report and the checklist declare they read
@@ -449,7 +452,7 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             raise
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key]
-        for p in periods:  # the consolidated appendix of each area of the run (rewritten when its values change)
+        for p in periods if not communes else ():  # each area's consolidated appendix (not for named communes)
             for area in _areas_of(groups.get(p, []), p, data):
                 key = f"{p.id}/{AREA_PREFIX}{area.code}"
                 manifest[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],

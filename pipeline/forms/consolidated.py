@@ -34,8 +34,6 @@ from ..domain.words import load_words
 from ..metrics.area import area_totals
 from .workbook import CONSOLIDATED_PROPERTY
 
-WIDE_SHEET = "Phụ lục 2B"
-LONG_SHEET = "Dữ liệu"
 LONG_COLUMNS = ["commune_code", "commune_name", "period", "indicator_code", "label", "value", "cumulative_value",
                 "note", "synthetic", "source"]
 #: Number formats by kind: thousands separated; percentages and scores with two decimals.
@@ -46,6 +44,8 @@ VALUE_COLUMNS = ["commune_key", "commune_code", "indicator_code", "value", "valu
                  "synthetic", "source_file", "origin"]
 
 say = load_words(PACKAGE_DIR / "forms" / "words.yaml")
+WIDE_SHEET = say("consolidated.sheet.wide")  # sheet names: at most 31 characters
+LONG_SHEET = say("consolidated.sheet.long")
 
 
 def commune_values(values: pd.DataFrame, metrics: pd.DataFrame | None, area: Area, period: str | Period,

@@ -182,6 +182,11 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
     assert asked == [("2021-Q3", "18133@2019-12-15"), ("2021-Q3", "18160@2019-12-15"),
                      ("2021-Q3", "18217@2019-12-15"), ("2026-Q3", "18133@2025-07-01"), ("2026-Q3", "18160@2025-07-01")]
     manifest = read_manifest(outputs)
+    areas = {k: e for k, e in manifest.items() if e.get("kind") == "area"}
+    assert {k: (e["name"], e["units"], e["reported"]) for k, e in areas.items()} == {
+        "2021-Q3/area-439": ("Hương Sơn", 25, 3), "2026-Q3/area-42": ("Hà Tĩnh", 69, 2)}
+    assert all((outputs / e["files"]["xlsx"]).is_file() for e in areas.values())
+    manifest = {k: e for k, e in manifest.items() if k not in areas}
     made = {k: e for k, e in manifest.items() if e["status"] != "no_data"}
     assert {k: e["name"] for k, e in made.items()} == {
         "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
@@ -557,6 +562,8 @@ def test_a_batch_without_named_communes_renders_only_those_with_figures(district
     assert sorted(r["commune"] for r in result.rendered) == COMMUNES  # the seed (18217) and the fixture's two
     assert len(result.no_data) == 25 - 3 and "2021-Q3/18160" in result.no_data
     assert "22 without data (chưa gửi báo cáo)" in result.summary()
-    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES
+    # the communes' reports, and the district's consolidated appendix (its folder named by the district's code)
+    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES + ["439"]
+    assert (outputs / "2021-Q3" / "439-huong-son" / "tong-hop.xlsx").is_file()
     everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
     assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES
