@@ -181,7 +181,6 @@ def write_consolidated(cv: pd.DataFrame, area: Area, period: str | Period, catal
     heading_fill, empty_fill = PatternFill("solid", fgColor="DDEBF7"), PatternFill("solid", fgColor="F2F2F2")
     total_col = FIRST_COMMUNE_COL + len(area.units)
     how_col = total_col + 1
-    last = get_column_letter(how_col)
 
     area_word = say(f"consolidated.level.{area.level}")
     title = say("consolidated.title", period=p.label_vi.upper(), area_word=area_word.upper(),
@@ -192,10 +191,9 @@ def write_consolidated(cv: pd.DataFrame, area: Area, period: str | Period, catal
                                               units=", ".join(f"{u.full_name} ({u.code})" for u in missing))
                              if missing else say("consolidated.none_missing", total=len(area.units)), italic)):
         cell = set_cell(ws.cell(row, 1), text)
-        cell.font, cell.alignment = font, wrap if row != TITLE_ROW else centre
-        ws.merge_cells(f"A{row}:{last}{row}")
-    ws.row_dimensions[NOTE_ROW].height = 45
-    ws.row_dimensions[MISSING_ROW].height = 30
+        cell.font, cell.alignment = font, wrap
+        ws.merge_cells(f"A{row}:C{row}")  # over the frozen columns: in view whatever the scrolling
+        ws.row_dimensions[row].height = 16 * (1 + len(text) // 80)
     heads = [say("consolidated.stt"), say("consolidated.label"), say("consolidated.unit")]
     heads += [say("consolidated.commune", name=u.full_name, code=u.code)
               + ("\n" + say("consolidated.no_report") if u.key not in reported else "") for u in area.units]
