@@ -567,3 +567,49 @@ def test_a_batch_without_named_communes_renders_only_those_with_figures(district
     assert (outputs / "2021-Q3" / "439-huong-son" / "tong-hop.xlsx").is_file()
     everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
     assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES
+
+
+def test_each_area_gets_its_consolidated_appendix_rewritten_only_when_its_values_change(district, monkeypatch):
+    """A batch over the district writes ``2021-Q3/439-huong-son/tong-hop.xlsx``, lists it in the manifest and links it
+    at the top of the index; a rerun with nothing changed does not write it again; a commune's changed figure does,
+    with the new figure in its cell and in the total.  (Rendering is replaced by a stand-in: the appendix is what is
+    checked.)"""
+    from openpyxl import load_workbook
+
+    import pipeline.batch.run as batch_run
+    import pipeline.forms.consolidated as consolidated
+    from pipeline.forms.consolidated import FIRST_ROW, HEADER_ROW, WIDE_SHEET
+
+    def stand_in(job):
+        return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+                "status": "ok", "error": None, "detail": None, "attempts": 1, "seconds": 0.0, "pid": os.getpid(),
+                "peak_rss_mb": 0.0, "kernel_peak_rss_mb": None, "directory": None, "files": {}}
+
+    monkeypatch.setattr(batch_run, "render_job", stand_in)
+    data, outputs = district
+    _batch(data, outputs, communes=None, district="439")
+    path = outputs / "2021-Q3" / "439-huong-son" / "tong-hop.xlsx"
+    entry = read_manifest(outputs)["2021-Q3/area-439"]
+    assert entry["files"] == {"xlsx": "2021-Q3/439-huong-son/tong-hop.xlsx"} and entry["reported"] == 3
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    assert index.index('href="2021-Q3/439-huong-son/tong-hop.xlsx"') < index.index('<table id="reports">')
+    made = path.stat().st_mtime_ns
+
+    with monkeypatch.context() as m:
+        m.setattr(consolidated, "write_consolidated", lambda *a, **k: pytest.fail("rewritten although unchanged"))
+        _batch(data, outputs, communes=None, district="439")
+    assert path.stat().st_mtime_ns == made
+
+    def cell(code: str, header: str):
+        ws = load_workbook(path)[WIDE_SHEET]
+        col = next(c for c in range(1, ws.max_column + 1) if header in (ws.cell(HEADER_ROW, c).value or ""))
+        row = next(r for r in range(FIRST_ROW, ws.max_row + 1) if ws.cell(r, 1).value == code)
+        return ws.cell(row, col).value
+
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18133,2021-Q3,1.1.1,9,\n", encoding="utf-8")
+    _batch(data, outputs, communes=None, district="439")
+    assert path.stat().st_mtime_ns != made
+    assert cell("1.1.1", "(18133)") == 9
+    others = [cell("1.1.1", f"({c})") for c in ("18136", "18217")]
+    assert cell("1.1.1", "Tổng cộng") == 9 + sum(v for v in others if v is not None)
