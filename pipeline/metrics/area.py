@@ -20,7 +20,7 @@ the compiling office's own report.  The rule of a row follows from its catalogue
 >>> v = pd.DataFrame({"commune_key": [u.key for u in units], "indicator_code": ["1.1.1", "1.1.1"],
 ...                   "value": [3.0, 4.0]})
 >>> t = area_totals(v, units, "2021-Q3", load_catalogue()).set_index("code")
->>> t.at["1.1.1", "total"], t.at["1.1.1", "communes"]
+>>> float(t.at["1.1.1", "total"]), int(t.at["1.1.1", "communes"])
 (7.0, 2)
 """
 
