@@ -453,7 +453,7 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key]
         for p in periods if not communes else ():  # each area's consolidated appendix (not for named communes)
-            for area in _areas_of(groups.get(p, []), p, data):
+            for area in _areas_of(groups.get(p, []), p, data, district=district, province=province):
                 key = f"{p.id}/{AREA_PREFIX}{area.code}"
                 manifest[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],
                                                  outputs_dir=outputs_dir, known=manifest.get(key), force=force)
@@ -571,11 +571,15 @@ def _areas_with_data(period: Period, reported: set[str], data: DataPaths) -> lis
     return [u for u in units if comparison_group(u, period) in areas]
 
 
-def _areas_of(group: list[Commune], period: Period, data: DataPaths) -> list:
-    """The comparison areas (:func:`pipeline.domain.areas.comparison_group`) of the run's units, by code."""
+def _areas_of(group: list[Commune], period: Period, data: DataPaths, *, district: str | None = None,
+              province: str | None = None) -> list:
+    """The areas of the run: the district or province asked for, else the comparison areas
+    (:func:`pipeline.domain.areas.comparison_group`) of the run's units, by code."""
     from ..domain.areas import area_units, comparison_group
 
     registry = load_registry(data)
+    if district or province:
+        return [area_units(registry, district or province, period)]
     codes = sorted({comparison_group(u, period) for u in group})
     return [area_units(registry, code.split(":", 1)[1], period) for code in codes]
 
