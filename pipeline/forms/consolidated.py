@@ -38,6 +38,7 @@ LONG_COLUMNS = ["commune_code", "commune_name", "period", "indicator_code", "lab
                 "note", "synthetic", "source"]
 #: Number formats by kind: thousands separated; percentages and scores with two decimals.
 NUMBER_FORMATS = {"count": "#,##0", "money": "#,##0", "percent": "#,##0.00", "score": "#,##0.00", "category": "0"}
+#: Rows of the wide sheet; the names of the units that have not reported follow the table, after a blank row.
 TITLE_ROW, NOTE_ROW, MISSING_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 5, 6
 FIRST_COMMUNE_COL = 4  # D: after STT, label, unit
 VALUE_COLUMNS = ["commune_key", "commune_code", "indicator_code", "value", "value_text", "cumulative_value", "note",
@@ -185,11 +186,15 @@ def write_consolidated(cv: pd.DataFrame, area: Area, period: str | Period, catal
     area_word = say(f"consolidated.level.{area.level}")
     title = say("consolidated.title", period=p.label_vi.upper(), area_word=area_word.upper(),
                 area=area.name.upper(), code=area.code)
-    for row, text, font in ((TITLE_ROW, title, bold),
-                            (NOTE_ROW, say("consolidated.note"), italic),
-                            (MISSING_ROW, say("consolidated.missing", count=len(missing), total=len(area.units),
-                                              units=", ".join(f"{u.full_name} ({u.code})" for u in missing))
-                             if missing else say("consolidated.none_missing", total=len(area.units)), italic)):
+    # Above the table (frozen with the header, so kept short): the title, the rule, how many have not reported;
+    # the names of those under the table.
+    listed = say("consolidated.missing", count=len(missing), total=len(area.units),
+                 units=", ".join(f"{u.full_name} ({u.code})" for u in missing))
+    after = FIRST_ROW + len(wide) + 1
+    for row, text, font in ((TITLE_ROW, title, bold), (NOTE_ROW, say("consolidated.note"), italic),
+                            (MISSING_ROW, say("consolidated.missing_count", count=len(missing), total=len(area.units))
+                             if missing else say("consolidated.none_missing", total=len(area.units)), italic),
+                            *([(after, listed, italic)] if missing else [])):
         cell = set_cell(ws.cell(row, 1), text)
         cell.font, cell.alignment = font, wrap
         ws.merge_cells(f"A{row}:C{row}")  # over the frozen columns: in view whatever the scrolling

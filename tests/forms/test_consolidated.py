@@ -63,7 +63,7 @@ def _sheet(path):
     wb = load_workbook(path)
     ws = wb[WIDE_SHEET]
     heads = [ws.cell(HEADER_ROW, c).value for c in range(1, ws.max_column + 1)]
-    rows = {ws.cell(r, 1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
+    rows = {ws.cell(r, 1).value: r for r in range(FIRST_ROW, ws.max_row + 1) if ws.cell(r, 2).value}
     col = {code: next(i + 1 for i, h in enumerate(heads) if h and f"({code})" in h) for code in (A, B, C, "18142")}
     col["total"], col["how"] = heads.index("Tổng cộng") + 1, heads.index("Cách tính tổng cộng") + 1
     return wb, ws, rows, col
@@ -108,7 +108,8 @@ def test_blank_and_zero_cells_and_a_commune_without_report(small):
     assert all(ws.cell(r, col["18142"]).value is None for r in rows.values())  # present and empty
     assert ws.cell(HEADER_ROW, col[A]).value == "Thị trấn Phố Châu (18133)"
     assert col["total"] == FIRST_COMMUNE_COL + 25  # one column per unit of the district, then the total
-    missing = ws.cell(MISSING_ROW, 1).value
+    assert ws.cell(MISSING_ROW, 1).value.startswith("Chưa gửi báo cáo: 21/25 đơn vị")  # above, short
+    missing = ws.cell(max(rows.values()) + 2, 1).value  # the names, under the table
     assert missing.startswith("Chưa gửi báo cáo (21/25 đơn vị): ") and "Xã Sơn Tiến (18142)" in missing
     assert "Thị trấn Phố Châu" not in missing
 
@@ -196,6 +197,8 @@ def test_totals_equal_the_export_row_by_row(tmp_path, capsys):
     cat = load_catalogue().for_period("2021-Q3").table
     checked = 0
     for r in range(FIRST_ROW, ws.max_row + 1):
+        if not ws.cell(r, 2).value:
+            continue  # below the table
         code, got = ws.cell(r, 1).value, ws.cell(r, total_col).value
         row = cat.loc[cat["code"] == code].iloc[0]
         if row["kind"] in ("count", "money"):
