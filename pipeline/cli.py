@@ -27,7 +27,7 @@ from .errors import CchcError, DataLocked, UsageError
 from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
-_NEED_PROCESSED = ("export", "metrics", "findings", "render", "status")
+_NEED_PROCESSED = ("export", "metrics", "findings", "render", "status", "consolidate")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("template", help="write the fill-in form (Phụ lục 2B, .xlsx) of one commune and period")
     p.add_argument("--commune", required=True, help="commune code, e.g. 18217")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file (.xlsx)")
+    _data_dir(p)
+
+    p = sub.add_parser("consolidate", help="write the consolidated Phụ lục 2B (.xlsx) of an area: a column per "
+                                           "commune, the area's total by rule, and a long sheet 'cchc ingest' reads")
+    p.add_argument("--area", required=True,
+                   help="a district code (3 digits, e.g. 439; districts exist until 30/6/2025) or a province code "
+                        "(2 digits, e.g. 42)")
     p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.xlsx)")
     _data_dir(p)
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
-         "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template,
+         "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template, "consolidate": cmd_consolidate,
          "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry, "status": cmd_status}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
@@ -218,6 +227,13 @@ def check_arguments(args: argparse.Namespace) -> None:
 
         if getattr(args, "commune", None):
             args.commune = resolve(args.commune, periods[0])
+        if getattr(args, "area", None):
+            from .domain.areas import area_units
+
+            try:
+                args.area = area_units(registry, args.area, periods[0])
+            except UnknownCommuneError as exc:
+                raise UsageError(f"--area: {_one_line(exc)}") from None
         if getattr(args, "communes", None):
             codes = [c.strip() for c in args.communes.split(",") if c.strip()]
             units = [[resolve(c, p) for c in codes] for p in periods]  # each code valid in each period
@@ -370,6 +386,22 @@ def cmd_template(args: argparse.Namespace) -> int:
     print(f"form for {unit.full_name} ({unit.code}) {period.id} written to {args.output}: "
           f"{int((rows['row_type'] == 'input').sum())} indicators, {len(previous)} value(s) of {before.id} shown",
           file=sys.stderr)
+    return 0
+
+
+def cmd_consolidate(args: argparse.Namespace) -> int:
+    from .forms.consolidated import commune_values, write_consolidated
+    from .metrics.compute import ensure_metrics
+
+    if args.output.suffix.lower() != ".xlsx":
+        raise UsageError(f"the consolidated appendix is an Excel workbook: give -o FILE.xlsx, not {args.output.name!r}")
+    data = data_paths(args.data_dir)
+    metrics = ensure_metrics(data)["metrics"] if not args.period.is_quarter else None
+    cv = commune_values(Store(data).read("values"), metrics, args.area, args.period, load_catalogue())
+    write_consolidated(cv, args.area, args.period, load_catalogue(), args.output)
+    sent = cv["commune_key"].nunique()
+    print(f"consolidated Phụ lục 2B of {args.area.level} {args.area.name} ({args.area.code}) {args.period.id} written "
+          f"to {args.output}: {len(args.area.units)} units, {sent} with data, {len(cv)} value(s)", file=sys.stderr)
     return 0
 
 

@@ -26,6 +26,8 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     """One row per report of the manifest, newest period first, then by commune code."""
     rows = []
     for entry in manifest.values():
+        if entry.get("kind") == "area":
+            continue  # an area's consolidated appendix: area_rows
         # paths in the manifest are relative to the outputs directory (absolute in manifests written before)
         rel = lambda p: Path(os.path.relpath(outputs_dir / p, outputs_dir)).as_posix()  # noqa: E731
         directory = rel(entry["directory"]) if entry.get("directory") else None
@@ -52,11 +54,33 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     return sorted(rows, key=lambda r: r["sort"])
 
 
+def area_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
+    """One row per area of the manifest (its consolidated appendix ``tong-hop.xlsx``), newest period first, then by
+    area code; shown at the top of the index, before the communes."""
+    rows = []
+    for entry in manifest.values():
+        if entry.get("kind") != "area":
+            continue
+        period = Period.parse(entry["period"])
+        xlsx = entry.get("files", {}).get("xlsx")
+        rows.append({
+            "period": period.id, "period_label": period.label_vi, "area": entry["area"], "name": entry["name"],
+            "level": entry.get("level", ""), "units": entry.get("units", ""), "reported": entry.get("reported", ""),
+            "xlsx": Path(os.path.relpath(outputs_dir / xlsx, outputs_dir)).as_posix()
+            if xlsx and (outputs_dir / xlsx).exists() else None,
+            "made_at": entry.get("made_at", ""),
+            "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind), entry["area"]),
+        })
+    return sorted(rows, key=lambda r: r["sort"])
+
+
 def write_index(outputs_dir: Path, manifest: dict, *, status: list[dict] | None = None) -> Path:
     """Write ``index.html`` atomically and return its path.  ``status``: the submission summary shown at the top,
-    per period and area (:func:`pipeline.metrics.submissions.status_blocks`, computed by the batch)."""
+    per period and area (:func:`pipeline.metrics.submissions.status_blocks`, computed by the batch); then the areas'
+    consolidated appendices (:func:`area_rows`), then the reports."""
     outputs_dir = Path(outputs_dir)
     html = _env.get_template("index.html.j2").render(rows=index_rows(outputs_dir, manifest), key_figures=key_figures(),
+                                                     areas=area_rows(outputs_dir, manifest),
                                                      made_at=time.strftime("%Y-%m-%d %H:%M:%S"), status=status or [])
     target = outputs_dir / "index.html"
     with atomic_file(target) as tmp:

@@ -5,9 +5,12 @@ has figures for it (:func:`with_data`; the registry holds the whole country).
 
 Which communes: those asked for (``communes``, a ``district`` or a ``province``), else every unit of the
 comparison areas that have data in the period (the districts before 1/7/2025, the provinces after, of the units
-that reported): a national registry's other provinces are not the run's concern.  A unit of the run with nothing
-stored for the period is not rendered: the manifest and the index list it as not reported (status ``no_data``,
-"Chưa gửi báo cáo").
+that reported): a national registry's other provinces are not the run's concern.  Each area of such a run (not of
+named communes) also gets its consolidated appendix ``{period}/{area_code}-{slug}/tong-hop.xlsx``
+(:mod:`pipeline.forms.consolidated`), rewritten only when its inputs hash changes (the area's communes' values of
+the period, its units, the code that writes it); the manifest lists it under ``period/area-CODE``.  A unit of the
+run with nothing stored for the period is not rendered: the manifest and the index list it as not reported
+(status ``no_data``, "Chưa gửi báo cáo").
 
 Incremental rule: a report (with its analyst's checklist, rendered beside it) is rendered again only when
 the content hash of its inputs changed: what the report and the checklist declare they read
@@ -56,6 +59,9 @@ LOCK = ".cchc-batch.lock"
 NO_DATA = "no_data"
 #: Not-reported units named one by one in the summary (the index lists them all).
 _LISTED = 20
+#: An area's manifest key is ``period/area-CODE``; its consolidated appendix is this file in its folder.
+AREA_PREFIX = "area-"
+CONSOLIDATED_FILE = "tong-hop.xlsx"
 
 
 @dataclass
@@ -403,10 +409,10 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             metrics_out = ensure_metrics(data, force=force)
             tables = read_inputs(data)
             manifest = read_manifest(outputs_dir)
-            todo, figures, by_key = [], {}, {}
+            todo, figures, by_key, groups = [], {}, {}, {}
             for p in periods:
                 reported = units_with_data(tables, p)
-                group = units[p] if chosen else _areas_with_data(p, reported, data)
+                group = groups[p] = units[p] if chosen else _areas_with_data(p, reported, data)
                 for unit in group:
                     if unit.key not in reported:  # nothing stored: no report of nothing
                         key = f"{p.id}/{unit.code}"
@@ -448,6 +454,11 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             raise
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key]
+        for p in periods if not communes else ():  # each area's consolidated appendix (not for named communes)
+            for area in _areas_of(groups.get(p, []), p, data, district=district, province=province):
+                key = f"{p.id}/{AREA_PREFIX}{area.code}"
+                manifest[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],
+                                                 outputs_dir=outputs_dir, known=manifest.get(key), force=force)
         write_manifest(outputs_dir, manifest)
         result.index = write_index(outputs_dir, manifest, status=_submission_status(manifest, data))
     result.seconds = time.time() - started
@@ -574,6 +585,54 @@ def _areas_with_data(period: Period, reported: set[str], data: DataPaths) -> lis
         raise CchcError(f"no data for {period.id}: no commune has reported (chưa có xã nào gửi báo cáo); "
                         "ingest the reports first, or give --communes")
     return [u for u in units if comparison_group(u, period) in areas]
+
+
+def _areas_of(group: list[Commune], period: Period, data: DataPaths, *, district: str | None = None,
+              province: str | None = None) -> list:
+    """The areas of the run: the district or province asked for, else the comparison areas
+    (:func:`pipeline.domain.areas.comparison_group`) of the run's units, by code."""
+    from ..domain.areas import area_units, comparison_group
+
+    registry = load_registry(data)
+    if district or province:
+        return [area_units(registry, district or province, period)]
+    codes = sorted({comparison_group(u, period) for u in group})
+    return [area_units(registry, code.split(":", 1)[1], period) for code in codes]
+
+
+def area_dir(outputs_dir: Path, period: Period, area) -> Path:
+    """``outputs/{period}/{area_code}-{slug}``: beside the communes' folders (codes of 2–3 digits, theirs 5)."""
+    from ..domain.text import ascii_slug
+
+    return Path(outputs_dir) / period.id / f"{ascii_slug(area.code, max_length=12)}-{ascii_slug(area.name)}"
+
+
+def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], metrics: pd.DataFrame,
+                     outputs_dir: Path, known: dict | None, force: bool = False) -> dict:
+    """Write ``tong-hop.xlsx`` (:mod:`pipeline.forms.consolidated`) of ``area`` unless its inputs are unchanged:
+    the area's communes' values of the period, its units and the code and words that write it.  Returns its
+    manifest entry (key ``period/area-CODE``)."""
+    import hashlib
+
+    from ..domain.catalogue import load_catalogue
+    from ..fingerprint import imported_modules, source_fingerprint
+    from ..forms.consolidated import commune_values, write_consolidated
+
+    catalogue = load_catalogue()
+    cv = commune_values(tables["values"], metrics, area, period, catalogue)
+    h = hashlib.sha256()
+    h.update(cv.drop(columns=[c for c in ("submission_id",) if c in cv]).to_csv(index=False).encode())
+    h.update("|".join(f"{u.key}={u.full_name}" for u in area.units).encode())
+    h.update(source_fingerprint(imported_modules([PACKAGE_DIR / "forms" / "consolidated.py"])).encode())
+    digest = h.hexdigest()
+    target = area_dir(outputs_dir, period, area) / CONSOLIDATED_FILE
+    entry = {"kind": "area", "area": area.code, "level": area.level, "period": period.id, "name": area.name,
+             "status": "ok", "hash": digest, "files": {"xlsx": _relative(target, outputs_dir)},
+             "units": len(area.units), "reported": int(cv["commune_key"].nunique())}
+    if not force and known and known.get("hash") == digest and target.exists():
+        return {**entry, "made_at": known.get("made_at")}
+    write_consolidated(cv, area, period, catalogue, target)
+    return {**entry, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def _synthetic(metrics: pd.DataFrame, commune: Commune, period: Period) -> bool:

@@ -141,3 +141,48 @@ def comparison_group(unit: Commune, period: str | Period) -> str:
     if level == "district" and unit.district_code:
         return f"district:{unit.district_code}"
     return f"province:{unit.province_code}"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A compiling office's area: a district (3-digit code) or a province (2-digit code), with its units."""
+
+    level: str  # "district" or "province"
+    code: str
+    name: str  # "Hương Sơn", "Hà Tĩnh" (as the registry writes it)
+    units: tuple[Commune, ...]  # the commune-level units valid in the period, by code
+
+    @property
+    def group(self) -> str:
+        """As :func:`comparison_group` names it: ``"district:439"``."""
+        return f"{self.level}:{self.code}"
+
+
+def area_units(registry, code: object, period: str | Period) -> Area:
+    """The area ``code`` in ``period``: 3 digits a district (its units valid in the period; districts exist until
+    30/6/2025), 2 digits a province.  An unknown code, or a district after 1/7/2025, raises ``UnknownCommuneError``.
+
+    >>> from pipeline.domain.communes import load_registry
+    >>> a = area_units(load_registry(), "439", "2021-Q3")
+    >>> a.level, a.name, len(a.units)
+    ('district', 'Hương Sơn', 25)
+    """
+    from ..errors import UnknownCommuneError
+
+    p = Period.parse(period)
+    text = str(code).strip()
+    if not text.isdigit() or len(text) not in (2, 3):
+        raise UnknownCommuneError(f"area {text!r}: expected a district code (3 digits, e.g. 439, before 1/7/2025) "
+                                  "or a province code (2 digits, e.g. 42)")
+    level = "district" if len(text) == 3 else "province"
+    units = (registry.communes_in(p, district_code=text) if level == "district"
+             else registry.communes_in(p, province_code=text))
+    if not units:
+        known = any((u.district_code if level == "district" else u.province_code) == text for u in registry)
+        why = (f"district {text} has no unit valid in {p.id} (districts ended on 30/6/2025: give the province code)"
+               if known and level == "district" else
+               f"{level} {text} has no unit valid in {p.id}" if known else
+               f"unknown {level} code {text!r}; see the registry (cchc registry list)")
+        raise UnknownCommuneError(why)
+    name = units[0].district_name if level == "district" else units[0].province_name
+    return Area(level, text, name or text, tuple(units))

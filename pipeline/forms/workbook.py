@@ -35,6 +35,8 @@ from ..domain.periods import Period
 FORM_SHEET = "Phụ lục 2B"
 META_SHEET = "_cchc"
 PROPERTY_PREFIX = "cchc_"
+#: The custom property of a consolidated workbook (:mod:`.consolidated`) naming its wide sheet, which the ingest skips.
+CONSOLIDATED_PROPERTY = PROPERTY_PREFIX + "consolidated_sheet"
 TEMPLATE_VERSION = "1"
 SUPPLEMENTARY_TITLE = "Chỉ tiêu bổ sung (số liệu nêu trong phần thuyết minh của báo cáo)"
 #: Columns of the form (1-based, as openpyxl counts).

@@ -14,7 +14,9 @@ Each sheet is read on its own:
 - a **long** sheet has the long CSV's columns (``commune_code, period,
   indicator_code, value`` …) and goes through the long CSV's row logic.
 
-Other sheets are skipped (with a warning when they hold something).  Values
+Other sheets are skipped (with a warning when they hold something), and so is the wide sheet of a
+consolidated workbook (``cchc consolidate``, which names it in the custom property ``cchc_consolidated_sheet``):
+its long sheet holds the same values.  Values
 may be text ("01", "21,1"), Excel numbers or formulas' stored results; a
 number formatted as a percentage is read as shown (0,211 shown as 21,1 % is
 21,1).  Formula errors (``#DIV/0!``) and formulas without a stored result are
@@ -67,6 +69,13 @@ from .validate import issue
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _SYNTHETIC = "dữ liệu mẫu"
 #: Words of the signature block under a table: the table ends there.
+#: Why a sheet was skipped, and what would have been read: (message, expected).
+_SKIPPED = {
+    "hidden": ("hidden sheets are not read", "the data in a visible sheet"),
+    "other": ("neither Phụ lục 2B nor the long layout", LOOKED_FOR),
+    "consolidated": ("the consolidated table of several communes (cchc consolidate): its long sheet is read instead",
+                     "the long sheet of the consolidated workbook"),
+}
 _FOOTER = re.compile(r"người lập|lập biểu|thủ trưởng|chủ tịch|^tm |^kt |nơi nhận|ngày \d+ tháng|ký tên|đóng dấu")
 
 
@@ -265,7 +274,7 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
     """Read every data sheet of a workbook; file-level problems raise :class:`InputError`."""
     from python_calamine import CalamineError, CalamineWorkbook
 
-    from ..forms.workbook import META_SHEET, PROPERTY_PREFIX
+    from ..forms.workbook import CONSOLIDATED_PROPERTY, META_SHEET, PROPERTY_PREFIX
 
     scans, props = scan_workbook(zf, display=display)
     try:
@@ -275,26 +284,30 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
         raise InputError(f"corrupt workbook: {exc}", file=display,
                          expected="an undamaged .xlsx (re-save it in Excel or LibreOffice)") from None
     meta = _meta(grids.get(META_SHEET), props, PROPERTY_PREFIX)
+    consolidated = props.get(CONSOLIDATED_PROPERTY)  # the wide sheet of `cchc consolidate`: its long sheet is read
     extract = Extract(file=display)
     parts: list[pd.DataFrame] = []
     plans: list[tuple[SheetScan, list[list[object]], list[list[str]], str, object]] = []
-    skipped: list[tuple[SheetScan, bool]] = []
+    skipped: list[tuple[SheetScan, str]] = []
     for scan in scans:
         grid = grids[scan.name]
         if scan.name == META_SHEET:
+            continue
+        if scan.name == consolidated:
+            skipped.append((scan, "consolidated"))
             continue
         texts = [[cell_text(v) for v in row] for row in grid]
         holds = any(t.strip() for row in texts for t in row)
         if scan.state != "visible":
             if holds:
-                skipped.append((scan, True))
+                skipped.append((scan, "hidden"))
             continue
         if (cmap := locate_columns(texts)) is not None:
             plans.append((scan, grid, texts, "appendix", cmap))
         elif (h := find_long_header(texts)) is not None:
             plans.append((scan, grid, texts, "long", h))
         elif holds:
-            skipped.append((scan, False))
+            skipped.append((scan, "other"))
     if not plans:
         names = ", ".join(repr(s.name) for s in scans if s.name != META_SHEET) or "none"
         raise InputError(
@@ -336,10 +349,10 @@ def parse_xlsx(data: bytes, zf: zipfile.ZipFile, *, display: str, catalogue: Cat
                 rec["message"] = f"sheet {scan.name!r}: {rec['message']}"
         extract.issues += issues
         parts.append(rows)
-    for scan, hidden in skipped:
-        why = "hidden sheets are not read" if hidden else "neither Phụ lục 2B nor the long layout"
+    for scan, reason in skipped:
+        why, expected = _SKIPPED[reason]
         extract.issues.append(issue(f"sheet {scan.name!r} skipped: {why}", file=display, severity="warning",
-                                    expected="the data in a visible sheet" if hidden else LOOKED_FOR))
+                                    expected=expected))
     values = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
     extract.values = values if values is not None else pd.DataFrame(columns=RAW_VALUE_COLUMNS)
     if multi and len(extract.values):

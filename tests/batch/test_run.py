@@ -182,6 +182,11 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
     assert asked == [("2021-Q3", "18133@2019-12-15"), ("2021-Q3", "18160@2019-12-15"),
                      ("2021-Q3", "18217@2019-12-15"), ("2026-Q3", "18133@2025-07-01"), ("2026-Q3", "18160@2025-07-01")]
     manifest = read_manifest(outputs)
+    areas = {k: e for k, e in manifest.items() if e.get("kind") == "area"}
+    assert {k: (e["name"], e["units"], e["reported"]) for k, e in areas.items()} == {
+        "2021-Q3/area-439": ("Hương Sơn", 25, 3), "2026-Q3/area-42": ("Hà Tĩnh", 69, 2)}
+    assert all((outputs / e["files"]["xlsx"]).is_file() for e in areas.values())
+    manifest = {k: e for k, e in manifest.items() if k not in areas}
     made = {k: e for k, e in manifest.items() if e["status"] != "no_data"}
     assert {k: e["name"] for k, e in made.items()} == {
         "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
@@ -560,7 +565,9 @@ def test_a_batch_without_named_communes_renders_only_those_with_figures(district
     assert sorted(r["commune"] for r in result.rendered) == COMMUNES  # the seed (18217) and the fixture's two
     assert len(result.no_data) == 25 - 3 and "2021-Q3/18160" in result.no_data
     assert "22 without data (chưa gửi báo cáo)" in result.summary()
-    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES
+    # the communes' reports, and the district's consolidated appendix (its folder named by the district's code)
+    assert sorted(p.name.split("-")[0] for p in (outputs / "2021-Q3").iterdir() if p.is_dir()) == COMMUNES + ["439"]
+    assert (outputs / "2021-Q3" / "439-huong-son" / "tong-hop.xlsx").is_file()
     everywhere = _batch(data, outputs, communes=None)  # the whole registry: 25 units valid in 2021-Q3
     assert not everywhere.rendered and sorted(k.split("/")[1] for k in everywhere.skipped) == COMMUNES
 
@@ -589,3 +596,49 @@ def test_a_draft_is_its_own_job(tmp_path, monkeypatch):
     monkeypatch.setattr(export, "render_report", render_report)
     job = Job(units[0], period, str(data.root), str(tmp_path / "out"), HTML, 300, draft["18133"], draft=True)
     assert render_job(job)["error"] and seen[0] is True
+
+
+def test_each_area_gets_its_consolidated_appendix_rewritten_only_when_its_values_change(district, monkeypatch):
+    """A batch over the district writes ``2021-Q3/439-huong-son/tong-hop.xlsx``, lists it in the manifest and links it
+    at the top of the index; a rerun with nothing changed does not write it again; a commune's changed figure does,
+    with the new figure in its cell and in the total.  (Rendering is replaced by a stand-in: the appendix is what is
+    checked.)"""
+    from openpyxl import load_workbook
+
+    import pipeline.batch.run as batch_run
+    import pipeline.forms.consolidated as consolidated
+    from pipeline.forms.consolidated import FIRST_ROW, HEADER_ROW, WIDE_SHEET
+
+    def stand_in(job):
+        return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+                "status": "ok", "error": None, "detail": None, "attempts": 1, "seconds": 0.0, "pid": os.getpid(),
+                "peak_rss_mb": 0.0, "kernel_peak_rss_mb": None, "directory": None, "files": {}}
+
+    monkeypatch.setattr(batch_run, "render_job", stand_in)
+    data, outputs = district
+    _batch(data, outputs, communes=None, district="439")
+    path = outputs / "2021-Q3" / "439-huong-son" / "tong-hop.xlsx"
+    entry = read_manifest(outputs)["2021-Q3/area-439"]
+    assert entry["files"] == {"xlsx": "2021-Q3/439-huong-son/tong-hop.xlsx"} and entry["reported"] == 3
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    assert index.index('href="2021-Q3/439-huong-son/tong-hop.xlsx"') < index.index('<table id="reports">')
+    made = path.stat().st_mtime_ns
+
+    with monkeypatch.context() as m:
+        m.setattr(consolidated, "write_consolidated", lambda *a, **k: pytest.fail("rewritten although unchanged"))
+        _batch(data, outputs, communes=None, district="439")
+    assert path.stat().st_mtime_ns == made
+
+    def cell(code: str, header: str):
+        ws = load_workbook(path)[WIDE_SHEET]
+        col = next(c for c in range(1, ws.max_column + 1) if header in (ws.cell(HEADER_ROW, c).value or ""))
+        row = next(r for r in range(FIRST_ROW, ws.max_row + 1) if ws.cell(r, 1).value == code)
+        return ws.cell(row, col).value
+
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18133,2021-Q3,1.1.1,9,\n", encoding="utf-8")
+    _batch(data, outputs, communes=None, district="439")
+    assert path.stat().st_mtime_ns != made
+    assert cell("1.1.1", "(18133)") == 9
+    others = [cell("1.1.1", f"({c})") for c in ("18136", "18217")]
+    assert cell("1.1.1", "Tổng cộng") == 9 + sum(v for v in others if v is not None)
