@@ -369,9 +369,9 @@ def test_status_of_a_province_lists_its_units_only(reporting, capsys):
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
-    (["--area", "439", "--period", "2026-Q3"], "from 1/7/2025 the area is the province"),
+    (["--area", "439", "--period", "2026-Q3"], "districts ended on 30/6/2025: give the province code"),
     (["--area", "4", "--period", "2021-Q9"], "--period: not a period id"),
-    (["--area", "43x", "--period", "2021-Q3"], "'43x' is not an area code"),
+    (["--area", "43x", "--period", "2021-Q3"], "area '43x': expected a district code (3 digits"),
     (["--district", "999", "--period", "2021-Q3"], "unknown district code '999'"),
 ])
 def test_status_of_a_wrong_area_or_period_exits_2_with_one_line(reporting, capsys, argv, fragment):

@@ -104,13 +104,18 @@ def area_units(registry: Registry, period: str | Period, *, area: str | None = N
     """``(level, code, units)`` of an area named by ``district``, ``province`` or ``area`` (a 3-digit code is a
     district, as 439; a code of 1 or 2 digits a province, as 42): the units valid in ``period``, by code.
     A wrong area raises :class:`UsageError` saying why."""
+    from ..domain.areas import Area
+    from ..domain.areas import area_units as find_area
+    from ..errors import UnknownCommuneError
+
     p = Period.parse(period)
-    if area is not None:
-        code = area.strip()
-        if not code.isdigit() or len(code) > 3:
-            raise UsageError(f"--area: {area!r} is not an area code; expected a district code of 3 digits "
-                             "(before 1/7/2025, e.g. 439) or a province code of 2 (e.g. 42)")
-        district, province = (code, None) if len(code) == 3 else (None, code)
+    if area is not None:  # a code (3 digits a district, 2 a province), or the Area the CLI already found
+        if not isinstance(area, Area):
+            try:
+                area = find_area(registry, area, p)
+            except UnknownCommuneError as exc:
+                raise UsageError(f"--area: {exc}") from None
+        return area.level, area.code, list(area.units)
     if district is not None:
         level, code = "district", district.strip()
         units = registry.communes_in(p, district_code=code)

@@ -93,7 +93,7 @@ def test_a_unit_with_nothing_stored_is_missing_and_an_empty_store_gives_every_un
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"area": "4390"}, "not an area code"),
+    ({"area": "4390"}, "expected a district code"),
     ({"area": "999"}, "unknown district code '999'"),
     ({"district": "439", "period": "2026-Q3"}, "from 1/7/2025 the area is the province"),
     ({}, "give the area"),
