@@ -9,7 +9,8 @@ then the same command again with nothing changed.
 
 Prints reports per minute for each route, their ratio, the no-change rerun time, peak memory
 per worker (the worker process and its kernel), and extrapolations to a province (~200 communes)
-and the country (3,321 communes) on this machine and per added worker.
+and the country (3,321 communes) on this machine and per added worker; then the same batch with the Word
+document added (``docx``), and what that adds.
 
     .venv/bin/python bench/batch.py [--period 2021-Q3] [--jobs 2] [--naive N] [--formats html,pdf]
 
@@ -91,6 +92,15 @@ def main() -> int:
         run(cmd)
         rerun_s = time.perf_counter() - t0
 
+        # -- the cost of adding the Word document (issue 16): the same batch with docx, into empty outputs --
+        docx_s = None
+        if "docx" not in args.formats:
+            with_docx = [*cmd[: cmd.index("--format") + 1], args.formats + ",docx",
+                         *cmd[cmd.index("--format") + 2: cmd.index("--outputs-dir") + 1], str(work / "outputs-docx")]
+            t0 = time.perf_counter()
+            run(with_docx)
+            docx_s = time.perf_counter() - t0
+
         manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
         entries = [e for e in manifest.values() if e["status"] == "ok"]
         per_worker: dict[int, dict] = {}
@@ -109,6 +119,10 @@ def main() -> int:
               f"(--jobs {args.jobs}, whole command: ingest check, metrics, render, index)")
         print(f"ratio       : {batch_rate / naive_rate:.1f}x")
         print(f"no-change rerun: {rerun_s:.2f} s (whole command)")
+        if docx_s is not None:
+            print(f"adding docx : {len(communes):4d} reports in {docx_s:7.1f} s with {args.formats},docx = "
+                  f"+{docx_s - batch_s:.1f} s ({100 * (docx_s - batch_s) / batch_s:+.0f} %, "
+                  f"{(docx_s - batch_s) / len(communes):+.2f} s per report) against {args.formats} alone")
         for pid, w in sorted(per_worker.items()):
             print(f"worker {pid}: {w['reports']} reports, peak RSS worker {w['worker']:.0f} MB "
                   f"+ kernel {w['kernel']:.0f} MB")
