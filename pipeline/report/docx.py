@@ -433,7 +433,8 @@ def _form_2b(doc, names: dict, parts: dict) -> None:
                 for p in merged.paragraphs[1:]:
                     p._p.getparent().remove(p._p)
         _cell(cells[1], r["label"], bold if r["section"] else text)
-        _cell(cells[2], r["unit_lines"], centre)
+        # a category's legend one item a line, never broken inside an item ("Trực tuyến = 0")
+        _cell(cells[2], [line.replace(" ", "\u00a0") if " = " in line else line for line in r["unit_lines"]], centre)
         _cell(cells[3], r["value"], centre)
         _cell(cells[4], r["note"], text)
 

@@ -293,3 +293,12 @@ def test_a_draft_is_marked_in_word_too(seed_report):
     assert not final.styles[content.words("word.styles.generated")].element.xpath("./w:pPr/w:shd")
     header = " ".join(c.text for row in draft.tables[0].rows for c in row.cells)
     assert "52/BC-UBND" not in header and "ngày 14 tháng 9" not in header
+
+
+def test_a_category_legend_is_never_broken_inside_an_item(seed_docx):
+    """1.4.2's unit "Trực tuyến = 0 / Phát phiếu = 1 / Kết hợp = 2": one item a line, each held together."""
+    doc, _ = seed_docx
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    legend = next(c for c in cells if "Phát" in c and "=" in c)
+    items = ["Trực tuyến = 0", "Phát phiếu = 1", "Kết hợp = 2"]
+    assert legend.split("\n") == [item.replace(" ", "\u00a0") for item in items]
