@@ -472,6 +472,8 @@ def _submission_status(manifest: dict, data: DataPaths) -> list[dict]:
 
     registry, units = load_registry(data), {}
     for entry in manifest.values():
+        if entry.get("kind") == "area":  # an area's consolidated appendix: its communes have entries of their own
+            continue
         try:
             units.setdefault(entry["period"], []).append(registry.resolve(entry["commune"], entry["period"]))
         except UnknownCommuneError:  # a report of an earlier run whose unit the registry no longer holds
