@@ -601,10 +601,10 @@ def _areas_of(group: list[Commune], period: Period, data: DataPaths, *, district
 
 
 def area_dir(outputs_dir: Path, period: Period, area) -> Path:
-    """``outputs/{period}/{area_code}-{slug}``: beside the communes' folders (codes of 2–3 digits, theirs 5)."""
-    from ..domain.text import ascii_slug
+    """The area's folder (:func:`pipeline.render.export.area_dir`; imported here only when needed)."""
+    from ..render.export import area_dir as folder
 
-    return Path(outputs_dir) / period.id / f"{ascii_slug(area.code, max_length=12)}-{ascii_slug(area.name)}"
+    return folder(outputs_dir, period, area)
 
 
 def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], metrics: pd.DataFrame,

@@ -242,7 +242,9 @@ def commune_rows(sd: SummaryData) -> list[dict]:
 
 
 def ratio_heads(period: Period) -> list[str]:
-    return [metric_label(r.code, period, r.label) for r in key_ratios()]
+    """The heads of the communes' table: each key ratio's short name (``summary.short_heads``), else its label."""
+    return [words(f"summary.short_heads.{r.code}") if has(f"summary.short_heads.{r.code}")
+            else metric_label(r.code, period, r.label) for r in key_ratios()]
 
 
 def below_target(sd: SummaryData) -> list[dict]:
