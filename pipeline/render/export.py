@@ -79,6 +79,11 @@ def notebook_parameters(commune: Commune, period: Period, data: DataPaths, *, dr
     return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "draft": bool(draft)}
 
 
+def summary_parameters(area, period: Period, data: DataPaths) -> dict:
+    """The summary notebook's parameters (its ``parameters`` cell declares exactly these)."""
+    return {"area": area.code, "period": period.id, "data_dir": str(data.root)}
+
+
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     """The executed notebook as one self-contained HTML page (project nbconvert template)."""
     exporter = _exporter()
@@ -314,7 +319,7 @@ def render_summary(area, period: Period | str, *, data: DataPaths, outputs_dir: 
     work = Path(tempfile.mkdtemp(prefix=".summary.", dir=final))
     try:
         try:
-            nb = execute({"area": a.code, "period": p.id, "data_dir": str(data.root)}, work / "summary.ipynb",
+            nb = execute(summary_parameters(a, p, data), work / "summary.ipynb",
                          notebook=SUMMARY_NOTEBOOK, engine_name=engine_name, **engine_kwargs)
         except RenderError as exc:
             if (work / "summary.ipynb").exists():
