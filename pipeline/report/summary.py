@@ -243,8 +243,8 @@ def commune_rows(sd: SummaryData) -> list[dict]:
 
 def ratio_heads(period: Period) -> list[str]:
     """The heads of the communes' table: each key ratio's short name (``summary.short_heads``), else its label."""
-    return [words(f"summary.short_heads.{r.code}") if has(f"summary.short_heads.{r.code}")
-            else metric_label(r.code, period, r.label) for r in key_ratios()]
+    keys = {r.code: f"summary.short_heads.{r.code}" for r in key_ratios()}  # codes hold dots: keys of several parts
+    return [words(keys[r.code]) if has(keys[r.code]) else metric_label(r.code, period, r.label) for r in key_ratios()]
 
 
 def below_target(sd: SummaryData) -> list[dict]:
@@ -262,9 +262,12 @@ def below_target(sd: SummaryData) -> list[dict]:
         first = rows.iloc[0]
         unit = str(first["unit"]) if pd.notna(first["unit"]) else ""
         gap_word = words("summary.change.points") if unit == "%" else ""
+        side = "over" if first["target_op"] == "<=" else "short"  # above a ceiling, or below a floor
         communes = [{"name": keys[r.commune_key].full_name, "value": _fmt(r.value, unit),
-                     "gap": f"{format_number(abs(r.target_gap), max_decimals=2)} {gap_word}".strip()}
-                    for r in rows.sort_values("target_gap").itertuples()]
+                     "gap": words(f"summary.gap.{side}", amount=format_number(abs(r.target_gap), max_decimals=2),
+                                  unit=gap_word).strip()}
+                    for r in rows.assign(_size=rows["target_gap"].abs()).sort_values("_size", ascending=False,
+                                                                                      kind="stable").itertuples()]
         out.append({"metric": metric, "label": metric_label(metric, p, str(first["label"])),
                     "what": words(f"summary.target_kind.{first['target_kind']}"),
                     "target": _fmt(first["target"], unit), "source": str(first["target_source"] or ""),
@@ -353,7 +356,9 @@ def charts_parts(sd: SummaryData) -> list[dict]:
 # --------------------------------------------------------------------------- HTML
 def area_place(sd: SummaryData) -> str:
     """"huyện Hương Sơn", "tỉnh Hà Tĩnh"."""
-    return words(f"unit.{sd.area.level}", name=sd.area.name)
+    if sd.area.level == "district":
+        return words("unit.district", name=sd.area.name)
+    return words("unit.province", name=sd.area.name)
 
 
 def subject(sd: SummaryData) -> str:

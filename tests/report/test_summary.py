@@ -71,7 +71,7 @@ def test_communes_below_an_applicable_target_with_the_gap_in_points(sd):
     groups = {g["metric"]: g for g in summary.below_target(sd)}
     # the plan-completion check (>= 100 %, valid from 2019): Phố Châu 3/4 = 75 %, 25 points short; Tây Sơn 5/5 is not
     plan = groups["R.KH.HOAN_THANH"]
-    assert plan["communes"] == [{"name": "Thị trấn Phố Châu", "value": "75,00%", "gap": "25 điểm phần trăm"}]
+    assert plan["communes"] == [{"name": "Thị trấn Phố Châu", "value": "75,00%", "gap": "thiếu 25 điểm phần trăm"}]
     assert plan["what"] == "mức kiểm tra" and plan["target"] == "100,00%"
     # no target applies to the on-time rate, nor (before 2025) to the online services: not listed
     assert "R.HS.DUNG_HEN" not in groups and "R.DVC.MUC_3_4" not in groups
