@@ -195,13 +195,14 @@ def report_to_docx(commune: Commune, period: Period, data: DataPaths, target: Pa
     return write_docx(content.load(commune=commune, period=period, data=data), target)
 
 
-def execute(parameters: dict, target: Path, *, notebook: Path = REPORT_NOTEBOOK, engine_name: str | None = None,
+def execute(parameters: dict, target: Path, *, notebook: Path | None = None, engine_name: str | None = None,
             kernel_name: str | None = None, timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
     """Execute a report notebook (the commune report's unless ``notebook`` is given) with papermill into ``target``;
     raise :class:`RenderError` on failure."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    notebook = notebook or REPORT_NOTEBOOK  # looked up at call time (a test may point it elsewhere)
     try:
         # The notebook is written once at the end (or on failure), not after every cell.
         return pm.execute_notebook(_report_notebook(notebook), str(target), parameters=parameters,

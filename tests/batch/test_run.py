@@ -186,7 +186,12 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
     assert {k: (e["name"], e["units"], e["reported"]) for k, e in areas.items()} == {
         "2021-Q3/area-439": ("Hương Sơn", 25, 3), "2026-Q3/area-42": ("Hà Tĩnh", 69, 2)}
     assert all((outputs / e["files"]["xlsx"]).is_file() for e in areas.values())
-    manifest = {k: e for k, e in manifest.items() if k not in areas}
+    # each area's summary report, the district's of 2021 and the province's of 2026, beside its workbook
+    summaries = {k: e for k, e in manifest.items() if e.get("kind") == "summary"}
+    assert {k: e["status"] for k, e in summaries.items()} == {"2021-Q3/area-439/summary": "ok",
+                                                              "2026-Q3/area-42/summary": "ok"}
+    assert (outputs / "2026-Q3" / "42-ha-tinh" / "summary.html").is_file()
+    manifest = {k: e for k, e in manifest.items() if k not in areas and k not in summaries}
     made = {k: e for k, e in manifest.items() if e["status"] != "no_data"}
     assert {k: e["name"] for k, e in made.items()} == {
         "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
