@@ -27,7 +27,7 @@ from .errors import CchcError, DataLocked, UsageError
 from .store import Store
 
 #: Commands that read the processed store and have nothing to do without it.
-_NEED_PROCESSED = ("export", "metrics", "findings", "render", "status", "consolidate")
+_NEED_PROCESSED = ("export", "metrics", "findings", "render", "status", "consolidate", "summary")
 
 
 _FLOAT = "%.15g"  # 6 not 6.0; 2590755750 not 2.59e+09
@@ -96,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--draft", action="store_true", help=DRAFT_HELP)
     p.add_argument("--checklist-only", action="store_true",
                    help="write only the analyst's checklist (checklist.html) into the report's folder")
+    _data_dir(p)
+
+    p = sub.add_parser("summary", help="render the compiling office's summary report of an area (HTML and PDF) into "
+                                       "outputs/{period}/{area_code}-{slug}/, beside its tong-hop.xlsx")
+    p.add_argument("--area", required=True,
+                   help="a district code (3 digits, e.g. 439; districts exist until 30/6/2025) or a province code "
+                        "(2 digits, e.g. 42)")
+    p.add_argument("--period", required=True, help="period id, e.g. 2021-Q3")
+    p.add_argument("--format", default="html,pdf", help="comma-separated: html, pdf (default: html,pdf)")
+    p.add_argument("--outputs-dir", type=Path, default=None, help="default: the project's outputs/")
     _data_dir(p)
 
     p = sub.add_parser("batch", help="the scheduled run: ingest, metrics, every report of the periods, the index")
@@ -167,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         check_arguments(args)
         return {"ingest": cmd_ingest, "export": cmd_export, "catalogue": cmd_catalogue,
          "metrics": cmd_metrics, "findings": cmd_findings, "template": cmd_template, "consolidate": cmd_consolidate,
-         "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry, "status": cmd_status}[args.command](args)
+         "render": cmd_render, "batch": cmd_batch, "registry": cmd_registry, "status": cmd_status,
+         "summary": cmd_summary}[args.command](args)
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()
         return 0
@@ -424,6 +435,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     for kind, path in result.files.items():
         print(f"{kind:9} {path}")
     print(f"checklist items: {result.checklist['total']}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .config import DEFAULT_OUTPUTS_DIR
+    from .metrics.compute import ensure_metrics
+    from .render.export import render_summary
+
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    data = data_paths(args.data_dir)
+    ensure_metrics(data)
+    files = render_summary(args.area, args.period, data=data, outputs_dir=args.outputs_dir or DEFAULT_OUTPUTS_DIR,
+                           formats=formats)
+    for kind, path in files.items():
+        print(f"{kind:9} {path}")
     return 0
 
 

@@ -228,3 +228,15 @@ def test_render_passes_exactly_the_report_notebooks_parameters(seed_data):
     passed = notebook_parameters(load_registry().resolve("18217", period), period, seed_data)
     declared = pm.inspect_notebook(str(REPORT_NOTEBOOK))
     assert sorted(passed) == sorted(declared) == ["commune", "data_dir", "draft", "period"]  # no unused output_dir
+
+
+def test_the_summary_render_passes_exactly_the_summary_notebooks_parameters(seed_data):
+    from pipeline.domain.areas import area_units
+    from pipeline.domain.communes import load_registry
+    from pipeline.domain.periods import Period
+    from pipeline.render.export import SUMMARY_NOTEBOOK, summary_parameters
+
+    period = Period.parse("2021-Q3")
+    passed = summary_parameters(area_units(load_registry(), "439", period), period, seed_data)
+    declared = pm.inspect_notebook(str(SUMMARY_NOTEBOOK))
+    assert sorted(passed) == sorted(declared) == ["area", "data_dir", "period"]

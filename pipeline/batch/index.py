@@ -26,8 +26,8 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
     """One row per report of the manifest, newest period first, then by commune code."""
     rows = []
     for entry in manifest.values():
-        if entry.get("kind") == "area":
-            continue  # an area's consolidated appendix: area_rows
+        if entry.get("kind") in ("area", "summary"):
+            continue  # an area's consolidated appendix and summary report: area_rows
         # paths in the manifest are relative to the outputs directory (absolute in manifests written before)
         rel = lambda p: Path(os.path.relpath(outputs_dir / p, outputs_dir)).as_posix()  # noqa: E731
         directory = rel(entry["directory"]) if entry.get("directory") else None
@@ -55,19 +55,28 @@ def index_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
 
 
 def area_rows(outputs_dir: Path, manifest: dict) -> list[dict]:
-    """One row per area of the manifest (its consolidated appendix ``tong-hop.xlsx``), newest period first, then by
-    area code; shown at the top of the index, before the communes."""
+    """One row per area of the manifest (its summary report and its consolidated appendix ``tong-hop.xlsx``),
+    newest period first, then by area code; shown at the top of the index, before the communes."""
+    def link(path: str | None) -> str | None:
+        return Path(os.path.relpath(outputs_dir / path, outputs_dir)).as_posix() if path and (
+            outputs_dir / path).exists() else None
+
+    summaries = {(e["period"], e["area"]): e for e in manifest.values() if e.get("kind") == "summary"}
     rows = []
     for entry in manifest.values():
         if entry.get("kind") != "area":
             continue
         period = Period.parse(entry["period"])
         xlsx = entry.get("files", {}).get("xlsx")
+        summary = summaries.get((entry["period"], entry["area"]), {})
         rows.append({
             "period": period.id, "period_label": period.label_vi, "area": entry["area"], "name": entry["name"],
             "level": entry.get("level", ""), "units": entry.get("units", ""), "reported": entry.get("reported", ""),
             "xlsx": Path(os.path.relpath(outputs_dir / xlsx, outputs_dir)).as_posix()
             if xlsx and (outputs_dir / xlsx).exists() else None,
+            "summary_html": link(summary.get("files", {}).get("html")),
+            "summary_pdf": link(summary.get("files", {}).get("pdf")),
+            "summary_error": (summary.get("error") or "").splitlines()[0] if summary.get("error") else "",
             "made_at": entry.get("made_at", ""),
             "sort": (-period.year, -list(("Q1", "Q2", "6M", "Q3", "9M", "Q4", "Y")).index(period.kind), entry["area"]),
         })

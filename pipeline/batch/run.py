@@ -62,6 +62,8 @@ _LISTED = 20
 #: An area's manifest key is ``period/area-CODE``; its consolidated appendix is this file in its folder.
 AREA_PREFIX = "area-"
 CONSOLIDATED_FILE = "tong-hop.xlsx"
+#: An area's summary report's manifest key is ``period/area-CODE/summary`` (its files beside the appendix).
+SUMMARY_KEY = "summary"
 
 
 @dataclass
@@ -88,6 +90,7 @@ class BatchResult:
     skipped: list[str] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)  # "period/code" of the units that have not reported
+    summaries: list[str] = field(default_factory=list)  # the areas' summary reports rendered in this run (keys)
     ingest_errors: int = 0
     seconds: float = 0.0
     index: Path | None = None
@@ -98,8 +101,8 @@ class BatchResult:
 
     def summary(self) -> str:
         lines = [f"batch: {len(self.rendered)} rendered, {len(self.skipped)} unchanged (skipped), "
-                 f"{len(self.failed)} failed, {len(self.no_data)} without data (chưa gửi báo cáo) "
-                 f"in {self.seconds:.1f} s"]
+                 f"{len(self.failed)} failed, {len(self.no_data)} without data (chưa gửi báo cáo), "
+                 f"{len(self.summaries)} area summaries rendered in {self.seconds:.1f} s"]
         for f in self.failed:
             lines.append(f"  FAILED {f['commune']} {f['period']}: {f['error']}")
         if self.no_data:
@@ -159,11 +162,11 @@ def code_fingerprint() -> str:
 
 def read_inputs(data: DataPaths) -> dict[str, pd.DataFrame]:
     """The stored tables the report and its checklist read (:data:`pipeline.report.inputs.RENDERED`), by name."""
-    from ..report.inputs import RENDERED
+    from ..report.inputs import RENDERED, SUMMARY_REPORT
     from ..store import Store
 
     store = Store(data)
-    return {name: store.read(name) for name in dict.fromkeys(t for d in RENDERED for t in d.tables)}
+    return {name: store.read(name) for name in dict.fromkeys(t for d in (*RENDERED, SUMMARY_REPORT) for t in d.tables)}
 
 
 def input_hashes(units: list[Commune], period: Period, data: DataPaths, *, formats: tuple[str, ...],
@@ -459,6 +462,14 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
                 key = f"{p.id}/{AREA_PREFIX}{area.code}"
                 manifest[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],
                                                  outputs_dir=outputs_dir, known=manifest.get(key), force=force)
+                key = f"{p.id}/{AREA_PREFIX}{area.code}/{SUMMARY_KEY}"  # after its communes: it reads their figures
+                manifest[key] = summarise_area(area, p, tables=tables, data=data, outputs_dir=outputs_dir,
+                                               formats=formats, known=manifest.get(key), force=force)
+                if manifest[key].get("rendered"):
+                    result.summaries.append(key)
+                if manifest[key]["status"] != "ok":
+                    result.failed.append({"commune": f"{AREA_PREFIX}{area.code}", "period": p.id,
+                                          "error": manifest[key]["error"]})
         write_manifest(outputs_dir, manifest)
         result.index = write_index(outputs_dir, manifest, status=_submission_status(manifest, data))
     result.seconds = time.time() - started
@@ -472,7 +483,7 @@ def _submission_status(manifest: dict, data: DataPaths) -> list[dict]:
 
     registry, units = load_registry(data), {}
     for entry in manifest.values():
-        if entry.get("kind") == "area":  # an area's consolidated appendix: its communes have entries of their own
+        if "commune" not in entry:  # an area's consolidated appendix or summary: its communes have entries of their own
             continue
         try:
             units.setdefault(entry["period"], []).append(registry.resolve(entry["commune"], entry["period"]))
@@ -603,10 +614,10 @@ def _areas_of(group: list[Commune], period: Period, data: DataPaths, *, district
 
 
 def area_dir(outputs_dir: Path, period: Period, area) -> Path:
-    """``outputs/{period}/{area_code}-{slug}``: beside the communes' folders (codes of 2–3 digits, theirs 5)."""
-    from ..domain.text import ascii_slug
+    """The area's folder (:func:`pipeline.render.export.area_dir`; imported here only when needed)."""
+    from ..render.export import area_dir as folder
 
-    return Path(outputs_dir) / period.id / f"{ascii_slug(area.code, max_length=12)}-{ascii_slug(area.name)}"
+    return folder(outputs_dir, period, area)
 
 
 def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], metrics: pd.DataFrame,
@@ -635,6 +646,33 @@ def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], m
         return {**entry, "made_at": known.get("made_at")}
     write_consolidated(cv, area, period, catalogue, target)
     return {**entry, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def summarise_area(area, period: Period, *, tables: dict[str, pd.DataFrame], data: DataPaths, outputs_dir: Path,
+                   formats: tuple[str, ...], known: dict | None, force: bool = False) -> dict:
+    """Render the office's summary report of ``area`` (:func:`pipeline.render.export.render_summary`, in this
+    process, after the communes) unless its inputs are unchanged: the hash of what it declares it reads
+    (:data:`pipeline.report.inputs.SUMMARY_REPORT`: its units' metrics of the period, the previous period, last
+    year and the trend's quarters, findings, submissions, and its code and files) and its formats.  Returns its
+    manifest entry (key ``period/area-CODE/summary``; ``rendered``: made in this run)."""
+    from ..errors import NoDataError
+    from ..render.export import SUMMARY_FORMATS, RenderError, render_summary
+    from ..report.inputs import SUMMARY_REPORT
+
+    shown = tuple(f for f in formats if f in SUMMARY_FORMATS) or ("html",)
+    digest = SUMMARY_REPORT.area_hash(tables, area, period, load_registry(data), salt=",".join(shown))
+    folder = area_dir(outputs_dir, period, area)
+    files = {f: _relative(folder / f"summary.{f}", outputs_dir) for f in shown}
+    entry = {"kind": "summary", "area": area.code, "level": area.level, "period": period.id, "name": area.name,
+             "hash": digest, "files": files, "status": "ok", "error": None, "rendered": False}
+    if (not force and known and known.get("hash") == digest and known.get("status") == "ok"
+            and all((outputs_dir / f).exists() for f in files.values())):
+        return {**entry, "made_at": known.get("made_at")}
+    try:
+        render_summary(area, period, data=data, outputs_dir=outputs_dir, formats=shown)
+    except (RenderError, NoDataError) as exc:
+        return {**entry, "hash": None, "status": "failed", "error": str(exc), "made_at": None}
+    return {**entry, "rendered": True, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
 
 
 def _synthetic(metrics: pd.DataFrame, commune: Commune, period: Period) -> bool:

@@ -31,7 +31,11 @@ PROVINCES_FILE = CATALOGUE_DIR / "provinces.yaml"
 LEVELS = ("district", "province")
 #: Reports are due by the 20th of the period's last month, 6 days after its end on the 14th.
 DEFAULT_DEADLINE_DAYS = 6
-_KEYS = {"valid_from", "valid_to", "recipients", "comparison", "assigned_by", "area_word", "deadline_days"}
+_KEYS = {"valid_from", "valid_to", "recipients", "comparison", "assigned_by", "area_word", "deadline_days", "office",
+         "office_signer", "office_recipients"}
+#: The compiling office of a national entry that names none (the summary report's issuer, signer and Nơi nhận).
+DEFAULT_OFFICE = {"office": ["UBND {AREA}", "CƠ QUAN NỘI VỤ"], "office_signer": ["THỦ TRƯỞNG CƠ QUAN"],
+                  "office_recipients": ["Lưu: VT"]}
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class AreaSettings:
     assigned_by: str
     area_word: str
     deadline_days: int = 6  # a commune's report is due this many days after the period's last day (the 14th)
+    # the compiling office (the summary report): its two header lines ("{AREA}": the area in capitals), the
+    # signer's lines, its Nơi nhận
+    office: tuple[str, ...] = tuple(DEFAULT_OFFICE["office"])
+    office_signer: tuple[str, ...] = tuple(DEFAULT_OFFICE["office_signer"])
+    office_recipients: tuple[str, ...] = tuple(DEFAULT_OFFICE["office_recipients"])
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -74,26 +83,31 @@ def _entries(spec: object, where: str, base: list[AreaSettings] | None) -> list[
         end = _date(entry["valid_to"], here) if entry.get("valid_to") else None
         inherited = next((b for b in base or [] if b.valid_on(start)), None)
         fields = {}
-        for key in ("recipients", "comparison", "assigned_by", "area_word", "deadline_days"):
+        for key in ("recipients", "comparison", "assigned_by", "area_word", "deadline_days", *DEFAULT_OFFICE):
             if key in entry:
                 fields[key] = entry[key]
             elif inherited is not None:
                 fields[key] = getattr(inherited, key)
             elif key == "deadline_days":  # not given nationally: the 20th of the period's last month (DOMAIN.md)
                 fields[key] = DEFAULT_DEADLINE_DAYS
+            elif key in DEFAULT_OFFICE:
+                fields[key] = DEFAULT_OFFICE[key]
             else:
                 raise CatalogueError(f"{here}: {key} missing (and no national entry of {start} to take it from)")
-        recipients = fields["recipients"]
-        if (not isinstance(recipients, (list, tuple)) or not recipients
-                or not all(isinstance(r, str) and r for r in recipients)):
-            raise CatalogueError(f"{here}: recipients {recipients!r}; expected a list of names")
+        for key in ("recipients", *DEFAULT_OFFICE):
+            names = fields[key]
+            if not isinstance(names, (list, tuple)) or not names or not all(isinstance(r, str) and r for r in names):
+                raise CatalogueError(f"{here}: {key} {names!r}; expected a list of names")
+        if len(fields["office"]) != 2:
+            raise CatalogueError(f"{here}: office {fields['office']!r}; expected its two header lines")
         if fields["comparison"] not in LEVELS:
             raise CatalogueError(f"{here}: comparison {fields['comparison']!r}; expected one of {LEVELS}")
         days = fields["deadline_days"]
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 366:
             raise CatalogueError(f"{here}: deadline_days {days!r}; expected a whole number of days from 0 to 366")
-        out.append(AreaSettings(start, end, tuple(recipients), fields["comparison"], str(fields["assigned_by"]),
-                                str(fields["area_word"]), days))
+        out.append(AreaSettings(start, end, tuple(fields["recipients"]), fields["comparison"],
+                                str(fields["assigned_by"]), str(fields["area_word"]), days,
+                                *(tuple(fields[k]) for k in DEFAULT_OFFICE)))
     spans = sorted(out, key=lambda e: e.valid_from)
     for a, b in zip(spans, spans[1:]):
         if a.valid_to is None or b.valid_from <= a.valid_to:

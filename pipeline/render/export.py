@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a
     import nbformat
 
 REPORT_NOTEBOOK = NOTEBOOKS_DIR / "commune_report.ipynb"
+#: The office's summary report of an area (:mod:`pipeline.report.summary`), written beside its ``tong-hop.xlsx``.
+SUMMARY_NOTEBOOK = NOTEBOOKS_DIR / "summary_report.ipynb"
+SUMMARY_FORMATS = ("html", "pdf")
 TEMPLATE_DIR = TEMPLATES_DIR
 FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")
@@ -74,6 +77,11 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
 def notebook_parameters(commune: Commune, period: Period, data: DataPaths, *, draft: bool = False) -> dict:
     """The report notebook's parameters (its ``parameters`` cell declares exactly these)."""
     return {"commune": commune.code, "period": period.id, "data_dir": str(data.root), "draft": bool(draft)}
+
+
+def summary_parameters(area, period: Period, data: DataPaths) -> dict:
+    """The summary notebook's parameters (its ``parameters`` cell declares exactly these)."""
+    return {"area": area.code, "period": period.id, "data_dir": str(data.root)}
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, *, title: str) -> str:
@@ -187,20 +195,23 @@ def report_to_docx(commune: Commune, period: Period, data: DataPaths, target: Pa
     return write_docx(content.load(commune=commune, period=period, data=data), target)
 
 
-def execute(parameters: dict, target: Path, *, engine_name: str | None = None, kernel_name: str | None = None,
-            timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
-    """Execute the report notebook with papermill into ``target``; raise :class:`RenderError` on failure."""
+def execute(parameters: dict, target: Path, *, notebook: Path | None = None, engine_name: str | None = None,
+            kernel_name: str | None = None, timeout: int = 600, **engine_kwargs) -> nbformat.NotebookNode:
+    """Execute a report notebook (the commune report's unless ``notebook`` is given) with papermill into ``target``;
+    raise :class:`RenderError` on failure."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    notebook = notebook or REPORT_NOTEBOOK  # looked up at call time (a test may point it elsewhere)
     try:
         # The notebook is written once at the end (or on failure), not after every cell.
-        return pm.execute_notebook(_report_notebook(REPORT_NOTEBOOK), str(target), parameters=parameters,
+        return pm.execute_notebook(_report_notebook(notebook), str(target), parameters=parameters,
                                    progress_bar=False,
                                    engine_name=engine_name, kernel_name=kernel_name, execution_timeout=timeout,
                                    cwd=str(NOTEBOOKS_DIR), request_save_on_cell_execute=False, **engine_kwargs)
     except PapermillExecutionError as exc:
-        raise RenderError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+        raise RenderError(f"the report notebook {notebook.name} failed in cell {exc.exec_count}: {exc.ename}: "
+                          f"{exc.evalue}") from exc
 
 
 def release() -> None:
@@ -276,6 +287,61 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
         shutil.rmtree(work, ignore_errors=True)
         raise
     return RenderResult(commune, p, final, files, counts)
+
+
+def area_dir(outputs_dir: Path, period: Period, area) -> Path:
+    """``outputs/{period}/{area_code}-{slug}`` of an area (:class:`pipeline.domain.areas.Area`), beside its communes'
+    folders (codes of 2–3 digits, theirs 5), guaranteed to lie inside ``outputs_dir``."""
+    target = (Path(outputs_dir) / period.id
+              / f"{ascii_slug(area.code, max_length=12)}-{ascii_slug(area.name)}").resolve()
+    if not target.is_relative_to(Path(outputs_dir).resolve()):
+        raise RenderError(f"refusing to write outside {outputs_dir}: {target}")
+    return target
+
+
+def render_summary(area, period: Period | str, *, data: DataPaths, outputs_dir: Path,
+                   formats: tuple[str, ...] = SUMMARY_FORMATS, engine_name: str | None = None,
+                   **engine_kwargs) -> dict[str, Path]:
+    """Render the office's summary report of ``area`` (an :class:`~pipeline.domain.areas.Area`, or its code) for
+    ``period`` into the area's folder (:func:`area_dir`): ``summary.ipynb`` (executed), ``summary.html``,
+    ``summary.pdf``, each replacing the old file only when all are made (the folder's other files, as
+    ``tong-hop.xlsx``, are left alone).  A failed run keeps its executed notebook as ``summary.failed.ipynb``."""
+    from ..domain.areas import Area, area_units
+    from ..report.summary import document_title
+    from ..report.summary import load as load_summary
+
+    p = Period.parse(period)
+    bad = [f for f in formats if f not in SUMMARY_FORMATS]
+    if bad or not formats:
+        raise RenderError(f"the summary report is made as {', '.join(SUMMARY_FORMATS)}; not {bad}")
+    a = area if isinstance(area, Area) else area_units(load_registry(data), area, p)
+    final = area_dir(Path(outputs_dir), p, a)
+    final.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".summary.", dir=final))
+    try:
+        try:
+            nb = execute(summary_parameters(a, p, data), work / "summary.ipynb",
+                         notebook=SUMMARY_NOTEBOOK, engine_name=engine_name, **engine_kwargs)
+        except RenderError as exc:
+            if (work / "summary.ipynb").exists():
+                os.replace(work / "summary.ipynb", final / "summary.failed.ipynb")
+            raise RenderError(f"{exc} (executed notebook kept in {a.code}-…/summary.failed.ipynb)") from exc.__cause__
+        html = notebook_to_html(nb, title=document_title(load_summary(area=a, period=p, data=data)))
+        made = {"ipynb": work / "summary.ipynb"}
+        if "html" in formats or "pdf" in formats:
+            (work / "summary.html").write_text(html, encoding="utf-8")
+            made["html"] = work / "summary.html"
+        if "pdf" in formats:
+            html_to_pdf(html, work / "summary.pdf")
+            made["pdf"] = work / "summary.pdf"
+        files = {}
+        for kind, path in made.items():
+            os.replace(path, final / path.name)
+            files[kind] = final / path.name
+        (final / "summary.failed.ipynb").unlink(missing_ok=True)
+        return files
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def render_checklist(commune: Commune | str, period: Period | str, *, data: DataPaths,

@@ -322,6 +322,70 @@ def district_trend(rollup: pd.DataFrame, *, metric: str, periods: list[str]) -> 
     return fig
 
 
+def communes_sorted(metrics: pd.DataFrame, names: dict[str, str], *, metric: str, label: str, period: Period | str,
+                    target: float | None = None, target_kind: str | None = None) -> Figure | None:
+    """The communes of an area on one rate in ``period``, sorted (highest at the top), the axis from 0 to 100 %,
+    with the target line where one applies (``target_kind`` names it); ``None`` when no commune has the figure.
+    For an office comparing many units: one bar per commune, its value written at the bar's end."""
+    period = Period.parse(period)
+    rows = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == metric) & metrics["value"].notna()]
+    if rows.empty:
+        return None
+    rows = rows.sort_values(["value", "commune_key"], ascending=[True, False])
+    with matplotlib.style.context(STYLE):
+        fig = Figure(figsize=(7.2, max(2.2, 0.24 * len(rows) + 1.0)))
+        ax = fig.subplots()
+        y = np.arange(len(rows))
+        ax.barh(y, rows["value"], color="#9dc3e6")
+        ax.set_yticks(y, [names.get(k, k) for k in rows["commune_key"]])
+        for yi, v in zip(y, rows["value"]):
+            ax.text(v, yi, " " + format_number(v, max_decimals=1), va="center", fontsize=7)
+        ax.set_xlim(0, 110)
+        ax.xaxis.set_major_formatter(_VN_PCT)
+        if target is not None and target_kind is not None:
+            ax.axvline(target, color="#c00000", linestyle="--", linewidth=1,
+                       label=words(f"charts.communes_sorted.target.{target_kind}", value=format_number(target) + "%"))
+            ax.legend(loc="lower right")
+        ax.grid(axis="x")
+        ax.grid(axis="y", visible=False)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(_title("communes_sorted", label=label, period=period.label_vi))
+        _fit(fig, ax)
+    return fig
+
+
+def area_trend(frame: pd.DataFrame, *, area: str) -> Figure | None:
+    """An area's dossiers received and resolved (bars) and its on-time rate (line, axis from 0) by quarter
+    (``frame``: ``period``, ``received``, ``resolved``, ``rate``; blank quarters stay gaps); ``None`` when no
+    quarter has a figure."""
+    drawn = _drawn([frame["received"], frame["resolved"], frame["rate"]])
+    if drawn is None:
+        return None
+    f = frame.iloc[drawn]
+    with matplotlib.style.context(STYLE):
+        fig = Figure()
+        ax = fig.subplots()
+        x = np.arange(len(f))
+        ax.bar(x - 0.2, f["received"].astype(float), width=0.4, label=words("charts.area_trend.received"))
+        ax.bar(x + 0.2, f["resolved"].astype(float), width=0.4, label=words("charts.area_trend.resolved"))
+        ax.set_xticks(x, [quarter_label(p) for p in f["period"]])
+        ax.set_xlim(-0.6, len(f) - 0.4)
+        ax.yaxis.set_major_formatter(_VN)
+        ax.set_ylabel(words("charts.area_trend.axis"))
+        ax2 = ax.twinx()
+        ax2.plot(x, f["rate"].astype(float), marker="o", color="#c00000", label=words("charts.area_trend.rate"))
+        ax2.set_ylim(0, 105)
+        ax2.yaxis.set_major_formatter(_VN_PCT)
+        ax2.grid(False)
+        ax2.spines["right"].set_visible(True)
+        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+        ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
+                  bbox_to_anchor=(0.5, -0.12))
+        ax.set_title(_title("area_trend", area=area, quarters=len(f)))
+        _fit(fig, ax, right_axis=ax2, legend_below=True)
+    return fig
+
+
 def to_svg(fig: Figure) -> str:
     """The figure as an inline SVG string, text as text in the report's font (small, sharp, searchable).
 

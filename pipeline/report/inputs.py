@@ -178,6 +178,29 @@ class ReportInputs:
             out[unit.code] = h.hexdigest()
         return out
 
+    def select_area(self, tables: Mapping[str, pd.DataFrame], area, period: Period,
+                    registry: Registry) -> dict[str, pd.DataFrame]:
+        """The slices an area's report (``area``: :class:`pipeline.domain.areas.Area`, ``period``) reads, by slice
+        name: every slice's rows of the units of the area in any period (:func:`area_keys`)."""
+        keys = area_keys(registry, area)
+        out = {}
+        for s in self.slices:
+            rows = s.rows(s.source(tables), period)
+            out[s.name] = rows.loc[rows["commune_key"].isin(keys)].reset_index(drop=True)
+        return out
+
+    def area_hash(self, tables: Mapping[str, pd.DataFrame], area, period: Period, registry: Registry, *,
+                  salt: str = "") -> str:
+        """The content hash of an area's report: the rows of :meth:`select_area`, :meth:`files_fingerprint`, the
+        registry's, ``salt`` and the area's units of the period."""
+        units = ",".join(u.key for u in area.units)
+        h = hashlib.sha256(f"{self.kind}|{self.files_fingerprint()}|{registry.fingerprint}|{salt}|{period.id}|"
+                           f"{area.group}|{units}".encode())
+        for name, rows in self.select_area(tables, area, period, registry).items():
+            digest = _grouped_hashes(rows, pd.Series("all", index=rows.index)).get("all", "empty")
+            h.update(f"|{name}:{digest}".encode())
+        return h.hexdigest()
+
     def files_fingerprint(self) -> str:
         """Hash of the files that make the report besides its data: its code (with the modules it imports)
         and its other files."""
@@ -186,6 +209,12 @@ class ReportInputs:
 
         files = [*imported_modules(self.code), *self.files]
         return hashlib.sha256(f"{__version__}|{source_fingerprint(files)}".encode()).hexdigest()
+
+
+def area_keys(registry: Registry, area) -> set[str]:
+    """The keys of every unit the registry places in ``area`` (its district or province code), in any period."""
+    attr = "district_code" if area.level == "district" else "province_code"
+    return {u.key for u in registry if getattr(u, attr) == area.code}
 
 
 def units_with_data(tables: Mapping[str, pd.DataFrame], period: Period) -> set[str]:
@@ -258,6 +287,26 @@ COMMUNE_REPORT = ReportInputs(
         NOTEBOOKS_DIR / "commune_report.ipynb",
         *((DOCX_TEMPLATE,) if DOCX_TEMPLATE else ()),  # an office's own Word template (--format docx)
     ),
+)
+
+
+#: The office's summary report of an area (``notebooks/summary_report.ipynb``, :mod:`pipeline.report.summary`):
+#: the rows of the area's units (``whose`` is ignored: :meth:`ReportInputs.select_area`).
+SUMMARY_REPORT = ReportInputs(
+    kind="summary_report",
+    slices=(
+        # the units' metrics: the period, the previous one, the same one last year (part I's comparison), the
+        # trend's quarters; indicator rows and ratios with their parts, targets
+        Slice("metrics", "metrics", periods=trend_periods),
+        Slice("findings", "findings"),
+        # who sent what when: the status (its documents' dates, current and left)
+        Slice("submissions", "submissions", drop=("ingested_by",)),
+        Slice("documents", "documents", columns=("commune_key", "period", "submission_id", "doc_date")),
+        Slice("documents_history", "documents_history",
+              columns=("commune_key", "period", "submission_id", "doc_date")),
+    ),
+    code=(PACKAGE_DIR / "report", PACKAGE_DIR / "render"),
+    files=(PACKAGE_DIR / "report", CATALOGUE_DIR, TEMPLATES_DIR, FONTS_DIR, NOTEBOOKS_DIR / "summary_report.ipynb"),
 )
 
 

@@ -64,3 +64,37 @@ def test_a_word_report_is_linked_when_the_manifest_lists_it(tmp_path):
     (folder / "report.docx").unlink()  # a file gone from disk is not linked
     row = write_index(tmp_path, {"2021-Q3/18217": entry}).read_text(encoding="utf-8")
     assert "report.docx" not in row
+
+
+def test_an_areas_summary_and_its_excel_come_first_then_the_communes(tmp_path):
+    """The area's row links its summary report (HTML, PDF) and its tong-hop.xlsx, above the communes' reports; a
+    summary whose render failed says so; a file the manifest lists but that is gone is not linked."""
+    folder = tmp_path / "2021-Q3" / "439-huong-son"
+    folder.mkdir(parents=True)
+    for name in ("summary.html", "tong-hop.xlsx"):
+        (folder / name).write_text("x", encoding="utf-8")
+    manifest = {
+        "2021-Q3/18217": {"commune": "18217", "period": "2021-Q3", "name": "Xã Sơn Phú", "status": "ok",
+                          "files": {}},
+        "2021-Q3/area-439": {"kind": "area", "area": "439", "level": "district", "period": "2021-Q3",
+                             "name": "Hương Sơn", "status": "ok",
+                             "files": {"xlsx": "2021-Q3/439-huong-son/tong-hop.xlsx"},
+                             "units": 25, "reported": 1},
+        "2021-Q3/area-439/summary": {"kind": "summary", "area": "439", "level": "district", "period": "2021-Q3",
+                                     "name": "Hương Sơn", "status": "ok", "error": None,
+                                     "files": {"html": "2021-Q3/439-huong-son/summary.html",
+                                               "pdf": "2021-Q3/439-huong-son/summary.pdf"}},
+    }
+    from pipeline.batch.index import area_rows, index_rows
+
+    assert [r["commune"] for r in index_rows(tmp_path, manifest)] == ["18217"]  # the summary is not a commune row
+    (row,) = area_rows(tmp_path, manifest)
+    assert row["summary_html"] == "2021-Q3/439-huong-son/summary.html" and row["summary_pdf"] is None
+    html = write_index(tmp_path, manifest).read_text(encoding="utf-8")
+    assert (html.index('href="2021-Q3/439-huong-son/summary.html"') < html.index('href="2021-Q3/439-huong-son/tong-hop')
+            < html.index('<table id="reports">'))
+
+    manifest["2021-Q3/area-439/summary"] |= {"status": "failed", "error": "the report notebook failed\nTraceback"}
+    (folder / "summary.html").unlink()
+    (row,) = area_rows(tmp_path, manifest)
+    assert row["summary_html"] is None and row["summary_error"] == "the report notebook failed"

@@ -186,7 +186,12 @@ def test_several_periods_in_one_run_one_index(tmp_path, monkeypatch):
     assert {k: (e["name"], e["units"], e["reported"]) for k, e in areas.items()} == {
         "2021-Q3/area-439": ("Hương Sơn", 25, 3), "2026-Q3/area-42": ("Hà Tĩnh", 69, 2)}
     assert all((outputs / e["files"]["xlsx"]).is_file() for e in areas.values())
-    manifest = {k: e for k, e in manifest.items() if k not in areas}
+    # each area's summary report, the district's of 2021 and the province's of 2026, beside its workbook
+    summaries = {k: e for k, e in manifest.items() if e.get("kind") == "summary"}
+    assert {k: e["status"] for k, e in summaries.items()} == {"2021-Q3/area-439/summary": "ok",
+                                                              "2026-Q3/area-42/summary": "ok"}
+    assert (outputs / "2026-Q3" / "42-ha-tinh" / "summary.html").is_file()
+    manifest = {k: e for k, e in manifest.items() if k not in areas and k not in summaries}
     made = {k: e for k, e in manifest.items() if e["status"] != "no_data"}
     assert {k: e["name"] for k, e in made.items()} == {
         "2021-Q3/18133": "Thị trấn Phố Châu", "2021-Q3/18160": "Xã Sơn Lĩnh", "2021-Q3/18217": "Xã Sơn Phú",
@@ -642,3 +647,43 @@ def test_each_area_gets_its_consolidated_appendix_rewritten_only_when_its_values
     assert cell("1.1.1", "(18133)") == 9
     others = [cell("1.1.1", f"({c})") for c in ("18136", "18217")]
     assert cell("1.1.1", "Tổng cộng") == 9 + sum(v for v in others if v is not None)
+
+
+def test_each_areas_summary_is_rendered_after_its_communes_and_again_only_when_an_input_changes(district,
+                                                                                                 monkeypatch):
+    """The batch over the district renders ``2021-Q3/439-huong-son/summary.html`` beside ``tong-hop.xlsx`` (manifest
+    key ``2021-Q3/area-439/summary``; the index links it before the communes); a rerun with nothing changed does not
+    render it again; one commune's changed figure does, with the new total.  (The communes' rendering is replaced by
+    a stand-in: the summary is what is checked.)"""
+    import pipeline.batch.run as batch_run
+
+    def stand_in(job):
+        return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+                "status": "ok", "error": None, "detail": None, "attempts": 1, "seconds": 0.0, "pid": os.getpid(),
+                "peak_rss_mb": 0.0, "kernel_peak_rss_mb": None, "directory": None, "files": {}}
+
+    def plan_total(html: str) -> str:
+        return re.search(r"Số nhiệm vụ đề ra trong kế hoạch</td><td class=\"value\">([^<]*)<", html).group(1)
+
+    monkeypatch.setattr(batch_run, "render_job", stand_in)
+    data, outputs = district
+    key = "2021-Q3/area-439/summary"
+    first = _batch(data, outputs, communes=None, district="439")
+    path = outputs / "2021-Q3" / "439-huong-son" / "summary.html"
+    assert first.summaries == [key] and path.is_file() and (path.parent / "tong-hop.xlsx").is_file()
+    entry = read_manifest(outputs)[key]
+    assert entry["files"] == {"html": "2021-Q3/439-huong-son/summary.html"} and entry["status"] == "ok"
+    assert plan_total(path.read_text(encoding="utf-8")) == "6"  # only the seed's Sơn Phú reports 1.1.1
+    index = (outputs / "index.html").read_text(encoding="utf-8")
+    assert (index.index('href="2021-Q3/439-huong-son/summary.html"') < index.index("tong-hop.xlsx")
+            < index.index('<table id="reports">'))
+    made = path.stat().st_mtime_ns
+
+    again = _batch(data, outputs, communes=None, district="439")
+    assert again.summaries == [] and path.stat().st_mtime_ns == made
+
+    csv = data.raw / "two_communes.csv"
+    csv.write_text(csv.read_text(encoding="utf-8") + "18136,2021-Q3,1.1.1,7,\n", encoding="utf-8")
+    changed = _batch(data, outputs, communes=None, district="439")
+    assert changed.summaries == [key]
+    assert plan_total(path.read_text(encoding="utf-8")) == "13"  # 6 + 7

@@ -291,3 +291,25 @@ def test_a_draft_is_marked_in_html_and_pdf_and_a_final_report_is_not(rendered):
     assert "DỰ THẢO" not in html and "DỰ THẢO" not in pdf_text and "draft-legend\"" not in html
     assert 'draft-mark"' not in html and 'title="Nguồn' not in html and "52/BC-UBND" in html
     assert len(re.findall(r'<p class="generated[^"]*"', html)) == len(generated)
+
+
+def test_the_summary_report_is_rendered_beside_the_areas_appendix(rendered):
+    """``render_summary`` writes ``summary.{ipynb,html,pdf}`` into ``{period}/{area}-{slug}/`` and leaves the folder's
+    other files alone; the page is self-contained and the PDF reads as the district office's report."""
+    from pipeline.render.export import render_summary
+
+    _, _, _, root = rendered
+    folder = root / "outputs" / "2021-Q3" / "439-huong-son"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "tong-hop.xlsx").write_bytes(b"kept")
+    files = render_summary("439", "2021-Q3", data=DataPaths(root), outputs_dir=root / "outputs")
+    assert {k: p.name for k, p in files.items()} == {"ipynb": "summary.ipynb", "html": "summary.html",
+                                                     "pdf": "summary.pdf"}
+    assert all(p.parent == folder for p in files.values()) and (folder / "tong-hop.xlsx").read_bytes() == b"kept"
+    html = files["html"].read_text(encoding="utf-8")
+    assert "<title>Báo cáo tổng hợp CCHC quý III năm 2021 - huyện Hương Sơn</title>" in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html) and "<script" not in html
+    text = subprocess.run(["pdftotext", "-layout", str(files["pdf"]), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    assert "UBND HUYỆN HƯƠNG SƠN" in text and "PHÒNG NỘI VỤ" in text and "Xã Sơn Phú" in text
+    assert not (folder / ".summary.").exists() and not list(folder.glob(".summary.*"))
