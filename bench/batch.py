@@ -102,7 +102,8 @@ def main() -> int:
             docx_s = time.perf_counter() - t0
 
         manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
-        entries = [e for e in manifest.values() if e["status"] == "ok"]
+        # the communes' reports (an area's workbook and summary are entries too, without a worker)
+        entries = [e for e in manifest.values() if e["status"] == "ok" and "commune" in e]
         per_worker: dict[int, dict] = {}
         for e in entries:
             w = per_worker.setdefault(e["pid"], {"worker": 0.0, "kernel": 0.0, "reports": 0, "seconds": 0.0})
