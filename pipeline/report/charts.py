@@ -159,30 +159,10 @@ def dossier_trend(metrics: pd.DataFrame, *, commune_key: str, period: Period | s
     if drawn is None:
         return None
     periods, received, resolved, rate = periods[drawn], received.iloc[drawn], resolved.iloc[drawn], rate.iloc[drawn]
-    with matplotlib.style.context(STYLE):
-        fig = Figure()
-        ax = fig.subplots()
-        x = np.arange(len(periods))
-        ax.bar(x - 0.2, received.values, width=0.4, label=words("charts.dossier_trend.received"))
-        ax.bar(x + 0.2, resolved.values, width=0.4, label=words("charts.dossier_trend.resolved"))
-        ax.set_xticks(x, [quarter_label(p) for p in periods])
-        ax.set_xlim(-0.6, len(periods) - 0.4)
-        ax.yaxis.set_major_formatter(_VN)
-        ax.set_ylabel(words("charts.dossier_trend.axis"))
-        ax2 = ax.twinx()
-        ax2.plot(x, rate.values, marker="o", color="#c00000", label=words("charts.dossier_trend.rate"))
-        ax2.set_ylim(0, 105)
-        ax2.yaxis.set_major_formatter(_VN_PCT)
-        ax2.grid(False)
-        ax2.spines["right"].set_visible(True)
-        handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
-                  bbox_to_anchor=(0.5, -0.12))
-        missing = int((received.isna() | resolved.isna()).sum())
-        gap = words("charts.dossier_trend.gap", quarters=missing) if missing else ""
-        ax.set_title(_quarters_title("dossier_trend", periods, gap=gap))
-        _fit(fig, ax, right_axis=ax2, legend_below=True)
-    return fig
+    missing = int((received.isna() | resolved.isna()).sum())
+    gap = words("charts.dossier_trend.gap", quarters=missing) if missing else ""
+    return _bars_and_rate("dossier_trend", list(periods), received, resolved, rate,
+                          title=_quarters_title("dossier_trend", periods, gap=gap))
 
 
 def _label(metrics: pd.DataFrame, metric: str, labels: dict[str, str] | None) -> str:
@@ -362,18 +342,26 @@ def area_trend(frame: pd.DataFrame, *, area: str) -> Figure | None:
     if drawn is None:
         return None
     f = frame.iloc[drawn]
+    return _bars_and_rate("area_trend", list(f["period"]), f["received"].astype(float), f["resolved"].astype(float),
+                          f["rate"].astype(float), title=_title("area_trend", area=area, quarters=len(f)))
+
+
+def _bars_and_rate(chart: str, periods: list[str], received: pd.Series, resolved: pd.Series, rate: pd.Series, *,
+                   title: str) -> Figure:
+    """Dossiers received and resolved (bars) and the on-time rate (line, right axis from 0) by quarter, legend
+    below: the commune's trend and its area's (``chart``'s words in words.yaml: received, resolved, axis, rate)."""
     with matplotlib.style.context(STYLE):
         fig = Figure()
         ax = fig.subplots()
-        x = np.arange(len(f))
-        ax.bar(x - 0.2, f["received"].astype(float), width=0.4, label=words("charts.area_trend.received"))
-        ax.bar(x + 0.2, f["resolved"].astype(float), width=0.4, label=words("charts.area_trend.resolved"))
-        ax.set_xticks(x, [quarter_label(p) for p in f["period"]])
-        ax.set_xlim(-0.6, len(f) - 0.4)
+        x = np.arange(len(periods))
+        ax.bar(x - 0.2, np.asarray(received, dtype=float), width=0.4, label=words(f"charts.{chart}.received"))
+        ax.bar(x + 0.2, np.asarray(resolved, dtype=float), width=0.4, label=words(f"charts.{chart}.resolved"))
+        ax.set_xticks(x, [quarter_label(p) for p in periods])
+        ax.set_xlim(-0.6, len(periods) - 0.4)
         ax.yaxis.set_major_formatter(_VN)
-        ax.set_ylabel(words("charts.area_trend.axis"))
+        ax.set_ylabel(words(f"charts.{chart}.axis"))
         ax2 = ax.twinx()
-        ax2.plot(x, f["rate"].astype(float), marker="o", color="#c00000", label=words("charts.area_trend.rate"))
+        ax2.plot(x, np.asarray(rate, dtype=float), marker="o", color="#c00000", label=words(f"charts.{chart}.rate"))
         ax2.set_ylim(0, 105)
         ax2.yaxis.set_major_formatter(_VN_PCT)
         ax2.grid(False)
@@ -381,7 +369,7 @@ def area_trend(frame: pd.DataFrame, *, area: str) -> Figure | None:
         handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
         ax.legend(handles, [h.get_label() for h in handles], loc="upper center", ncols=3,
                   bbox_to_anchor=(0.5, -0.12))
-        ax.set_title(_title("area_trend", area=area, quarters=len(f)))
+        ax.set_title(title)
         _fit(fig, ax, right_axis=ax2, legend_below=True)
     return fig
 
