@@ -267,12 +267,7 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
                      engine_name=engine_name, **engine_kwargs)
         files = {"ipynb": final / "report.ipynb"}
         html = notebook_to_html(nb, title=words("document_title", period=p.label_vi, commune=commune.full_name))
-        if "html" in formats or "pdf" in formats:
-            (work / "report.html").write_text(html, encoding="utf-8")
-            files["html"] = final / "report.html"
-        if "pdf" in formats:
-            html_to_pdf(html, work / "report.pdf")
-            files["pdf"] = final / "report.pdf"
+        files |= {kind: final / path.name for kind, path in _html_and_pdf(html, work, "report", formats).items()}
         if "docx" in formats:
             report_to_docx(commune, p, data, work / "report.docx")
             files["docx"] = final / "report.docx"
@@ -299,6 +294,19 @@ def area_dir(outputs_dir: Path, period: Period, area) -> Path:
     return target
 
 
+def _html_and_pdf(html: str, work: Path, stem: str, formats: tuple[str, ...]) -> dict[str, Path]:
+    """Write ``{stem}.html`` (also for a PDF: the page it is made from) and ``{stem}.pdf`` into ``work`` as
+    ``formats`` ask; returns the files written by kind."""
+    made = {}
+    if "html" in formats or "pdf" in formats:
+        made["html"] = work / f"{stem}.html"
+        made["html"].write_text(html, encoding="utf-8")
+    if "pdf" in formats:
+        made["pdf"] = work / f"{stem}.pdf"
+        html_to_pdf(html, made["pdf"])
+    return made
+
+
 def render_summary(area, period: Period | str, *, data: DataPaths, outputs_dir: Path,
                    formats: tuple[str, ...] = SUMMARY_FORMATS, engine_name: str | None = None,
                    **engine_kwargs) -> dict[str, Path]:
@@ -308,7 +316,6 @@ def render_summary(area, period: Period | str, *, data: DataPaths, outputs_dir: 
     ``tong-hop.xlsx``, are left alone).  A failed run keeps its executed notebook as ``summary.failed.ipynb``."""
     from ..domain.areas import Area, area_units
     from ..report.summary import document_title
-    from ..report.summary import load as load_summary
 
     p = Period.parse(period)
     bad = [f for f in formats if f not in SUMMARY_FORMATS]
@@ -326,14 +333,8 @@ def render_summary(area, period: Period | str, *, data: DataPaths, outputs_dir: 
             if (work / "summary.ipynb").exists():
                 os.replace(work / "summary.ipynb", final / "summary.failed.ipynb")
             raise RenderError(f"{exc} (executed notebook kept in {a.code}-…/summary.failed.ipynb)") from exc.__cause__
-        html = notebook_to_html(nb, title=document_title(load_summary(area=a, period=p, data=data)))
-        made = {"ipynb": work / "summary.ipynb"}
-        if "html" in formats or "pdf" in formats:
-            (work / "summary.html").write_text(html, encoding="utf-8")
-            made["html"] = work / "summary.html"
-        if "pdf" in formats:
-            html_to_pdf(html, work / "summary.pdf")
-            made["pdf"] = work / "summary.pdf"
+        html = notebook_to_html(nb, title=document_title(a, p))  # the notebook loaded the data
+        made = {"ipynb": work / "summary.ipynb", **_html_and_pdf(html, work, "summary", formats)}
         files = {}
         for kind, path in made.items():
             os.replace(path, final / path.name)

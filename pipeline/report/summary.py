@@ -347,27 +347,27 @@ def trend_frame(sd: SummaryData) -> pd.DataFrame:
 
 def charts_parts(sd: SummaryData) -> list[dict]:
     out = []
-    for fig in (on_time_by_commune(sd), charts.area_trend(trend_frame(sd), area=area_place(sd))):
+    for fig in (on_time_by_commune(sd), charts.area_trend(trend_frame(sd), area=area_place(sd.area))):
         if fig is not None:
             out.append({"title": charts.title(fig), "uri": charts.to_data_uri(fig)})
     return out
 
 
 # --------------------------------------------------------------------------- HTML
-def area_place(sd: SummaryData) -> str:
+def area_place(area: Area) -> str:
     """"huyện Hương Sơn", "tỉnh Hà Tĩnh"."""
-    if sd.area.level == "district":
-        return words("unit.district", name=sd.area.name)
-    return words("unit.province", name=sd.area.name)
+    if area.level == "district":
+        return words("unit.district", name=area.name)
+    return words("unit.province", name=area.name)
 
 
 def subject(sd: SummaryData) -> str:
-    return words("summary.subject", period=sd.period.label_vi, area=area_place(sd))
+    return words("summary.subject", period=sd.period.label_vi, area=area_place(sd.area))
 
 
 def header_parts(sd: SummaryData) -> dict:
     s = settings(sd.period, sd.area.units[0].province_code)
-    upper = area_place(sd).upper()
+    upper = area_place(sd.area).upper()
     line1, line2 = (x.replace("{AREA}", upper) for x in s.office)
     return dict(body_line1=line1, body_line2=line2, doc_number="", number_blank=words("summary.number_blank"),
                 place=sd.area.name, date_text=draft_date(sd.deadline),
@@ -382,10 +382,10 @@ def _notice(sd: SummaryData) -> str:
 
 def closing_parts(sd: SummaryData) -> dict:
     s = settings(sd.period, sd.area.units[0].province_code)
-    line1, line2 = (x.replace("{AREA}", area_place(sd).upper()) for x in s.office)
+    line1, line2 = (x.replace("{AREA}", area_place(sd.area).upper()) for x in s.office)
     signer = list(s.office_signer)
     return dict(recipients=list(s.office_recipients), committee=line2.capitalize(),
-                own_closing=[words("summary.closing", period=sd.period.label_vi, area=area_place(sd),
+                own_closing=[words("summary.closing", period=sd.period.label_vi, area=area_place(sd.area),
                                    next=next_phrase(sd.period))],
                 signer_role=signer[0], signer_title=signer[1] if len(signer) > 1 else "", signer_name="")
 
@@ -417,7 +417,7 @@ def header_html(sd: SummaryData) -> Html:
 
 def body_html(sd: SummaryData) -> Html:
     """Parts I–IV: the totals, the communes, the targets and problems, the submissions, the charts."""
-    return _render("body.html.j2", w=_section("summary.parts"), period=sd.period.label_vi, place=area_place(sd),
+    return _render("body.html.j2", w=_section("summary.parts"), period=sd.period.label_vi, place=area_place(sd.area),
                    sentences=totals_sentences(sd), totals=totals_rows(sd), heads=ratio_heads(sd.period),
                    communes=commune_rows(sd), targets=below_target(sd), findings=finding_groups(sd),
                    submissions=submission_lists(sd), figures=charts_parts(sd),
@@ -435,6 +435,6 @@ def closing_html(sd: SummaryData) -> Html:
     return _render("closing.html.j2", rd=_Rd(sd.period), **closing_parts(sd))
 
 
-def document_title(sd: SummaryData) -> str:
+def document_title(area: Area, period: Period) -> str:
     """The page's title: "Báo cáo tổng hợp CCHC quý III năm 2021 - huyện Hương Sơn"."""
-    return words("summary.document_title", period=sd.period.label_vi, area=area_place(sd))
+    return words("summary.document_title", period=period.label_vi, area=area_place(area))
