@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _MARKUP = re.compile(r"</?\s*[bi]\s*>", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -107,11 +108,21 @@ def match_key(text: object) -> str:
     """The key under which labels and names are compared.
 
     NFC, tone placement, markup and punctuation removed, case folded,
-    whitespace collapsed, known typos corrected.
+    whitespace collapsed, known typos corrected.  Text is remembered (a report compares the same sentences
+    and keywords thousands of times).
 
     >>> match_key("Uỷ ban  nhân dân") == match_key("ỦY BAN NHÂN DÂN")
     True
     """
+    return _match_key(text) if isinstance(text, str) else _match_key_uncached(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _match_key(text: str) -> str:
+    return _match_key_uncached(text)
+
+
+def _match_key_uncached(text: object) -> str:
     s = normalise_tones(clean(normalise_letters(text))).casefold()
     s = re.sub(r"[^\w%]+", " ", s)
     s = _SPACES.sub(" ", s).strip()
