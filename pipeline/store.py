@@ -13,6 +13,8 @@ checked on write:
 ``ingest_report``       the problems found in each file by the latest run that read it
 ``files``               the files read, with size and time (the batch skips unchanged ones)
 ``metrics``, ``findings``, ``scores``  the metrics stage
+``ranks``, ``group_stats``  the metrics stage: each commune's rank in its comparison group, and the group's
+                        distribution (what a report needs from its group, in a fixed number of rows)
 
 **One transaction per run.**  A table is never overwritten: each write makes a
 new version file (``values.000012.parquet``) and the pointer file
@@ -103,6 +105,16 @@ SCHEMAS["scores"] = pa.schema([
     ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("score", _F), ("max_score", _F),
     ("missing", _STR), ("score_pct", _F),
 ])
+SCHEMAS["ranks"] = pa.schema([
+    ("group", _STR), ("commune_code", _STR), ("commune_key", _STR), ("period", _STR), ("metric", _STR),
+    ("value", _F), ("rank", pa.int64()), ("of", pa.int64()), ("synthetic", pa.bool_()),
+])
+SCHEMAS["group_stats"] = pa.schema([
+    ("group", _STR), ("period", _STR), ("metric", _STR), ("band", pa.int64()), ("band_from", _F), ("band_to", _F),
+    ("communes", pa.int64()), ("of", pa.int64()), ("median", _F), ("minimum", _F), ("maximum", _F),
+    ("synthetic_units", pa.int64()),
+    ("unit_types", _STR),
+])
 SCHEMAS["files"] = pa.schema([
     ("file", _STR), ("size", pa.int64()), ("mtime_ns", pa.int64()), ("run_id", _STR), ("status", _STR),
     ("in_raw", pa.bool_()),
@@ -111,7 +123,7 @@ _LEFT = [pa.field("superseded_at", _TS), pa.field("superseded_by", _STR), pa.fie
 for _name in ("values", "narratives", "documents"):
     SCHEMAS[f"{_name}_history"] = pa.schema(list(SCHEMAS[_name]) + _LEFT)
 #: The tables the metrics stage writes (its own transaction); the others are the ingest's.
-METRICS_TABLES = ("metrics", "findings", "scores")
+METRICS_TABLES = ("metrics", "findings", "scores", "ranks", "group_stats")
 
 
 def empty(name: str) -> pd.DataFrame:

@@ -618,36 +618,103 @@ def rollup(metrics: pd.DataFrame, registry: Registry, *, level: str = "district"
     return out.rename(columns={"area": f"{level}_code"})
 
 
-def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str,
+def rank_communes(metrics: pd.DataFrame, registry: Registry, *, period: str | None = None,
                   metrics_to_rank: list[str] | None = None) -> pd.DataFrame:
     """Each commune's rank in its comparison group (:func:`pipeline.domain.areas.comparison_group`: its district
-    before 1/7/2025, its province after) on the key ratios (1 = best; ties share the best rank).
+    before 1/7/2025, its province after) on the key ratios (1 = best; ties share the best rank), in ``period`` (or
+    in every period, each ranked on its own).
 
     Only communes with a value are ranked and counted (``of``: the communes of the group with a value); a
     successor's figures combined from its predecessors are not ranked (the predecessors are, under their own
-    identity).
+    identity).  Metrics with no direction (``higher_is_better: null``) are not ranked.
     """
     from ..domain.areas import comparison_group
 
     ratios = {r.code: r for r in load_ratios()}
-    wanted = metrics_to_rank or [r.code for r in key_ratios()]
+    wanted = [m for m in (metrics_to_rank or [r.code for r in key_ratios()])
+              if m not in ratios or ratios[m].higher_is_better is not None]
     units = {u.key: u for u in registry}
-    m = metrics.loc[(metrics["period"] == period) & metrics["metric"].isin(wanted) & metrics["value"].notna()]
-    if "origin" in m:
-        m = m.loc[m["origin"] != PREDECESSORS]
-    m = m.loc[m["commune_key"].isin(units.keys())]
-    group_of = {key: comparison_group(units[key], period) for key in m["commune_key"].unique()}
+    keep = metrics["metric"].isin(wanted) & metrics["value"].notna() & metrics["commune_key"].isin(units.keys())
+    if period is not None:
+        keep &= metrics["period"] == period
+    if "origin" in metrics:
+        keep &= metrics["origin"] != PREDECESSORS
+    m = metrics.loc[keep].astype({"value": float})
+    cols = ["group", "district_code", "commune_code", "commune_key", "period", "metric", "value", "rank", "of",
+            "synthetic"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
+    pairs = m[["commune_key", "period"]].drop_duplicates()
+    group_of = {(k, p): comparison_group(units[k], p) for k, p in zip(pairs["commune_key"], pairs["period"])}
     m = m.assign(district_code=m["commune_key"].map(lambda k: units[k].district_code),
-                 group=m["commune_key"].map(group_of))
-    ranks = []
-    for metric, group in m.groupby("metric"):
-        better_high = ratios[metric].higher_is_better if metric in ratios else True
-        if better_high is None:
-            continue
-        r = group.groupby("group")["value"].rank(method="min", ascending=not better_high)
-        ranks.append(group.assign(rank=r.astype(int), of=group.groupby("group")["value"].transform("size")))
-    cols = ["group", "district_code", "commune_code", "commune_key", "period", "metric", "value", "rank", "of"]
-    return pd.concat(ranks, ignore_index=True)[cols] if ranks else pd.DataFrame(columns=cols)
+                 group=[group_of[kp] for kp in zip(m["commune_key"], m["period"])],
+                 synthetic=m["synthetic"].fillna(False).astype(bool) if "synthetic" in m else False)
+    descending = m["metric"].map(lambda code: ratios[code].higher_is_better if code in ratios else True).astype(bool)
+    by = ["group", "period", "metric"]
+    # rank the way each metric orders: the value, negated where higher is better, ranked ascending
+    key = m["value"].where(~descending, -m["value"])
+    rank = key.groupby([m[c] for c in by]).rank(method="min").astype(int)
+    of = m.groupby(by)["value"].transform("size").astype(int)
+    out = m.assign(rank=rank, of=of)[cols]
+    return out.sort_values(["period", "group", "metric", "rank", "commune_key"], kind="stable").reset_index(drop=True)
+
+
+#: The comparison group's distribution on the ranking chart's ratio is counted in this many bands of equal width.
+BANDS = 10
+#: Band widths to choose from (percentage points): the narrowest whose :data:`BANDS` bands cover the group's range.
+BAND_WIDTHS = (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+GROUP_COLUMNS = ["group", "period", "metric", "band", "band_from", "band_to", "communes", "of", "median",
+                 "minimum", "maximum", "synthetic_units", "unit_types"]
+
+
+def bands(values: pd.Series) -> tuple[float, float]:
+    """The first band's lower edge and the bands' width for ``values``: the narrowest width of :data:`BAND_WIDTHS`
+    whose :data:`BANDS` bands, starting at the multiple of it at or below the smallest value, reach the largest
+    (31,2–36,5 % → 31–36 %… in 0,5-point bands; 0–100 % → 10-point bands)."""
+    lo, hi = float(values.min()), float(values.max())
+    for width in BAND_WIDTHS:
+        start = np.floor(round(lo / width, 9)) * width
+        if start + BANDS * width >= hi:
+            return float(start), float(width)
+    width = float(BAND_WIDTHS[-1])
+    return float(np.floor(lo / width) * width), float(np.ceil((hi - lo) / BANDS / width) * width)
+
+
+def group_distribution(ranks: pd.DataFrame, registry: Registry, *, metric: str | None = None) -> pd.DataFrame:
+    """What a commune report needs from its comparison group, once per group, period and metric (the ranking
+    chart's ratio by default), in a fixed number of rows whatever the group's size: :data:`BANDS` rows, the number
+    of ranked communes in each band (:func:`bands`; a value on a band's upper edge counts in the next, the largest
+    in the last), with the group's ``of`` (communes with the figure), ``median``, ``minimum``, ``maximum``,
+    ``synthetic_units`` (units whose ranked figures of the period are sample figures, any key ratio) and
+    ``unit_types`` (``"thị trấn=2;xã=23"``: the ranked units by type, any key ratio).
+
+    ``ranks``: :func:`rank_communes` of every period (the metrics stage stores both, as tables ``ranks`` and
+    ``group_stats``).
+    """
+    metric = metric or ranking_chart_ratio().code
+    rows = ranks.loc[ranks["metric"] == metric] if len(ranks) else ranks
+    if rows.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    types = {u.key: u.type for u in registry}
+    per_unit = ranks.groupby(["group", "period", "commune_key"], sort=False)["synthetic"].any().reset_index()
+    per_unit["type"] = per_unit["commune_key"].map(types)
+    about = per_unit.groupby(["group", "period"]).agg(
+        synthetic_units=("synthetic", "sum"),
+        unit_types=("type", lambda t: ";".join(f"{k}={n}" for k, n in t.value_counts().sort_index().items())))
+    out = []
+    for (group, period), g in rows.groupby(["group", "period"], sort=True):
+        start, width = bands(g["value"])
+        values = g["value"].to_numpy(dtype=float)
+        index = np.clip(np.floor(np.round((values - start) / width, 9)), 0, BANDS - 1).astype(int)
+        counts = np.bincount(index, minlength=BANDS)
+        for band in range(BANDS):
+            out.append({"group": group, "period": period, "metric": metric, "band": band,
+                        "band_from": round(start + band * width, 6), "band_to": round(start + (band + 1) * width, 6),
+                        "communes": int(counts[band]), "of": len(g), "median": float(g["value"].median()),
+                        "minimum": float(g["value"].min()), "maximum": float(g["value"].max()),
+                        "synthetic_units": int(about.at[(group, period), "synthetic_units"]),
+                        "unit_types": about.at[(group, period), "unit_types"]})
+    return pd.DataFrame(out, columns=GROUP_COLUMNS)
 
 
 def scores(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -730,7 +797,10 @@ def run_metrics(data, *, registry: Registry | None = None) -> dict[str, pd.DataF
         findings = pd.concat([find_problems(own, values, registry=registry), aggregate_mismatches(base)],
                              ignore_index=True)
         score = scores(own)
+        ranks = rank_communes(metrics, registry)
         tx.write("metrics", metrics)
+        tx.write("ranks", ranks.drop(columns="district_code"))
+        tx.write("group_stats", group_distribution(ranks, registry))
         tx.write("findings", findings)
         tx.write("scores", score[["commune_code", "commune_key", "period", "score", "max_score", "missing",
                                   "score_pct"]])

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import matplotlib.style
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -255,27 +256,49 @@ def budget_against_plan(metrics: pd.DataFrame, *, commune_key: str, period: Peri
     return fig
 
 
-def commune_ranking(metrics: pd.DataFrame, names: dict[str, str], *, period: Period | str, metric: str,
-                    highlight: str | None = None, label: str | None = None) -> Figure | None:
-    """All communes on one ratio in ``period``, sorted, the highlighted commune in colour (``None``: no
-    commune has the figure).  ``label`` names the ratio in the period's terms."""
+def group_distribution(group: pd.DataFrame, *, period: Period | str, label: str, value: float | None,
+                       unit_name: str, units: str, group_name: str) -> Figure | None:
+    """The communes of the comparison group by band of one ratio in ``period`` (the metrics stage's group table,
+    :func:`pipeline.metrics.compute.group_distribution`: the same few rows whatever the group's size), the band of
+    the commune's ``value`` in colour and marked with its name and value, the group's median as a dashed line;
+    ``None`` when no commune of the group has the figure.  Bands before the first and after the last holding a
+    commune are not drawn.  ``label`` names the ratio in the period's terms, ``units`` the group's unit words
+    ("xã, thị trấn"), ``group_name`` the group as a place ("huyện Hương Sơn")."""
     period = Period.parse(period)
-    rows = metrics.loc[(metrics["period"] == period.id) & (metrics["metric"] == metric) & metrics["value"].notna()]
-    if rows.empty:
+    if group.empty or int(group["of"].iloc[0]) == 0:
         return None
-    rows = rows.sort_values("value")
-    label = label or _label(rows, metric, None)
+    rows = group.sort_values("band")
+    held = rows.loc[rows["communes"] > 0, "band"]
+    rows = rows.loc[rows["band"].between(held.min(), held.max())].reset_index(drop=True)
+    width = float(rows["band_to"].iloc[0] - rows["band_from"].iloc[0])
+    start = float(rows["band_from"].iloc[0])
+    mine = None
+    if value is not None:
+        mine = int(np.clip(np.floor(round((value - start) / width, 9)), 0, len(rows) - 1))
     with matplotlib.style.context(STYLE):
-        fig = Figure(figsize=(7.2, max(2.0, 0.22 * len(rows) + 0.8)))
+        fig = Figure(figsize=(7.2, 3.2))
         ax = fig.subplots()
-        colours = ["#c55a11" if key == highlight else "#9dc3e6" for key in rows["commune_key"]]
-        ax.barh([names.get(k, k) for k in rows["commune_key"]], rows["value"], color=colours)
-        ax.xaxis.set_major_formatter(_VN_PCT)
-        ax.grid(axis="x")
-        ax.grid(axis="y", visible=False)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(_title("commune_ranking", label=label, period=period.label_vi))
-        _fit(fig, ax)
+        x = np.arange(len(rows))
+        colours = ["#c55a11" if i == mine else "#9dc3e6" for i in x]
+        ax.bar(x, rows["communes"], color=colours, width=0.85)
+        ax.set_xticks(x, [f"{format_number(a, max_decimals=2)}–{format_number(b, max_decimals=2)}%"
+                          for a, b in zip(rows["band_from"], rows["band_to"])])
+        ax.tick_params(axis="x", labelsize=7)
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_ylabel(words("charts.group_distribution.units_axis", units=units))
+        median = float(rows["median"].iloc[0])
+        ax.axvline((median - start) / width - 0.5, color="#595959", linestyle="--", linewidth=1,
+                   label=words("charts.group_distribution.median", of=int(rows["of"].iloc[0]), units=units,
+                               group=group_name, value=format_percent(median)))
+        if mine is not None:
+            ax.annotate(words("charts.group_distribution.mine", unit=unit_name, value=format_percent(value)),
+                        (mine, float(rows["communes"].iloc[mine])), xytext=(0, 4), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8, color="#c55a11")
+            ax.set_ylim(0, float(rows["communes"].max()) * 1.25 + 0.5)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12))
+        ax.grid(axis="x", visible=False)
+        ax.set_title(_title("group_distribution", label=label, period=period.label_vi))
+        _fit(fig, ax, legend_below=True)
     return fig
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import TEMPLATES_DIR, DataPaths
-from ..domain.areas import comparison_group, settings
+from ..domain.areas import settings
 from ..domain.catalogue import load_catalogue, parse_legend
 from ..domain.communes import Commune, Registry, load_registry
 from ..domain.formatting import (
@@ -32,9 +32,9 @@ from ..domain.formatting import (
 from ..domain.periods import ROMAN, Period
 from ..domain.text import match_key
 from ..errors import NoDataError
-from ..store import Store
+from ..store import METRICS_TABLES, Store
 from . import agreement, charts
-from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, units_with_data
+from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, has_data
 from .words import has, section, words
 
 TEMPLATES = TEMPLATES_DIR
@@ -135,7 +135,7 @@ class ReportData:
     commune: Commune
     period: Period
     values: pd.DataFrame  # this commune and period, current values
-    metrics: pd.DataFrame  # this commune over its trend periods, and its district's communes on the key ratios
+    metrics: pd.DataFrame  # this commune over its trend periods
     findings: pd.DataFrame  # this commune and period
     narratives: pd.DataFrame  # this commune and period
     document: dict = field(default_factory=dict)  # header facts of the ingested report, if any
@@ -144,20 +144,36 @@ class ReportData:
     registry: Registry | None = field(default=None, repr=False, compare=False)  # with the office's own units
     draft: bool = False  # a draft for the official to finish: DỰ THẢO, number and day blank, generated text marked
     carried: CarriedForward | None = None  # header facts from the commune's latest earlier report (none ingested now)
+    ranks: pd.DataFrame = field(default_factory=pd.DataFrame)  # its rank in its comparison group, by key ratio
+    group: pd.DataFrame = field(default_factory=pd.DataFrame)  # its group's distribution (the metrics' group_stats)
 
     @property
     def key(self) -> str:
         return self.commune.key
 
     def value(self, code: str) -> float | None:
-        rows = self.values.loc[self.values["indicator_code"] == code, "value"]
-        return float(rows.iloc[0]) if len(rows) and pd.notna(rows.iloc[0]) else None
+        at = self._positions("values", ("indicator_code",)).get((code,))
+        value = self.values["value"].iloc[at] if at is not None else None
+        return float(value) if value is not None and pd.notna(value) else None
 
     def metric(self, code: str, period: str | None = None) -> pd.Series | None:
-        m = self.metrics
-        rows = m.loc[(m["commune_key"] == self.key) & (m["period"] == (period or self.period.id))
-                     & (m["metric"] == code)]
-        return rows.iloc[0] if len(rows) else None
+        at = self._positions("metrics", ("commune_key", "period", "metric")).get(
+            (self.key, period or self.period.id, code))
+        return self.metrics.iloc[at] if at is not None else None
+
+    def _positions(self, name: str, columns: tuple[str, ...]) -> dict[tuple, int]:
+        """The position of the first row of each combination of ``columns`` in frame ``name`` (a report looks
+        its figures up hundreds of times), built once per frame."""
+        frame = getattr(self, name)
+        cache = self.__dict__.setdefault("_lookups", {})
+        hit = cache.get(name)
+        if hit is None or hit[0] is not frame:
+            keys = zip(*(frame[c].to_numpy() for c in columns)) if len(frame) else iter(())
+            positions: dict[tuple, int] = {}
+            for i, k in enumerate(keys):
+                positions.setdefault(k, i)
+            hit = cache[name] = (frame, positions)
+        return hit[1]
 
     def narrative(self, area: str) -> list[dict]:
         rows = self.narratives.loc[self.narratives["area"] == area]
@@ -179,36 +195,39 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     registry = load_registry(data)
     unit = commune if isinstance(commune, Commune) else registry.resolve(commune, p)
     store = Store(data)
-    if not store.path("metrics").exists():
+    if not all(store.path(t).exists() for t in METRICS_TABLES):  # never computed, or before the group tables
         run_metrics(data)
     tables = {name: _read(store, name) for name in inputs.tables}
     _require_data(tables, unit, p)
     read = inputs.select(tables, unit, p, registry)
-    mine, doc, group = read["values"].assign(origin="reported"), read["documents"], read["group_metrics"]
+    mine, doc = read["values"].assign(origin="reported"), read["documents"]
     compiled = None
     if not p.is_quarter and mine.empty:  # no report submitted for the 6M/9M/Y period: compiled from its quarters
         mine, compiled = compiled_values(read["metrics"], read["quarters"], p, columns=list(mine.columns))
-    # The commune's metrics over its periods, and the district's other communes on the key ratios.
-    metrics = pd.concat([read["metrics"], group.loc[group["commune_key"] != unit.key]], ignore_index=True)
+    metrics = read["metrics"]
     return ReportData(
         commune=unit, period=p, values=mine, metrics=metrics, findings=read["findings"],
         narratives=read["narratives"], document=doc.iloc[0].to_dict() if len(doc) else {},
-        sample=sample_data(mine, metrics, commune_key=unit.key, period=p),
+        sample=sample_data(mine, metrics, read["ranks"], read["group_stats"], commune_key=unit.key, period=p),
         compiled=compiled,
         registry=registry,
         draft=bool(draft),
         carried=carried_forward(doc, read["earlier_documents"]) if "earlier_documents" in read else None,
+        ranks=read["ranks"], group=read["group_stats"],
     )
 
 
-def sample_data(values: pd.DataFrame, metrics: pd.DataFrame, *, commune_key: str, period: Period) -> SampleData:
+def sample_data(values: pd.DataFrame, metrics: pd.DataFrame, ranks: pd.DataFrame, group: pd.DataFrame, *,
+                commune_key: str, period: Period) -> SampleData:
     """What is synthetic among a report's figures: its own values of ``period``, its earlier periods' metrics,
-    the other communes' metrics."""
+    the other communes' ranked figures (``group``'s ``synthetic_units`` less the commune itself, by ``ranks``)."""
     synthetic = metrics["synthetic"].fillna(False).astype(bool)
     mine = metrics["commune_key"] == commune_key
+    own_ranked = bool(ranks["synthetic"].fillna(False).astype(bool).any()) if len(ranks) else False
+    others = int(group["synthetic_units"].iloc[0]) - own_ranked if len(group) else 0
     return SampleData(own=bool(values["synthetic"].fillna(False).astype(bool).any()),
                       earlier=bool((synthetic & mine & (metrics["period"] != period.id)).any()),
-                      others=bool((synthetic & ~mine).any()))
+                      others=others > 0)
 
 
 def compiled_values(metrics: pd.DataFrame, quarters: pd.DataFrame, period: Period, *,
@@ -276,7 +295,7 @@ def require_data(*, commune: Commune, period: Period, data: DataPaths, inputs: R
 
 
 def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period) -> None:
-    if unit.key not in units_with_data(tables, period):
+    if not has_data(tables, unit, period):
         raise NoDataError(f"no data for {unit.full_name} ({unit.code}) in {period.id} "
                           f"({words('not_reported', period=period.label_vi)}): no value, narrative or report header "
                           "of this commune and period is stored; nothing rendered (ingest its report first)")
@@ -822,10 +841,14 @@ def _units_word(types: set[str]) -> str:
 
 
 def _others(rd: ReportData) -> set[str]:
-    """The unit types of the other communes whose figures the report shows."""
-    by_key = {u.key: u.type for u in (rd.registry or load_registry())}
-    keys = set(rd.metrics.loc[rd.metrics["commune_key"] != rd.key, "commune_key"])
-    return {by_key[k] for k in keys if k in by_key}
+    """The unit types of the other communes whose figures the report shows (its group's ranked units: the group
+    table's ``unit_types``, less the commune itself when it is ranked)."""
+    if rd.group.empty:
+        return set()
+    counts = {t: int(n) for t, n in (item.split("=") for item in str(rd.group["unit_types"].iloc[0]).split(";"))}
+    if len(rd.ranks):
+        counts[rd.commune.type] = counts.get(rd.commune.type, 0) - 1
+    return {t for t, n in counts.items() if n > 0}
 
 
 def notice(rd: ReportData) -> str:
@@ -1056,19 +1079,16 @@ def ranks_html(rd: ReportData, *, numeral: str = "I") -> Html | None:
 
 def ranks_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
     """The appendix of the commune's place among the communes it is compared with: the rank table on the key
-    ratios and the chart of all communes on one of them; ``None`` when there is neither."""
+    ratios and the chart of its group's distribution on one of them (the metrics stage's group table: the same
+    few rows whatever the group's size); ``None`` when there is neither."""
     from ..metrics.compute import ranking_chart_ratio
 
-    registry = rd.registry or load_registry()
-    names = {u.key: u.name for u in registry}
-    units = {u.key: u for u in registry}
-    mine = comparison_group(rd.commune, rd.period)
-    keys = rd.metrics["commune_key"]
-    in_group = {k: k in units and comparison_group(units[k], rd.period) == mine for k in keys.unique()}
-    group = rd.metrics.loc[keys.map(in_group)]
     ratio = ranking_chart_ratio()
-    fig = charts.commune_ranking(group, names, period=rd.period, metric=ratio.code, highlight=rd.key,
-                                 label=metric_label(ratio.code, rd.period, ratio.label))
+    mine = rd.ranks.loc[rd.ranks["metric"] == ratio.code] if len(rd.ranks) else rd.ranks
+    fig = charts.group_distribution(rd.group, period=rd.period, label=metric_label(ratio.code, rd.period, ratio.label),
+                                    value=float(mine["value"].iloc[0]) if len(mine) else None,
+                                    unit_name=rd.commune.full_name, units=_units_word(_others(rd) | {rd.commune.type}),
+                                    group_name=_group(rd))
     ranks = district_ranks(rd)
     if fig is None and not ranks:
         return None
@@ -1080,16 +1100,12 @@ def ranks_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
 
 def district_ranks(rd: ReportData) -> list[dict]:
     """The commune's rank among the communes of its comparison group with a figure (its district before 1/7/2025,
-    its province after) on each key ratio (1 = best): "3/9 xã có số liệu"."""
-    from ..metrics.compute import key_ratios, rank_communes
+    its province after) on each key ratio (1 = best): "3/9 xã có số liệu", from the metrics stage's ranks."""
+    from ..metrics.compute import key_ratios
 
-    key = key_ratios()
-    ranks = rank_communes(rd.metrics, rd.registry or load_registry(), period=rd.period.id,
-                          metrics_to_rank=[r.code for r in key])
-    mine = ranks.loc[ranks["commune_key"] == rd.key]
-    by_metric = {r.metric: r for r in mine.itertuples()}
+    by_metric = {r.metric: r for r in rd.ranks.itertuples()} if len(rd.ranks) else {}
     out = []
-    for k in key:
+    for k in key_ratios():
         if k.code in by_metric:
             r = by_metric[k.code]
             out.append({"label": metric_label(k.code, rd.period, k.label), "value": format_percent(r.value),

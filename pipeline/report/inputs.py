@@ -9,7 +9,7 @@ hash is :meth:`ReportInputs.hashes` of the same declaration, so a chart or ranki
 the declaration, and so the hash: the two cannot drift apart.
 
 >>> [s.name for s in COMMUNE_REPORT.slices]
-['values', 'narratives', 'documents', 'earlier_documents', 'findings', 'metrics', 'quarters', 'group_metrics']
+['values', 'narratives', 'documents', 'earlier_documents', 'findings', 'metrics', 'quarters', 'ranks', 'group_stats']
 
 The analyst's checklist (:mod:`pipeline.report.checklist`), rendered beside each report, reads the report's
 slices and what :data:`CHECKLIST` declares beyond them (the previous period's values, the period's submissions,
@@ -71,9 +71,10 @@ class Slice:
     """Rows of one stored table a report reads.
 
     ``whose``: "commune" (the commune's own rows, its figures combined from its predecessors included) or
-    "group" (the rows of every commune of its comparison group: :func:`pipeline.domain.areas.comparison_group`,
-    the district before 1/7/2025, the province after); ``periods``: the periods read, from the report's period;
-    ``metrics``: the ``metric`` values read (None: all); ``columns``: the columns read (None: all);
+    "group" (the rows of its comparison group, :func:`pipeline.domain.areas.comparison_group`: the district before
+    1/7/2025, the province after; from a table with a ``group`` column, the metrics stage's group tables);
+    ``periods``: the periods read, from the report's period; ``metrics``: the ``metric`` values read (None: all);
+    ``columns``: the columns read (None: all);
     ``known_only``: only rows with a value (a blank ratio is neither ranked nor charted); ``own_only``: only
     each unit's own figures, not those combined from its predecessors (each unit is ranked once); ``derive``: a
     function building the rows from the stored tables ``needs`` (each row with ``commune_key`` and ``period``),
@@ -145,15 +146,16 @@ class ReportInputs:
 
     def select(self, tables: Mapping[str, pd.DataFrame], unit: Commune, period: Period,
                registry: Registry) -> dict[str, pd.DataFrame]:
-        """The slices one report (``unit``, ``period``) reads, by slice name."""
+        """The slices one report (``unit``, ``period``) reads, by slice name.
+
+        Each slice's rows of the period are found once per table version and process and indexed by commune (or
+        group), so that a report reads its own rows without scanning the table (a worker renders many reports).
+        """
         out = {}
         for s in self.slices:
-            rows = s.rows(s.source(tables), period)
-            if s.whose == "commune":
-                mine = rows["commune_key"] == unit.key
-            else:
-                mine = _groups(rows, registry, period) == comparison_group(unit, period)
-            out[s.name] = rows.loc[mine].reset_index(drop=True)
+            rows, index = _indexed(s, tables, period)
+            at = index.get(unit.key if s.whose == "commune" else comparison_group(unit, period))
+            out[s.name] = (rows.iloc[at] if at is not None else rows.iloc[:0]).reset_index(drop=True)
         return out
 
     def hashes(self, tables: Mapping[str, pd.DataFrame], units: list[Commune], period: Period,
@@ -164,11 +166,8 @@ class ReportInputs:
         files = self.files_fingerprint()
         per_slice = []
         for s in self.slices:
-            rows = s.rows(s.source(tables), period)
-            if s.whose == "commune":
-                per_slice.append((s, _grouped_hashes(rows, rows["commune_key"])))
-            else:
-                per_slice.append((s, _grouped_hashes(rows, _groups(rows, registry, period))))
+            rows = s.rows(_source(s, tables), period)
+            per_slice.append((s, _grouped_hashes(rows, rows[_owner(s)])))
         out = {}
         for unit in units:
             h = hashlib.sha256(f"{self.kind}|{files}|{registry.fingerprint}|{salt}|{period.id}|{unit.key}".encode())
@@ -234,11 +233,65 @@ def units_with_data(tables: Mapping[str, pd.DataFrame], period: Period) -> set[s
     return keys
 
 
-def _groups(rows: pd.DataFrame, registry: Registry, period: Period) -> pd.Series:
-    """The comparison group of each row's unit in ``period`` (units the registry does not know: none)."""
-    known = {u.key: u for u in registry}
-    group_of = {key: comparison_group(known[key], period) for key in rows["commune_key"].unique() if key in known}
-    return rows["commune_key"].map(group_of)
+#: Units with data of their own, by period and table version (see :func:`has_data`).
+_WITH_DATA: dict[tuple, tuple] = {}
+
+
+def has_data(tables: Mapping[str, pd.DataFrame], unit: Commune, period: Period) -> bool:
+    """Whether ``unit`` is among :func:`units_with_data` of ``period`` (found once per table version and period in
+    a process: a worker checks every report it renders)."""
+    frames = tuple(tables.get(name) for name in ("values", "narratives", "documents", "metrics"))
+    key = (period.id, *map(id, frames))
+    hit = _WITH_DATA.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
+        if len(_WITH_DATA) >= _INDEXED_MAX:
+            _WITH_DATA.pop(next(iter(_WITH_DATA)))
+        hit = _WITH_DATA[key] = (frames, units_with_data(tables, period))
+    return unit.key in hit[1]
+
+
+def _owner(s: Slice) -> str:
+    """The column naming whose a row of slice ``s`` is: the unit's key, or (a group's table) the group."""
+    return "commune_key" if s.whose == "commune" else "group"
+
+
+#: Slices' rows already found in this process, by slice, table version and period (see :func:`_indexed`).
+_INDEXED: dict[tuple, tuple] = {}
+_INDEXED_MAX = 64
+
+
+def _indexed(s: Slice, tables: Mapping[str, pd.DataFrame], period: Period) -> tuple[pd.DataFrame, dict]:
+    """The rows of slice ``s`` for ``period`` and their positions by owner (:func:`_owner`), found once per
+    version of the tables it reads: the stored frames are shared and never changed (``content._read``), so the
+    frames themselves identify the version (they are kept with the entry, so that an identity is never reused)."""
+    frames = tuple(tables[t] for t in (s.needs or (s.table,)))
+    key = (s, period.id, *map(id, frames))
+    hit = _INDEXED.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
+        rows = s.rows(_source(s, tables), period)
+        index = rows.groupby(rows[_owner(s)].to_numpy(), sort=False).indices if len(rows) else {}
+        if len(_INDEXED) >= _INDEXED_MAX:
+            _INDEXED.pop(next(iter(_INDEXED)))
+        hit = _INDEXED[key] = (frames, rows, index)
+    return hit[1], hit[2]
+
+
+#: Derived tables (a slice's ``derive``) already built in this process, by slice and table version.
+_DERIVED: dict[tuple, tuple] = {}
+
+
+def _source(s: Slice, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """:meth:`Slice.source`, built once per version of the tables it needs."""
+    if s.derive is None:
+        return tables[s.table]
+    frames = tuple(tables[t] for t in s.needs)
+    key = (s, *map(id, frames))
+    hit = _DERIVED.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
+        if len(_DERIVED) >= _INDEXED_MAX:
+            _DERIVED.pop(next(iter(_DERIVED)))
+        hit = _DERIVED[key] = (frames, s.source(tables))
+    return hit[1]
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
@@ -274,10 +327,13 @@ COMMUNE_REPORT = ReportInputs(
         # which of a 6M/9M/Y period's quarters have a stored report, and which rows each holds (the compiled
         # report's notes: the quarters it was compiled from, why a row a quarter reported is blank)
         Slice("quarters", "values", periods=compiled_quarters, columns=("commune_key", "period", "indicator_code")),
-        # its comparison group's communes (district, or province from 1/7/2025) on the key ratios in the period,
-        # each under its own identity: the rank table and the ranking chart
-        Slice("group_metrics", "metrics", whose="group", metrics=key_metric_codes, known_only=True, own_only=True,
-              columns=("commune_code", "commune_key", "period", "metric", "label", "value", "synthetic")),
+        # its place in its comparison group (district, or province from 1/7/2025) on the key ratios in the period
+        # (the rank table), and the group's distribution on the ranking chart's ratio (the chart; the notice's
+        # sample figures and unit words): both computed once per group by the metrics stage, a fixed number of
+        # rows whatever the group's size (no report scans its group)
+        Slice("ranks", "ranks", columns=("group", "commune_code", "commune_key", "period", "metric", "value", "rank",
+                                         "of", "synthetic")),
+        Slice("group_stats", "group_stats", whose="group"),
     ),
     code=(PACKAGE_DIR / "report", PACKAGE_DIR / "render"),  # with every module they import (metrics, domain, …)
     files=(

@@ -25,23 +25,31 @@ def _metrics(scale: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _ranking_metrics() -> pd.DataFrame:
-    return pd.DataFrame({"commune_key": [f"k{i}" for i in range(25)], "period": PERIOD, "metric": "R.DVC.MUC_3_4",
-                         "value": np.linspace(5, 100, 25), "target": np.nan,
-                         "label": "Tỷ lệ TTHC cung cấp trực tuyến mức độ 3, 4"})
+def _group(values=None) -> pd.DataFrame:
+    """The metrics stage's group table of 25 communes spread over 5–100 % (or ``values``)."""
+    from pipeline.metrics.compute import group_distribution
+
+    values = np.linspace(5, 100, 25) if values is None else np.asarray(values, dtype=float)
+    ranks = pd.DataFrame({"group": "district:439", "commune_key": [f"k{i}" for i in range(len(values))],
+                          "period": PERIOD, "metric": "R.DVC.MUC_3_4", "value": values, "synthetic": False})
+    return group_distribution(ranks, [], metric="R.DVC.MUC_3_4")
+
+
+def _distribution(group: pd.DataFrame, value: float | None = 42.0):
+    return charts.group_distribution(group, period=PERIOD, label="Tỷ lệ TTHC cung cấp trực tuyến mức độ 3, 4",
+                                     value=value, unit_name="Thị trấn Phú Phong Mở Rộng Rất Dài",
+                                     units="xã, thị trấn", group_name="huyện Hương Sơn")
 
 
 def _figures(scale: float):
     metrics = _metrics(scale)
-    names = {f"k{i}": ("Thị trấn Phú Phong Mở Rộng Rất Dài" if i == 3 else f"Xã {i}") for i in range(25)}
     rollup = pd.DataFrame({"period": QUARTERS, "metric": "R.HS.DUNG_HEN", "value": 95.0, "minimum": 80.0,
                            "maximum": 100.0, "median": 96.0, "unit": "%", "label": "Tỷ lệ đúng hạn"})
     return {
         "dossier_trend": charts.dossier_trend(metrics, commune_key="k1", period=PERIOD),
         "rate_against_target": charts.rate_against_target(metrics, commune_key="k1", period=PERIOD),
         "budget_against_plan": charts.budget_against_plan(metrics, commune_key="k1", period=PERIOD),
-        "commune_ranking": charts.commune_ranking(_ranking_metrics(), names, period=PERIOD, metric="R.DVC.MUC_3_4",
-                                                  highlight="k3"),
+        "group_distribution": _distribution(_group()),
         "district_trend": charts.district_trend(rollup, metric="R.HS.DUNG_HEN", periods=QUARTERS),
     }
 
@@ -133,7 +141,7 @@ def test_no_figure_no_chart():
     assert charts.dossier_trend(empty, commune_key="k1", period=PERIOD) is None
     assert charts.rate_against_target(empty, commune_key="k1", period=PERIOD) is None
     assert charts.budget_against_plan(empty, commune_key="k1", period=PERIOD) is None
-    assert charts.commune_ranking(empty, {}, period=PERIOD, metric="R.DVC.MUC_3_4") is None
+    assert _distribution(_group().iloc[0:0]) is None
 
 
 def test_legends_never_show_a_code():
@@ -169,3 +177,28 @@ def test_eight_long_quarter_labels_do_not_run_into_each_other():
     boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels()]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()][2] == "Quý II/2025"
     assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), [(b.x0, b.x1) for b in boxes]
+
+
+def test_group_distribution_counts_every_commune_and_colours_the_communes_band():
+    """The bars are the group table's bands (25 communes over 5–100 %: ten 10-point bands), their heights add up
+    to the communes with the figure, the commune's band (42 % in 40–50 %) alone in colour, the median drawn."""
+    fig = _distribution(_group())
+    bars = fig.axes[0].patches
+    assert sum(b.get_height() for b in bars) == 25
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[0] == "0–10%" and labels[-1] == "90–100%"
+    colours = [b.get_facecolor() for b in bars]
+    highlighted = [i for i, c in enumerate(colours) if c != colours[0]]
+    assert highlighted == [4]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["Trung vị của 25 xã, thị trấn có số liệu trong huyện Hương Sơn: 52,5%"]
+
+
+def test_group_distribution_draws_only_the_bands_that_hold_communes():
+    """Communes between 31 % and 34,9 % give 0,5-point bands; none is drawn before the first or after the last
+    holding a commune."""
+    fig = _distribution(_group([31.2, 31.3, 32.0, 33.9, 34.9]), value=32.0)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    heights = [b.get_height() for b in fig.axes[0].patches]
+    assert labels[0] == "31–31,5%" and labels[-1] == "34,5–35%"
+    assert heights[0] > 0 and heights[-1] > 0 and sum(heights) == 5

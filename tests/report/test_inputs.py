@@ -8,11 +8,11 @@ import pytest
 from pipeline.config import DataPaths
 from pipeline.domain.communes import load_registry
 from pipeline.domain.periods import Period
-from pipeline.metrics.compute import key_ratios, run_metrics
+from pipeline.metrics.compute import group_distribution, key_ratios, rank_communes, run_metrics
 from pipeline.report import content
 from pipeline.report.inputs import COMMUNE_REPORT, trend_periods
 from pipeline.store import Store
-from tests.helpers import ingested
+from tests.helpers import ingested, ingested_rows
 
 PERIOD = Period.parse("2021-Q3")
 
@@ -43,30 +43,94 @@ def test_the_loader_reads_exactly_the_declared_slices(stored):
     pd.testing.assert_frame_equal(rd.values.drop(columns="origin"), read["values"])
     assert rd.values["origin"].eq("reported").all() and rd.compiled is None
     assert "ingested_at" not in rd.values.columns
-    mine = rd.metrics.loc[rd.metrics["commune_key"] == a.key]
-    assert set(mine["period"]) <= set(trend_periods(PERIOD)) and "2020-Q3" in set(mine["period"])
-    others = rd.metrics.loc[rd.metrics["commune_key"] != a.key]
-    assert set(others["period"]) == {PERIOD.id} and set(others["metric"]) <= {r.code for r in key_ratios()}
-    assert others["value"].notna().all()
+    assert set(rd.metrics["commune_key"]) == {a.key}  # no other commune's metrics: its group comes as a table
+    assert set(rd.metrics["period"]) <= set(trend_periods(PERIOD)) and "2020-Q3" in set(rd.metrics["period"])
+    pd.testing.assert_frame_equal(rd.ranks, read["ranks"])
+    assert set(rd.ranks["commune_key"]) == {a.key} and set(rd.ranks["period"]) == {PERIOD.id}
+    assert set(rd.ranks["metric"]) <= {r.code for r in key_ratios()} and rd.ranks["of"].between(1, 2).all()
+    pd.testing.assert_frame_equal(rd.group, read["group_stats"])
+    assert set(rd.group["group"]) == {"district:439"} and set(rd.group["period"]) == {PERIOD.id}
+
+
+def _restated(tables, metrics):
+    """``tables`` with ``metrics`` and the group tables the metrics stage computes from them."""
+    ranks = rank_communes(metrics, load_registry())
+    return tables | {"metrics": metrics, "ranks": ranks.drop(columns="district_code"),
+                     "group_stats": group_distribution(ranks, load_registry())}
 
 
 @pytest.mark.parametrize(("change", "a_changes"), [
-    (("18136", "R.HS.DUNG_HEN", 80.0), True),  # a key ratio of a district commune: A's rank may change
+    # both at 100 %, 1/2 each; B's 80 % leaves A's place (1/2) as it is: A's report shows no figure of B's
+    (("18136", "R.HS.DUNG_HEN", 80.0), False),
+    (("18133", "R.HS.DUNG_HEN", 80.0), True),  # A's own ratio: its value and its place (2/2)
     (("18136", "S.HS.NHAN_MOI", 1.0), False),  # a figure only B's report shows
     (("18133", "S.HS.NHAN_MOI", 1.0), True),  # A's own figure
 ])
 def test_the_hash_covers_what_the_report_reads_and_nothing_else(stored, change, a_changes):
     _, tables = stored
     units = _units("18133", "18136")
+    tables = _restated(tables, tables["metrics"])
     before = COMMUNE_REPORT.hashes(tables, units, PERIOD, load_registry())
     code, metric, value = change
     m = tables["metrics"]
     (unit,) = _units(code)  # by identity: code 18133 also names Xã Hương Sơn of 1/7/2025 (rows of its predecessors)
     row = (m["commune_key"] == unit.key) & (m["period"] == PERIOD.id) & (m["metric"] == metric)
     assert row.sum() == 1
-    after = COMMUNE_REPORT.hashes(tables | {"metrics": m.assign(value=m["value"].mask(row, value))}, units, PERIOD,
+    after = COMMUNE_REPORT.hashes(_restated(tables, m.assign(value=m["value"].mask(row, value))), units, PERIOD,
                                   load_registry())
     assert (after["18133"] != before["18133"]) is a_changes
+
+
+def _province(root, size: int):
+    """A data directory whose province 42 (Hà Tĩnh) has ``size`` communes with figures in 2025-Q4 (each its own
+    online-service rate), ingested and with its metrics."""
+    period = Period.parse("2025-Q4")
+    units = load_registry().communes_in(period, province_code="42")[:size]
+    assert len(units) == size
+    rows = []
+    for i, u in enumerate(units):
+        rows += [(u.code, period.id, "3.1.3.c", 200), (u.code, period.id, "3.2.2", 100 + i),
+                 (u.code, period.id, "1.1.1", 10), (u.code, period.id, "1.1.2", 5 + i % 6)]
+    data = ingested_rows(root, rows)
+    run_metrics(data)
+    return data, units[0], period
+
+
+def test_a_report_reads_the_same_number_of_group_rows_whatever_the_group_s_size(tmp_path, monkeypatch):
+    """Rendering one commune reads its own rows and a fixed number of its group's, computed once per group by the
+    metrics stage: the same with 5 communes in the province as with 60 (the report's cost does not grow with its
+    comparison group), and none of another commune's own rows."""
+    read = []
+    select = COMMUNE_REPORT.select
+    monkeypatch.setattr(type(COMMUNE_REPORT), "select",
+                        lambda self, *a, **k: read.append(out := select(*a, **k)) or out)
+    seen = {}
+    for size in (5, 60):
+        data, unit, period = _province(tmp_path / str(size), size)
+        read.clear()
+        rd = content.load(commune=unit, period=period, data=data)
+        assert content.ranks_parts(rd) is not None  # the rank table and the group's chart are drawn from them
+        (slices,) = read
+        for name, rows in slices.items():
+            owner = "group" if name == "group_stats" else "commune_key"
+            assert set(rows[owner]) <= {unit.key, "province:42"}, name
+        seen[size] = {name: len(rows) for name, rows in slices.items()}
+        assert rd.ranks.loc[rd.ranks["metric"] == "R.DVC.MUC_3_4", "of"].tolist() == [size]
+    assert seen[5] == seen[60]
+
+
+def test_the_group_s_distribution_is_in_every_member_s_hash(stored):
+    """Another commune's figure on the ranking chart's ratio changes the group's distribution (the chart every
+    member's report draws): every member's hash changes."""
+    _, tables = stored
+    units = _units("18133", "18136")
+    b = units[1]
+    m = tables["metrics"]
+    rows = m.loc[(m["commune_key"] == b.key) & (m["period"] == PERIOD.id)].head(1)
+    added = pd.concat([m, rows.assign(metric="R.DVC.MUC_3_4", value=20.0, label="x")], ignore_index=True)
+    before = COMMUNE_REPORT.hashes(_restated(tables, m), units, PERIOD, load_registry())
+    after = COMMUNE_REPORT.hashes(_restated(tables, added), units, PERIOD, load_registry())
+    assert after["18133"] != before["18133"] and after["18136"] != before["18136"]
 
 
 def test_the_hash_covers_the_declared_files(stored, tmp_path):
