@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test test-fast lint sample registry bench clean
+.PHONY: setup run test test-fast lint sample registry bench bench-scale clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,9 @@ run: setup
 
 bench: setup
 	$(BIN)/python bench/batch.py
+
+bench-scale: setup  # comparison groups of 25, 70 and 200 communes, then on a Dask LocalCluster (see README)
+	$(BIN)/python bench/scale.py
 
 test: setup
 	$(BIN)/python -m pytest
