@@ -41,6 +41,7 @@ import re
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -167,10 +168,15 @@ def atomic_file(path: Path, *, mode: int = 0o644):
         raise
 
 
+#: Rows per Parquet row group: a reader of a few periods (:meth:`Store.read`) holds one group at a time, not the
+#: whole table.
+ROW_GROUP_ROWS = 16_384
+
+
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write a Parquet file atomically."""
     with atomic_file(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS)
 
 
 #: The pointer naming each table's current version file.
@@ -189,6 +195,16 @@ def _lock_for(path: Path) -> FileLock:
         if key not in _LOCKS:
             _LOCKS[key] = FileLock(path, thread_local=True)
         return _LOCKS[key]
+
+
+def _read_periods(path: Path, wanted: pa.Array) -> pa.Table:
+    """The rows of the Parquet file ``path`` whose ``period`` is in ``wanted``, read a row group at a time."""
+    import pyarrow.compute as pc
+
+    with pq.ParquetFile(path) as file:
+        batches = [b.filter(pc.is_in(b.column("period"), value_set=wanted))
+                   for b in file.iter_batches(batch_size=ROW_GROUP_ROWS)]
+        return pa.Table.from_batches(batches, schema=file.schema_arrow)
 
 
 def _upgrade(table: pa.Table, name: str, path: Path) -> pa.Table:
@@ -238,17 +254,21 @@ class Store:
             raise SchemaError(f"unknown table {name!r}")
         return self.dir / self.pointer()["tables"].get(name, f"{name}.parquet")
 
-    def read(self, name: str) -> pd.DataFrame:
-        """Table ``name`` (empty with its columns when not written yet)."""
+    def read(self, name: str, *, periods: Iterable[str] | None = None) -> pd.DataFrame:
+        """Table ``name`` (empty with its columns when not written yet); ``periods``: only its rows of those periods
+        (filtered while reading, so a reader of a few periods does not hold the whole table)."""
         if name not in SCHEMAS:
             raise SchemaError(f"unknown table {name!r}")
+        wanted = None
+        if periods is not None and "period" in SCHEMAS[name].names:
+            wanted = pa.array(sorted(set(periods)), type=pa.string())
         for _ in range(3):
             file = self.pointer()["tables"].get(name)
             if file is None:
                 return empty(name)
             path = self.dir / file
             try:
-                table = pq.read_table(path)
+                table = pq.read_table(path) if wanted is None else _read_periods(path, wanted)
             except FileNotFoundError:
                 continue  # cleaned up by a writer between reading the pointer and the file: read the pointer again
             except (pa.ArrowException, OSError) as exc:  # truncated or corrupt: name the file, say what to do

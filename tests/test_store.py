@@ -10,7 +10,7 @@ import pytest
 from pipeline.config import DataPaths
 from pipeline.errors import SchemaError
 from pipeline.ingest import ingest
-from pipeline.store import SCHEMAS, Store, conform
+from pipeline.store import METRICS_TABLES, ROW_GROUP_ROWS, SCHEMAS, Store, conform
 
 CSV_HEADER = "commune_code,period,indicator_code,value,note\n"
 
@@ -218,7 +218,7 @@ def test_metrics_are_stored_in_one_transaction(seed_data, monkeypatch):
     ingest(None, data=seed_data)
     run_metrics(seed_data)
     store = Store(seed_data)
-    before = {n: store.read(n) for n in ("metrics", "findings", "scores")}
+    before = {n: store.read(n) for n in METRICS_TABLES}
     stamp = store.meta("metrics.inputs")
     _write(seed_data.raw / "more.csv", CSV_HEADER + "18133,2021-Q3,1.1.1,6,\n", 1_900_000_000)
     ingest(None, data=seed_data)
@@ -529,3 +529,24 @@ def test_random_edits_reverts_and_removals_equal_a_rebuild(data_dir, tmp_path, s
         pair = ["source_file", "submission_id"]
         current = lambda s: s.read("submissions").query("status == 'current'")[pair].sort_values(pair)  # noqa: E731, B023 - used in this iteration
         assert current(store).values.tolist() == current(Store(fresh)).values.tolist(), f"step {step}"
+
+
+def test_reading_some_periods_gives_their_rows_as_the_whole_table_does(tmp_path):
+    """``Store.read(name, periods=…)`` (a report's loader) returns exactly the rows of those periods, in the table's
+    order, across row groups; the files are written in row groups of ``ROW_GROUP_ROWS`` rows (a reader of a few
+    periods holds one group at a time)."""
+    store = Store(DataPaths(tmp_path))
+    n = 2 * ROW_GROUP_ROWS + 5
+    periods = [f"202{i % 3}-Q{i % 4 + 1}" for i in range(n)]
+    frame = pd.DataFrame({c: None for c in SCHEMAS["scores"].names}, index=range(n)).assign(
+        commune_code="18217", commune_key="18217@2019-12-15", period=periods, score=[float(i) for i in range(n)],
+        max_score=10.0, missing="", score_pct=0.0)
+    store.write("scores", frame)
+    assert pq.ParquetFile(store.path("scores")).num_row_groups == 3
+    whole = store.read("scores")
+    wanted = ("2021-Q2", "2020-Q1")
+    some = store.read("scores", periods=wanted)
+    expected = whole.loc[whole["period"].isin(wanted)].reset_index(drop=True)
+    assert len(some) == len(expected) > ROW_GROUP_ROWS / 3
+    pd.testing.assert_frame_equal(some, expected)
+    assert store.read("scores", periods=()).empty and list(store.read("scores", periods=()).columns) == list(whole)

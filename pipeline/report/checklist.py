@@ -371,8 +371,9 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths) -> Ch
 
     rd = content.load(commune=commune, period=period, data=data)
     store = Store(data)
-    extra = CHECKLIST.select({name: content._read(store, name) for name in CHECKLIST.tables}, rd.commune, rd.period,
-                             load_registry())
+    tables = {name: content._read(store, name, periods=CHECKLIST.periods_read(name, rd.period))
+              for name in CHECKLIST.tables}
+    extra = CHECKLIST.select(tables, rd.commune, rd.period, load_registry())
     return build(rd, previous_values=extra["previous_values"], submissions=extra["submissions"],
                  issues=extra["issues"])
 

@@ -197,7 +197,7 @@ def load(*, commune: str | Commune, period: str | Period, data: DataPaths,
     store = Store(data)
     if not all(store.path(t).exists() for t in METRICS_TABLES):  # never computed, or before the group tables
         run_metrics(data)
-    tables = {name: _read(store, name) for name in inputs.tables}
+    tables = {name: _read(store, name, periods=inputs.periods_read(name, p)) for name in inputs.tables}
     _require_data(tables, unit, p)
     read = inputs.select(tables, unit, p, registry)
     mine, doc = read["values"].assign(origin="reported"), read["documents"]
@@ -291,7 +291,8 @@ def require_data(*, commune: Commune, period: Period, data: DataPaths, inputs: R
     """Raise :class:`~pipeline.errors.NoDataError` when ``commune`` has nothing of its own stored for ``period``
     (:func:`pipeline.report.inputs.units_with_data`): no report is made of nothing."""
     store = Store(data)
-    _require_data({name: _read(store, name) for name in inputs.tables}, commune, period)
+    _require_data({name: _read(store, name, periods=inputs.periods_read(name, period)) for name in inputs.tables},
+                  commune, period)
 
 
 def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period) -> None:
@@ -301,17 +302,19 @@ def _require_data(tables: dict[str, pd.DataFrame], unit: Commune, period: Period
                           "of this commune and period is stored; nothing rendered (ingest its report first)")
 
 
-def _read(store: Store, name: str) -> pd.DataFrame:
-    """A processed table, read once per version of its file (a batch kernel renders many reports)."""
+def _read(store: Store, name: str, *, periods: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A processed table (only its rows of ``periods``, when given), read once per version of its file and periods
+    (a batch worker renders many reports of one period)."""
     path = store.path(name)
     stat = path.stat() if path.exists() else None
-    return _read_version(str(store.paths.root), name, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+    return _read_version(str(store.paths.root), name, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0,
+                         periods)
 
 
-@lru_cache(maxsize=16)
-def _read_version(root: str, name: str, mtime_ns: int, size: int) -> pd.DataFrame:
+@lru_cache(maxsize=24)
+def _read_version(root: str, name: str, mtime_ns: int, size: int, periods: tuple[str, ...] | None) -> pd.DataFrame:
     """Keyed by the file's identity; the frame is shared, so callers only ever filter it (never mutate)."""
-    return Store(DataPaths(Path(root))).read(name)
+    return Store(DataPaths(Path(root))).read(name, periods=periods)
 
 
 # --------------------------------------------------------------------------- words

@@ -144,6 +144,18 @@ class ReportInputs:
     def tables(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t for s in self.slices for t in (s.needs or (s.table,))))
 
+    def periods_read(self, table: str, period: Period) -> tuple[str, ...] | None:
+        """The periods of stored table ``table`` the slices read for a report of ``period`` (``None``: any period,
+        for a slice reading each unit's latest earlier row or deriving its rows): a loader reads only those."""
+        wanted: set[str] = set()
+        for s in self.slices:
+            if table not in (s.needs or (s.table,)):
+                continue
+            if s.latest_earlier or s.derive is not None:
+                return None
+            wanted.update(s.periods(period))
+        return tuple(sorted(wanted))
+
     def select(self, tables: Mapping[str, pd.DataFrame], unit: Commune, period: Period,
                registry: Registry) -> dict[str, pd.DataFrame]:
         """The slices one report (``unit``, ``period``) reads, by slice name.
