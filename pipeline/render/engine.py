@@ -16,9 +16,8 @@ from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
 from . import kernel
+from .export import WARM_ENGINE as ENGINE_NAME  # the one name of this engine
 from .kernel import kernel_peak_rss_mb, shutdown, warm_kernel  # noqa: F401 - re-exported for callers
-
-ENGINE_NAME = "cchc_warm"
 
 
 class _ResettingClient(PapermillNotebookClient):

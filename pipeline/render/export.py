@@ -33,6 +33,9 @@ from ..errors import (
 from ..report.checklist import CHECKLIST_FILE, write_checklist
 from ..report.words import words
 
+#: The papermill engine of the batch's warm kernels (:mod:`pipeline.render.engine`, not imported here: papermill).
+WARM_ENGINE = "cchc_warm"
+
 if TYPE_CHECKING:  # nbformat (and jsonschema under it) is imported only where a notebook is handled
     import nbformat
 
@@ -271,7 +274,8 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
         if "docx" in formats:
             report_to_docx(commune, p, data, work / "report.docx")
             files["docx"] = final / "report.docx"
-        counts = write_checklist(work, commune=commune, period=p, data=data)
+        counts = _checklist(work, commune, p, data, in_kernel=engine_name == WARM_ENGINE,
+                            timeout=engine_kwargs.get("timeout", 600))
         files["checklist"] = final / CHECKLIST_FILE
         _swap_in(work, final)
     except RenderError as exc:
@@ -282,6 +286,27 @@ def render_report(commune: Commune | str, period: Period | str, *, data: DataPat
         shutil.rmtree(work, ignore_errors=True)
         raise
     return RenderResult(commune, p, final, files, counts)
+
+
+def _checklist(work: Path, commune: Commune, period: Period, data: DataPaths, *, in_kernel: bool,
+               timeout: float) -> dict:
+    """Write the report's checklist into ``work`` (:func:`pipeline.report.checklist.write_checklist`) and return its
+    counts: in the batch's warm kernel (``in_kernel``), which has just loaded the report's data (a worker that
+    loaded it again held ~100 MB more), else in this process."""
+    if not in_kernel:
+        return write_checklist(work, commune=commune, period=period, data=data)
+    import json
+
+    from . import kernel
+
+    args = json.dumps({"directory": str(work), "commune": commune.code, "period": period.id,
+                       "data": str(data.root)})
+    code = ("import json as _json\nfrom pipeline.report.checklist import write_checklist_for as _write\n"
+            f"print(_json.dumps(_write(**_json.loads({args!r}))))")
+    try:
+        return json.loads(kernel.call(code, timeout).strip().splitlines()[-1])
+    except RuntimeError as exc:
+        raise RenderError(f"the checklist failed: {exc}") from exc
 
 
 def area_dir(outputs_dir: Path, period: Period, area) -> Path:

@@ -122,6 +122,21 @@ def execute(code: str, timeout: float) -> None:
         raise RuntimeError(f"kernel preparation failed: {reply['content'].get('evalue')}")
 
 
+def call(code: str, timeout: float) -> str:
+    """Run ``code`` in the kernel and return what it printed; raise :class:`RuntimeError` naming the kernel's error
+    when it failed (a worker has the kernel do work that needs the data the kernel has loaded)."""
+    printed: list[str] = []
+
+    def keep(msg: dict) -> None:
+        if msg["header"]["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
+            printed.append(msg["content"]["text"])
+
+    reply = _client.execute_interactive(code, timeout=timeout, store_history=False, output_hook=keep)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+    return "".join(printed)
+
+
 def shutdown() -> None:
     """Stop this process's warm kernel (also at exit)."""
     global _kernel, _client, _sockets

@@ -392,6 +392,12 @@ def checklist_html(cl: Checklist) -> str:
                  (("now", cl.period), ("before", cl.previous)) if cl.synthetic.get(k)])
 
 
+def write_checklist_for(directory: str, commune: str, period: str, data: str) -> dict:
+    """:func:`write_checklist` from plain text arguments (the data directory's root): what a batch worker asks its
+    warm kernel to run."""
+    return write_checklist(Path(directory), commune=commune, period=period, data=DataPaths(Path(data)))
+
+
 def write_checklist(directory: Path, *, commune: str | Commune, period: str | Period, data: DataPaths) -> dict:
     """Write ``checklist.html`` into ``directory`` (atomically) and return its item counts."""
     from ..store import atomic_file

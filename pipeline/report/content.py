@@ -33,7 +33,7 @@ from ..domain.periods import ROMAN, Period
 from ..domain.text import match_key
 from ..errors import NoDataError
 from ..store import METRICS_TABLES, Store
-from . import agreement, charts
+from . import agreement
 from .inputs import COMMUNE_REPORT, TREND_QUARTERS, ReportInputs, has_data
 from .words import has, section, words
 
@@ -1032,6 +1032,7 @@ def _appendix_head(rd: ReportData, numeral: str, title: str) -> dict:
 
 
 def _figure(fig) -> dict:
+    from . import charts  # matplotlib only where a chart is drawn (a checklist draws none)
     return {"title": charts.title(fig), "uri": charts.to_data_uri(fig)}
 
 
@@ -1048,6 +1049,7 @@ def charts_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
     """The appendix of the commune's trend charts (dossiers, online services, budget), as SVG images in data:
     URLs (self-contained; one image node each keeps PDF layout fast).  A chart with no figure to draw is
     named in a sentence instead; ``None`` when no chart has one."""
+    from . import charts  # matplotlib only where a chart is drawn (a checklist draws none)
     labels = {c: metric_label(c, rd.period) for c in ("R.DVC.MUC_3_4", "7.1.8.3")}
     figures = {
         "dossier_trend": charts.dossier_trend(rd.metrics, commune_key=rd.key, period=rd.period, n=TREND_QUARTERS),
@@ -1085,6 +1087,7 @@ def ranks_parts(rd: ReportData, *, numeral: str = "I") -> dict | None:
     ratios and the chart of its group's distribution on one of them (the metrics stage's group table: the same
     few rows whatever the group's size); ``None`` when there is neither."""
     from ..metrics.compute import ranking_chart_ratio
+    from . import charts  # matplotlib only where a chart is drawn (a checklist draws none)
 
     ratio = ranking_chart_ratio()
     mine = rd.ranks.loc[rd.ranks["metric"] == ratio.code] if len(rd.ranks) else rd.ranks
@@ -1229,6 +1232,7 @@ def appendices_html(rd: ReportData) -> Html:
 
 def warm_up() -> None:
     """Compile the templates and draw one chart, so that a kernel's first report is not its slowest."""
+    from . import charts  # matplotlib only where a chart is drawn (a checklist draws none)
     env = _env()
     for name in env.list_templates():
         env.get_template(name)

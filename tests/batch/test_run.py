@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import nbformat
@@ -269,6 +270,36 @@ def _in_warm_kernel(code: str, tmp_path: Path) -> str:
     out = pm.execute_notebook(str(tmp_path / "probe.ipynb"), str(tmp_path / "probe_out.ipynb"),
                               engine_name=engine.ENGINE_NAME, progress_bar=False)
     return out.cells[0].outputs[0]["text"]
+
+
+def test_the_batch_s_kernel_writes_the_checklist_as_this_process_would(district, monkeypatch, tmp_path):
+    """In the batch the warm kernel, which has just loaded the report's data, writes its checklist (a worker that
+    loaded it again held ~100 MB more): the page and the counts equal those written in this process; a checklist
+    that fails there fails the report with the kernel's error."""
+    import pipeline.render.export as export
+    from pipeline.report.checklist import write_checklist
+
+    data, outputs = district
+    in_process = export.write_checklist
+    monkeypatch.setattr(export, "write_checklist", lambda *a, **k: pytest.fail("written outside the kernel"))
+    result = _batch(data, outputs, communes=["18217"])
+    assert result.exit_code == 0
+    entry = read_manifest(outputs)["2021-Q3/18217"]
+    here = tmp_path / "here"
+    here.mkdir()
+    assert in_process is write_checklist and write_checklist(here, commune="18217", period="2021-Q3",
+                                                             data=data) == entry["checklist"]
+    assert (here / "checklist.html").read_text(encoding="utf-8") == (outputs / entry["files"]["checklist"]).read_text(
+        encoding="utf-8")
+    from pipeline.domain.communes import Commune
+    from pipeline.domain.periods import Period
+    from pipeline.render import kernel
+
+    kernel.warm_kernel()
+    nowhere = Commune(code="99999", name="Không có", type="xã", district_code="439", district_name="Hương Sơn",
+                      province_code="42", province_name="Hà Tĩnh", valid_from=date(2019, 12, 15), valid_to=None)
+    with pytest.raises(export.RenderError, match="the checklist failed: .*99999"):
+        export._checklist(here, nowhere, Period.parse("2021-Q3"), data, in_kernel=True, timeout=60)
 
 
 def test_no_state_leaks_between_reports_in_one_worker(district, tmp_path):
