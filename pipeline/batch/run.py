@@ -269,7 +269,7 @@ def render_summary_job(job: SummaryJob) -> dict:
                     peak_rss_mb=_peak_rss_mb(), kernel_peak_rss_mb=engine.kernel_peak_rss_mb())
 
 
-def _in_warm_kernel(render):
+def _in_warm_kernel(render: Callable[[], object]) -> tuple[object, str | None, str | None, int]:
     """Call ``render()`` (one report, executed in this process's warm kernel) and return ``(its result or None,
     error, detail for the log, attempts)``; a report whose kernel died is tried once more in a fresh kernel."""
     from ..render import engine  # noqa: F401 - registers the warm-kernel engine in this process
