@@ -102,7 +102,7 @@ def main() -> int:
             docx_s = time.perf_counter() - t0
 
         manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
-        # the communes' reports (an area's workbook and summary are entries too, without a worker)
+        # the communes' reports (an area's workbook and summary report are entries too)
         entries = [e for e in manifest.values() if e["status"] == "ok" and "commune" in e]
         per_worker: dict[int, dict] = {}
         for e in entries:

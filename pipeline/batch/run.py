@@ -8,9 +8,12 @@ comparison areas that have data in the period (the districts before 1/7/2025, th
 that reported): a national registry's other provinces are not the run's concern.  Each area of such a run (not of
 named communes) also gets its consolidated appendix ``{period}/{area_code}-{slug}/tong-hop.xlsx``
 (:mod:`pipeline.forms.consolidated`), rewritten only when its inputs hash changes (the area's communes' values of
-the period, its units, the code that writes it); the manifest lists it under ``period/area-CODE``.  A unit of the
-run with nothing stored for the period is not rendered: the manifest and the index list it as not reported
-(status ``no_data``, "Chưa gửi báo cáo").
+the period, its units, the code that writes it), written on a thread of the main process while the workers
+render; the manifest lists it under ``period/area-CODE``.  Its summary report (:class:`SummaryJob`, manifest key
+``period/area-CODE/summary``) is a job for the workers like a commune's report, queued before them: it reads only
+the processed store (:data:`pipeline.report.inputs.SUMMARY_REPORT`), not their reports.  A unit of the run with
+nothing stored for the period is not rendered: the manifest and the index list it as not reported (status
+``no_data``, "Chưa gửi báo cáo").
 
 Incremental rule: a report (with its analyst's checklist, rendered beside it) is rendered again only when
 the content hash of its inputs changed: what the report and the checklist declare they read
@@ -37,6 +40,8 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -47,6 +52,7 @@ from filelock import FileLock
 
 from .. import config
 from ..config import MAX_MEMORY_MB, PACKAGE_DIR, REPORT_TIMEOUT, DataPaths
+from ..domain.areas import Area
 from ..domain.communes import Commune, load_registry
 from ..domain.periods import Period
 from ..errors import BatchLocked, BatchStopped, CchcError  # noqa: F401 - BatchLocked, BatchStopped: importable here too
@@ -82,6 +88,35 @@ class Job:
 
     def __post_init__(self) -> None:
         self.key = f"{self.period.id}/{self.commune.code}"
+
+    @property
+    def name(self) -> str:
+        """How the test hook, the log file and the progress line name it: the commune's code."""
+        return self.commune.code
+
+
+@dataclass
+class SummaryJob:
+    """An area's summary report to make (:func:`pipeline.render.export.render_summary`), in a worker beside the
+    communes' reports: it reads only the processed store (:data:`pipeline.report.inputs.SUMMARY_REPORT`), never
+    their outputs, so it is queued first (the longest report first packs the workers best)."""
+
+    area: Area
+    period: Period
+    data_root: str
+    outputs_dir: str
+    formats: tuple[str, ...]  # the summary's formats among the batch's (:data:`pipeline.render.export.SUMMARY_FORMATS`)
+    timeout: int
+    inputs_hash: str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = f"{self.period.id}/{AREA_PREFIX}{self.area.code}/{SUMMARY_KEY}"
+
+    @property
+    def name(self) -> str:
+        """How the test hook, the log file and the progress line name it: ``area-CODE.summary``."""
+        return f"{AREA_PREFIX}{self.area.code}.{SUMMARY_KEY}"
 
 
 @dataclass
@@ -195,19 +230,56 @@ def key_figures(metrics: pd.DataFrame, findings: pd.DataFrame, units: list[Commu
 
 
 # --------------------------------------------------------------------------- the worker side
+def run_job(job: Job | SummaryJob) -> dict:
+    """The task every route runs, wherever it runs (a local worker through :func:`render_in_worker`, a Dask worker,
+    this process with ``jobs=0``): a commune's report or an area's summary report, by the job's type."""
+    return render_summary_job(job) if isinstance(job, SummaryJob) else render_job(job)
+
+
 def render_job(job: Job) -> dict:
-    """Render one report (in whatever process runs this); never raises for a report's own failure."""
-    from ..render import engine  # noqa: F401 - registers the warm-kernel engine in this process
-    from ..render.export import RenderError, render_report
+    """Render one commune's report (in whatever process runs this); never raises for a report's own failure."""
+    from ..render import engine
+    from ..render.export import render_report
 
     started = time.time()
+    result, error, detail, attempts = _in_warm_kernel(
+        lambda: render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
+                              outputs_dir=Path(job.outputs_dir), formats=job.formats, draft=job.draft,
+                              engine_name=engine.ENGINE_NAME, timeout=job.timeout))
+    outputs = Path(job.outputs_dir)
+    return _outcome(job, error=error, detail=detail, attempts=attempts, seconds=time.time() - started,
+                    peak_rss_mb=_peak_rss_mb(), kernel_peak_rss_mb=engine.kernel_peak_rss_mb(), made={
+                        "directory": _relative(result.directory, outputs) if result else None,
+                        "files": {k: _relative(v, outputs) for k, v in result.files.items()} if result else {},
+                        "checklist": result.checklist if result else None})
+
+
+def render_summary_job(job: SummaryJob) -> dict:
+    """Render one area's summary report (in whatever process runs this, in its warm kernel); never raises for the
+    report's own failure."""
+    from ..render import engine
+    from ..render.export import render_summary
+
+    started = time.time()
+    _, error, detail, attempts = _in_warm_kernel(
+        lambda: render_summary(job.area, job.period, data=DataPaths(Path(job.data_root)),
+                               outputs_dir=Path(job.outputs_dir), formats=job.formats,
+                               engine_name=engine.ENGINE_NAME, timeout=job.timeout))
+    return _outcome(job, error=error, detail=detail, attempts=attempts, seconds=time.time() - started,
+                    peak_rss_mb=_peak_rss_mb(), kernel_peak_rss_mb=engine.kernel_peak_rss_mb())
+
+
+def _in_warm_kernel(render: Callable[[], object]) -> tuple[object, str | None, str | None, int]:
+    """Call ``render()`` (one report, executed in this process's warm kernel) and return ``(its result or None,
+    error, detail for the log, attempts)``; a report whose kernel died is tried once more in a fresh kernel."""
+    from ..render import engine  # noqa: F401 - registers the warm-kernel engine in this process
+    from ..render.export import RenderError
+
     attempt, error, detail, result = 0, None, None, None
     while attempt < 2:
         attempt += 1
         try:
-            result = render_report(job.commune, job.period, data=DataPaths(Path(job.data_root)),
-                                   outputs_dir=Path(job.outputs_dir), formats=job.formats, draft=job.draft,
-                                   engine_name=engine.ENGINE_NAME, timeout=job.timeout)
+            result = render()
             error = detail = None
             break
         except RenderError as exc:
@@ -222,17 +294,25 @@ def render_job(job: Job) -> dict:
                 continue
             detail = traceback.format_exc(limit=3)  # for the log
             break
-    outputs = Path(job.outputs_dir)
-    return {
-        "key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
-        "status": "ok" if error is None else "failed", "error": _shareable(error, job),
-        "detail": _shareable(detail, job), "attempts": attempt,
-        "seconds": round(time.time() - started, 3), "pid": os.getpid(), "peak_rss_mb": _peak_rss_mb(),
-        "kernel_peak_rss_mb": engine.kernel_peak_rss_mb(),
-        "directory": _relative(result.directory, outputs) if result else None,
-        "files": {k: _relative(v, outputs) for k, v in result.files.items()} if result else {},
-        "checklist": result.checklist if result else None,
-    }
+    return result, error, detail, attempt
+
+
+def _outcome(job: Job | SummaryJob, *, error: str | None, detail: str | None, attempts: int, seconds: float,
+             peak_rss_mb: float | None, kernel_peak_rss_mb: float | None, pid: int | None = None,
+             made: dict | None = None) -> dict:
+    """What a job's run reports (its manifest entry, with ``key`` and the log's ``detail``): a commune's report
+    with ``made`` (its directory, files and checklist counts), an area's summary with its entry's fields
+    (:func:`summary_entry`; ``rendered``: made in this run)."""
+    common = {"key": job.key, "period": job.period.id, "hash": job.inputs_hash,
+              "status": "ok" if error is None else "failed", "error": _shareable(error, job),
+              "detail": _shareable(detail, job), "attempts": attempts, "seconds": round(seconds, 3),
+              "pid": os.getpid() if pid is None else pid, "peak_rss_mb": peak_rss_mb,
+              "kernel_peak_rss_mb": kernel_peak_rss_mb}
+    if isinstance(job, SummaryJob):
+        entry = summary_entry(job.area, job.period, job.formats, Path(job.outputs_dir), job.inputs_hash)
+        return {**entry, **common, "rendered": error is None}
+    return {**common, "commune": job.commune.code,
+            **(made or {"directory": None, "files": {}, "checklist": None})}
 
 
 def _relative(path: Path, outputs_dir: Path) -> str:
@@ -240,7 +320,7 @@ def _relative(path: Path, outputs_dir: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), Path(outputs_dir).resolve())).as_posix()
 
 
-def _shareable(text: str | None, job: Job) -> str | None:
+def _shareable(text: str | None, job: Job | SummaryJob) -> str | None:
     """``text`` without the server's absolute paths (the outputs directory, with its logs, may be served on the
     web): outputs relative to the outputs directory, data as DATA_DIR/, source files (in a traceback) relative
     to the project or to Python's installation."""
@@ -254,13 +334,13 @@ def _shareable(text: str | None, job: Job) -> str | None:
     return text
 
 
-def render_in_worker(job: Job, attempt: int) -> dict:
-    """The task of a local batch worker: ``render_job``, after the test hook (``CCHC_TEST_FAULTS``) if set.
+def render_in_worker(job: Job | SummaryJob, attempt: int) -> dict:
+    """The task of a local batch worker: :func:`run_job`, after the test hook (``CCHC_TEST_FAULTS``) if set.
 
     ``attempt`` is 2 when the worker that had this report first died.
     """
     inject_fault(job, attempt)
-    outcome = render_job(job)
+    outcome = run_job(job)
     outcome["attempts"] += attempt - 1
     return outcome
 
@@ -270,9 +350,10 @@ _HOG = ("import time\nhoard = []\nwhile len(hoard) < 256:\n    hoard.append(b'x'
         "    time.sleep(0.02)\ntime.sleep(3600)")
 
 
-def inject_fault(job: Job, attempt: int) -> None:
+def inject_fault(job: Job | SummaryJob, attempt: int) -> None:
     """Test hook, in batch workers only: ``CCHC_TEST_FAULTS="18133=kill-once,18136=slow"`` makes the worker
-    that renders a listed commune misbehave, so that the tests can watch the batch survive it.
+    that renders a listed commune (or area summary, by its :attr:`SummaryJob.name`: ``area-439.summary=kill``)
+    misbehave, so that the tests can watch the batch survive it.
 
     ``kill-once``: the worker kills itself (SIGKILL, as the out-of-memory killer does) on the first
     attempt; ``kill``: on every attempt; ``slow``: the report's HTML conversion never ends (the
@@ -280,7 +361,7 @@ def inject_fault(job: Job, attempt: int) -> None:
     until it is stopped.
     """
     faults = dict(item.split("=", 1) for item in config.TEST_FAULTS.split(",") if "=" in item)
-    fault = faults.get(job.commune.code)
+    fault = faults.get(job.name)
     if fault is None:
         return
     if fault == "kill" or (fault == "kill-once" and attempt == 1):
@@ -395,7 +476,7 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
     local = not scheduler and jobs >= 1
     limits = Limits(seconds=report_timeout or None, memory_mb=max_memory_mb or None)
     with batch_lock(outputs_dir), Store(data).lock(), stop_on_signals():
-        pool = None
+        pool = writer = None
         try:
             # Start the workers at once when some report has never been made (they warm up meanwhile);
             # otherwise only once the input hashes say there is work.
@@ -412,10 +493,23 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             metrics_out = ensure_metrics(data, force=force)
             tables = read_inputs(data)
             manifest = read_manifest(outputs_dir)
-            todo, figures, by_key, groups = [], {}, {}, {}
+            todo, summaries, figures, by_key, workbooks = [], [], {}, {}, {}
             for p in periods:
                 reported = units_with_data(tables, p)
-                group = groups[p] = units[p] if chosen else _areas_with_data(p, reported, data)
+                group = units[p] if chosen else _areas_with_data(p, reported, data)
+                # Each area of the run (not of named communes): its summary report, a job for the workers queued
+                # before the communes' (it reads only the store, not their reports, and is the longest: started
+                # first, it packs the workers best), and its workbook, written by this process meanwhile.
+                for area in _areas_of(group, p, data, district=district, province=province) if not communes else ():
+                    key = f"{p.id}/{AREA_PREFIX}{area.code}"
+                    workbooks[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],
+                                                      outputs_dir=outputs_dir, known=manifest.get(key), force=force)
+                    job = summary_job(area, p, data=data, outputs_dir=outputs_dir, formats=formats, timeout=timeout,
+                                      tables=tables)
+                    if summary_unchanged(job, manifest.get(job.key), force=force):
+                        manifest[job.key] = {**manifest[job.key], "rendered": False}
+                    else:
+                        summaries.append(job)
                 for unit in group:
                     if unit.key not in reported:  # nothing stored: no report of nothing
                         key = f"{p.id}/{unit.code}"
@@ -439,8 +533,13 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
                                     draft=draft))
                 by_code = key_figures(metrics_out["metrics"], metrics_out["findings"], with_data, p)
                 figures.update({f"{p.id}/{code}": value for code, value in by_code.items()})
+            todo = summaries + todo
             if local and todo and pool is None:
                 pool = WorkerPool(jobs, initializer=_worker_init, limits=limits)
+            # The workbooks are written on a thread while the reports are rendered elsewhere (this process only
+            # waits for their outcomes meanwhile); after them when they are rendered here (jobs=0).
+            writer = ThreadPoolExecutor(1, thread_name_prefix="cchc-workbook") if pool or scheduler else None
+            written = {key: writer.submit(write) for key, write in workbooks.items()} if writer else {}
             for _ in _drain(todo, pool=pool, scheduler=scheduler, progress=progress, manifest=manifest,
                             outputs_dir=outputs_dir, units=by_key, figures=figures, metrics=metrics_out["metrics"],
                             result=result):
@@ -448,28 +547,22 @@ def run_batch(period: str | Period | list[str | Period], *, data: DataPaths, out
             if pool is not None:
                 pool.close()  # each worker stops its kernel as it exits
                 pool = None
+            for key, write in workbooks.items():
+                manifest[key] = written[key].result() if writer else write()
+            if writer is not None:
+                writer.shutdown()
+                writer = None
         except BaseException:
             # Stopped (a signal) or broken: no worker or kernel may outlive the batch, nor go on writing.
             if pool is not None:
                 pool.close(kill=True)
+            if writer is not None:  # a workbook being written is finished (atomically), the others not started
+                writer.shutdown(wait=True, cancel_futures=True)
             for p in periods:
                 _clean_leftovers(outputs_dir / p.id)
             raise
         for key in result.skipped:  # key figures may be refreshed cheaply
             manifest[key]["figures"] = figures[key]
-        for p in periods if not communes else ():  # each area's consolidated appendix (not for named communes)
-            for area in _areas_of(groups.get(p, []), p, data, district=district, province=province):
-                key = f"{p.id}/{AREA_PREFIX}{area.code}"
-                manifest[key] = consolidate_area(area, p, tables=tables, metrics=metrics_out["metrics"],
-                                                 outputs_dir=outputs_dir, known=manifest.get(key), force=force)
-                key = f"{p.id}/{AREA_PREFIX}{area.code}/{SUMMARY_KEY}"  # after its communes: it reads their figures
-                manifest[key] = summarise_area(area, p, tables=tables, data=data, outputs_dir=outputs_dir,
-                                               formats=formats, known=manifest.get(key), force=force)
-                if manifest[key].get("rendered"):
-                    result.summaries.append(key)
-                if manifest[key]["status"] != "ok":
-                    result.failed.append({"commune": f"{AREA_PREFIX}{area.code}", "period": p.id,
-                                          "error": manifest[key]["error"]})
         write_manifest(outputs_dir, manifest)
         result.index = write_index(outputs_dir, manifest, status=_submission_status(manifest, data))
     result.seconds = time.time() - started
@@ -516,39 +609,63 @@ def stop_on_signals():
 
 def _drain(todo, *, pool, scheduler, progress, manifest, outputs_dir, units, figures, metrics, result):
     """Record each outcome as it arrives: log, manifest (atomically), result.  ``units`` and ``figures`` are
-    keyed as the manifest is (``period/code``: a code may be two units in two periods)."""
+    keyed as the manifest is (``period/code``: a code may be two units in two periods); an area's summary
+    report has its own entry (``period/area-CODE/summary``)."""
     for outcome in _execute(todo, pool=pool, scheduler=scheduler, progress=progress,
                             on_lost=partial(_discard_partial, outputs_dir)):
         key = outcome["key"]
-        unit = units[key]
-        outcome |= {"name": unit.full_name, "made_at": time.strftime("%Y-%m-%d %H:%M:%S"), "figures": figures[key],
-                    "synthetic": _synthetic(metrics, unit, Period.parse(outcome["period"]))}
-        _write_log(outputs_dir, outcome)
-        if outcome["status"] == "ok":
-            result.rendered.append(outcome)
+        summary = outcome.get("kind") == "summary"
+        made_at = time.strftime("%Y-%m-%d %H:%M:%S")
+        if summary:
+            outcome["made_at"] = made_at if outcome["status"] == "ok" else None
         else:
-            result.failed.append(outcome)
+            unit = units[key]
+            outcome |= {"name": unit.full_name, "made_at": made_at, "figures": figures[key],
+                        "synthetic": _synthetic(metrics, unit, Period.parse(outcome["period"]))}
+        _write_log(outputs_dir, outcome, made_at)
+        if outcome["status"] != "ok":
             outcome["hash"] = None  # a failed report is tried again next time
+            result.failed.append({"commune": f"{AREA_PREFIX}{outcome['area']}", "period": outcome["period"],
+                                  "error": outcome["error"]} if summary else outcome)
+        elif summary:
+            result.summaries.append(key)
+        else:
+            result.rendered.append(outcome)
         manifest[outcome["key"]] = {k: v for k, v in outcome.items() if k not in ("key", "detail")}
         write_manifest(outputs_dir, manifest)
         yield outcome
 
 
 def _clean_leftovers(period_dir: Path) -> None:
-    """Remove half-built report directories a killed run left behind (we hold the lock)."""
+    """Remove half-built report directories a killed run left behind, and in an area's folder a half-built summary
+    (``.summary.*``) or workbook (``.tong-hop.xlsx.*``) (we hold the lock)."""
     import shutil
 
-    if period_dir.is_dir():
-        for path in period_dir.iterdir():
-            if path.name.startswith(".") and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+    if not period_dir.is_dir():
+        return
+    for path in period_dir.iterdir():
+        if path.name.startswith(".") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+    for path in (*period_dir.glob("*/.summary.*"), *period_dir.glob(f"*/.{CONSOLIDATED_FILE}.*")):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
-def _discard_partial(outputs_dir: Path, job: Job) -> None:
+def _discard_partial(outputs_dir: Path, job: Job | SummaryJob) -> None:
     """What a killed worker left of ``job``'s report: an executed notebook is kept in ``{name}.failed/``
-    (as for any failed report), anything else is removed.  The lock is ours and the report no one else's."""
+    (as for any failed report; a summary's as ``summary.failed.ipynb`` in its area's folder), anything else is
+    removed.  The lock is ours and the report no one else's."""
     import shutil
 
+    if isinstance(job, SummaryJob):
+        folder = area_dir(outputs_dir, job.period, job.area)
+        for path in folder.glob(".summary.*"):
+            if (path / "summary.ipynb").is_file():
+                os.replace(path / "summary.ipynb", folder / "summary.failed.ipynb")
+            shutil.rmtree(path, ignore_errors=True)
+        return
     period_dir = outputs_dir / job.period.id
     for path in period_dir.glob(f".{job.commune.code}-*"):
         name, _, suffix = path.name[1:].rpartition(".")
@@ -560,13 +677,10 @@ def _discard_partial(outputs_dir: Path, job: Job) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _failed_outcome(job: Job, failure: Failure) -> dict:
+def _failed_outcome(job: Job | SummaryJob, failure: Failure) -> dict:
     """The outcome of a report whose worker died or was stopped."""
-    return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
-            "status": "failed",
-            "error": failure.reason, "detail": None, "attempts": failure.attempts, "seconds": round(failure.seconds, 3),
-            "pid": failure.pid, "peak_rss_mb": failure.peak_rss_mb, "kernel_peak_rss_mb": None, "directory": None,
-            "files": {}, "checklist": None}
+    return _outcome(job, error=failure.reason, detail=None, attempts=failure.attempts, seconds=failure.seconds,
+                    pid=failure.pid, peak_rss_mb=failure.peak_rss_mb, kernel_peak_rss_mb=None)
 
 
 def _select(period: Period, *, data: DataPaths, communes: list[str | Commune] | None, district: str | None,
@@ -620,11 +734,12 @@ def area_dir(outputs_dir: Path, period: Period, area) -> Path:
     return folder(outputs_dir, period, area)
 
 
-def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], metrics: pd.DataFrame,
-                     outputs_dir: Path, known: dict | None, force: bool = False) -> dict:
-    """Write ``tong-hop.xlsx`` (:mod:`pipeline.forms.consolidated`) of ``area`` unless its inputs are unchanged:
-    the area's communes' values of the period, its units and the code and words that write it.  Returns its
-    manifest entry (key ``period/area-CODE``)."""
+def consolidate_area(area: Area, period: Period, *, tables: dict[str, pd.DataFrame], metrics: pd.DataFrame,
+                     outputs_dir: Path, known: dict | None, force: bool = False) -> Callable[[], dict]:
+    """The function that writes ``tong-hop.xlsx`` (:mod:`pipeline.forms.consolidated`) of ``area`` unless its
+    inputs are unchanged (the area's communes' values of the period, its units and the code and words that write
+    it), and returns its manifest entry (key ``period/area-CODE``).  What it writes is taken here: a thread may run
+    it while this process goes on."""
     import hashlib
 
     from ..domain.catalogue import load_catalogue
@@ -642,37 +757,46 @@ def consolidate_area(area, period: Period, *, tables: dict[str, pd.DataFrame], m
     entry = {"kind": "area", "area": area.code, "level": area.level, "period": period.id, "name": area.name,
              "status": "ok", "hash": digest, "files": {"xlsx": _relative(target, outputs_dir)},
              "units": len(area.units), "reported": int(cv["commune_key"].nunique())}
-    if not force and known and known.get("hash") == digest and target.exists():
-        return {**entry, "made_at": known.get("made_at")}
-    write_consolidated(cv, area, period, catalogue, target)
-    return {**entry, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    unchanged = not force and known and known.get("hash") == digest and target.exists()
+
+    def write() -> dict:
+        if unchanged:
+            return {**entry, "made_at": known.get("made_at")}
+        write_consolidated(cv, area, period, catalogue, target)
+        return {**entry, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+    return write
 
 
-def summarise_area(area, period: Period, *, tables: dict[str, pd.DataFrame], data: DataPaths, outputs_dir: Path,
-                   formats: tuple[str, ...], known: dict | None, force: bool = False) -> dict:
-    """Render the office's summary report of ``area`` (:func:`pipeline.render.export.render_summary`, in this
-    process, after the communes) unless its inputs are unchanged: the hash of what it declares it reads
-    (:data:`pipeline.report.inputs.SUMMARY_REPORT`: its units' metrics of the period, the previous period, last
-    year and the trend's quarters, findings, submissions, and its code and files) and its formats.  Returns its
-    manifest entry (key ``period/area-CODE/summary``; ``rendered``: made in this run)."""
-    from ..errors import NoDataError
-    from ..render.export import SUMMARY_FORMATS, RenderError, render_summary
+def summary_entry(area: Area, period: Period, formats: tuple[str, ...], outputs_dir: Path, digest: str | None) -> dict:
+    """The manifest entry of ``area``'s summary report (key ``period/area-CODE/summary``) before it is made: its
+    files (``summary.html``, ``summary.pdf`` in the area's folder, as ``formats`` ask), its hash."""
+    folder = area_dir(outputs_dir, period, area)
+    files = {f: _relative(folder / f"summary.{f}", outputs_dir) for f in formats}
+    return {"kind": "summary", "area": area.code, "level": area.level, "period": period.id, "name": area.name,
+            "hash": digest, "files": files, "status": "ok", "error": None, "rendered": False}
+
+
+def summary_job(area: Area, period: Period, *, data: DataPaths, outputs_dir: Path, formats: tuple[str, ...],
+                timeout: int, tables: dict[str, pd.DataFrame]) -> SummaryJob:
+    """The job of the office's summary report of ``area`` (:func:`render_summary_job`), with the hash of what it
+    declares it reads (:data:`pipeline.report.inputs.SUMMARY_REPORT`: its units' metrics of the period, the
+    previous period, last year and the trend's quarters, findings, submissions, and its code and files) and its
+    formats (those of the batch it is made in: :data:`pipeline.render.export.SUMMARY_FORMATS`)."""
+    from ..render.export import SUMMARY_FORMATS
     from ..report.inputs import SUMMARY_REPORT
 
     shown = tuple(f for f in formats if f in SUMMARY_FORMATS) or ("html",)
     digest = SUMMARY_REPORT.area_hash(tables, area, period, load_registry(data), salt=",".join(shown))
-    folder = area_dir(outputs_dir, period, area)
-    files = {f: _relative(folder / f"summary.{f}", outputs_dir) for f in shown}
-    entry = {"kind": "summary", "area": area.code, "level": area.level, "period": period.id, "name": area.name,
-             "hash": digest, "files": files, "status": "ok", "error": None, "rendered": False}
-    if (not force and known and known.get("hash") == digest and known.get("status") == "ok"
-            and all((outputs_dir / f).exists() for f in files.values())):
-        return {**entry, "made_at": known.get("made_at")}
-    try:
-        render_summary(area, period, data=data, outputs_dir=outputs_dir, formats=shown)
-    except (RenderError, NoDataError) as exc:
-        return {**entry, "hash": None, "status": "failed", "error": str(exc), "made_at": None}
-    return {**entry, "rendered": True, "made_at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return SummaryJob(area, period, str(data.root), str(outputs_dir), shown, timeout, digest)
+
+
+def summary_unchanged(job: SummaryJob, known: dict | None, *, force: bool = False) -> bool:
+    """Whether ``job``'s summary need not be made again: ``known`` (its manifest entry) succeeded with the same
+    hash and its files are there."""
+    entry = summary_entry(job.area, job.period, job.formats, Path(job.outputs_dir), job.inputs_hash)
+    return (not force and bool(known) and known.get("hash") == job.inputs_hash and known.get("status") == "ok"
+            and all((Path(job.outputs_dir) / f).exists() for f in entry["files"].values()))
 
 
 def _synthetic(metrics: pd.DataFrame, commune: Commune, period: Period) -> bool:
@@ -680,19 +804,25 @@ def _synthetic(metrics: pd.DataFrame, commune: Commune, period: Period) -> bool:
     return bool(rows["synthetic"].any())
 
 
-def _write_log(outputs_dir: Path, outcome: dict) -> None:
-    log = outputs_dir / "logs" / outcome["period"] / f"{outcome['commune']}.log"
+def _label(outcome: dict) -> str:
+    """A job's name in its log file's name and its progress line: the commune's code, or ``area-CODE.summary``."""
+    return outcome.get("commune") or f"{AREA_PREFIX}{outcome['area']}.{SUMMARY_KEY}"
+
+
+def _write_log(outputs_dir: Path, outcome: dict, made_at: str) -> None:
+    log = outputs_dir / "logs" / outcome["period"] / f"{_label(outcome)}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as fh:
-        fh.write(f"{outcome['made_at']} {outcome['status']} {outcome['seconds']:.2f}s pid={outcome['pid']} "
+        fh.write(f"{made_at} {outcome['status']} {outcome['seconds']:.2f}s pid={outcome['pid']} "
                  f"attempts={outcome['attempts']} peak_rss={outcome['peak_rss_mb']}MB\n")
         for text in (outcome["error"], outcome.get("detail")):
             if text:
                 fh.write(text.rstrip() + "\n")
 
 
-def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None, progress: bool | None, on_lost):
-    """Yield each job's outcome as it completes: in process, in the local workers, or on Dask."""
+def _execute(todo: list[Job | SummaryJob], *, pool: WorkerPool | None, scheduler: str | None, progress: bool | None,
+             on_lost):
+    """Yield each job's outcome (:func:`run_job`) as it completes: in process, in the local workers, or on Dask."""
     if not todo:
         return
     bar = _progress(len(todo), progress)
@@ -702,7 +832,7 @@ def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None,
             from distributed import as_completed as dask_completed
 
             with Client(scheduler) as client:
-                futures = client.map(render_job, todo, pure=False)
+                futures = client.map(run_job, todo, pure=False)
                 job_of = dict(zip(futures, todo))
                 for future in dask_completed(futures):
                     try:
@@ -714,7 +844,7 @@ def _execute(todo: list[Job], *, pool: WorkerPool | None, scheduler: str | None,
                     yield outcome
         elif pool is None:
             for job in todo:
-                outcome = render_job(job)
+                outcome = run_job(job)
                 bar(outcome)
                 yield outcome
         else:
@@ -740,12 +870,12 @@ def _progress(total: int, enabled: bool | None):
                 bar.close()
             else:
                 bar.update(1)
-                bar.set_postfix_str(f"{outcome['period']} {outcome['commune']} {outcome['status']}")
+                bar.set_postfix_str(f"{outcome['period']} {_label(outcome)} {outcome['status']}")
         return update
 
     def line(outcome):
         if outcome is not None:
             done[0] += 1
-            print(f"[{done[0]}/{total}] {outcome['period']} {outcome['commune']} {outcome['status']} "
+            print(f"[{done[0]}/{total}] {outcome['period']} {_label(outcome)} {outcome['status']} "
                   f"{outcome['seconds']:.1f}s", file=sys.stderr, flush=True)
     return line

@@ -385,10 +385,14 @@ def test_dask_route(district):
     distributed = pytest.importorskip("distributed")
     data, outputs = district
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        result = _batch(data, outputs, communes=["18217"], scheduler=cluster.scheduler_address)
-    assert result.exit_code == 0 and [r["commune"] for r in result.rendered] == ["18217"]
-    assert result.rendered[0]["pid"] != __import__("os").getpid()  # rendered in the cluster's worker
+        result = _batch(data, outputs, communes=None, district="439", scheduler=cluster.scheduler_address)
+    assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
+    assert {r["pid"] for r in result.rendered} != {os.getpid()}  # rendered in the cluster's worker
     assert next(iter((outputs / "2021-Q3").glob("18217-*/report.html"))).exists()
+    # the district's summary report too, in the same worker
+    entry = read_manifest(outputs)["2021-Q3/area-439/summary"]
+    assert result.summaries == ["2021-Q3/area-439/summary"] and entry["status"] == "ok"
+    assert entry["pid"] == result.rendered[0]["pid"] and (outputs / entry["files"]["html"]).is_file()
 
 
 def test_a_dead_kernel_is_replaced(district):
@@ -406,11 +410,14 @@ def test_a_dead_kernel_is_replaced(district):
 
 
 # --------------------------------------------------------------------------- the batch survives its workers
-def _run_cli(data, outputs, tmp_path, *extra, faults=""):
-    """``cchc batch`` over COMMUNES in 2 workers, as its own process (session) with the test hook
+NAMED = ("--communes", ",".join(COMMUNES))
+
+
+def _run_cli(data, outputs, tmp_path, *extra, faults="", select=NAMED):
+    """``cchc batch`` over COMMUNES (or ``select``) in 2 workers, as its own process (session) with the test hook
     ``CCHC_TEST_FAULTS``; every process it starts inherits ``CCHC_TEST_RUN`` (see ``_ours``)."""
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), CCHC_TEST_FAULTS=faults, CCHC_TEST_RUN=str(tmp_path))
-    cmd = [sys.executable, "-m", "pipeline.cli", "batch", "--period", "2021-Q3", "--communes", ",".join(COMMUNES),
+    cmd = [sys.executable, "-m", "pipeline.cli", "batch", "--period", "2021-Q3", *select,
            "--format", "html", "--jobs", "2", "--data-dir", str(data.root), "--outputs-dir", str(outputs), *extra]
     return subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -718,3 +725,120 @@ def test_each_areas_summary_is_rendered_after_its_communes_and_again_only_when_a
     changed = _batch(data, outputs, communes=None, district="439")
     assert changed.summaries == [key]
     assert plan_total(path.read_text(encoding="utf-8")) == "13"  # 6 + 7
+
+
+def test_the_areas_summary_is_rendered_by_a_worker_beside_the_communes(district):
+    """The district's summary report is a job for the pool (a worker's warm kernel, not this process), with its
+    manifest entry as before; its workbook is written meanwhile; a rerun with nothing changed makes neither."""
+    data, outputs = district
+    result = _batch(data, outputs, communes=None, district="439", jobs=2)
+    assert result.exit_code == 0 and sorted(r["commune"] for r in result.rendered) == COMMUNES
+    key = "2021-Q3/area-439/summary"
+    entry = read_manifest(outputs)[key]
+    assert result.summaries == [key] and entry["pid"] != os.getpid()  # made in a worker, as the communes' reports
+    assert os.getpid() not in {r["pid"] for r in result.rendered}
+    shown = ("kind", "area", "level", "period", "name", "status", "error", "rendered", "files")
+    assert {k: entry[k] for k in shown} == {
+        "kind": "summary", "area": "439", "level": "district", "period": "2021-Q3", "name": "Hương Sơn",
+        "status": "ok", "error": None, "rendered": True, "files": {"html": "2021-Q3/439-huong-son/summary.html"}}
+    assert entry["hash"] and entry["made_at"] and entry["kernel_peak_rss_mb"]  # measured in the worker's kernel
+    summary = outputs / entry["files"]["html"]
+    assert "HƯƠNG SƠN" in summary.read_text(encoding="utf-8")
+    assert (summary.parent / "summary.ipynb").is_file() and not list(summary.parent.glob(".*"))
+    workbook = read_manifest(outputs)["2021-Q3/area-439"]
+    assert workbook["status"] == "ok" and (outputs / workbook["files"]["xlsx"]).is_file()
+    made = summary.stat().st_mtime_ns, (outputs / workbook["files"]["xlsx"]).stat().st_mtime_ns
+
+    again = _batch(data, outputs, communes=None, district="439", jobs=2)
+    assert not again.rendered and again.summaries == [] and again.exit_code == 0
+    assert (summary.stat().st_mtime_ns, (outputs / workbook["files"]["xlsx"]).stat().st_mtime_ns) == made
+    assert read_manifest(outputs)[key]["hash"] == entry["hash"]
+
+
+def test_the_areas_summary_is_queued_before_the_communes(district, monkeypatch):
+    """It reads only the store, so it goes first (the longest job first packs the workers best)."""
+    import pipeline.batch.run as batch_run
+
+    order = []
+
+    def commune(job):
+        order.append(job.key)
+        return {"key": job.key, "commune": job.commune.code, "period": job.period.id, "hash": job.inputs_hash,
+                "status": "ok", "error": None, "detail": None, "attempts": 1, "seconds": 0.0, "pid": os.getpid(),
+                "peak_rss_mb": 0.0, "kernel_peak_rss_mb": None, "directory": None, "files": {}}
+
+    def summary(job):
+        order.append(job.key)
+        return batch_run._outcome(job, error=None, detail=None, attempts=1, seconds=0.0, peak_rss_mb=None,
+                                  kernel_peak_rss_mb=None)
+
+    monkeypatch.setattr(batch_run, "render_job", commune)
+    monkeypatch.setattr(batch_run, "render_summary_job", summary)
+    data, outputs = district
+    result = _batch(data, outputs, communes=None, district="439")
+    assert order == ["2021-Q3/area-439/summary"] + [f"2021-Q3/{c}" for c in COMMUNES]
+    assert result.summaries == ["2021-Q3/area-439/summary"]
+
+
+def test_a_failing_summary_is_recorded_and_the_communes_are_made(district, tmp_path, monkeypatch):
+    """A notebook error in the summary: its entry is failed (no hash: tried again next run), its executed notebook
+    kept, its log written, the batch exits 1 with the communes made; mended, the next run makes only it."""
+    data, outputs = district
+    broken = nbformat.read(Path("notebooks/summary_report.ipynb"), as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("deliberate failure of the summary")'))
+    nbformat.write(broken, tmp_path / "broken.ipynb")
+    with monkeypatch.context() as m:
+        m.setattr("pipeline.render.export.SUMMARY_NOTEBOOK", tmp_path / "broken.ipynb")
+        result = _batch(data, outputs, communes=None, district="439")
+    assert result.exit_code == 1 and sorted(r["commune"] for r in result.rendered) == COMMUNES
+    assert [(f["commune"], f["period"]) for f in result.failed] == [("area-439", "2021-Q3")]
+    assert "deliberate failure of the summary" in result.failed[0]["error"] and result.summaries == []
+    assert "FAILED area-439 2021-Q3" in result.summary()
+    entry = read_manifest(outputs)["2021-Q3/area-439/summary"]
+    assert entry["status"] == "failed" and entry["hash"] is None and not entry["rendered"]
+    folder = outputs / "2021-Q3" / "439-huong-son"
+    assert "deliberate failure" in (folder / "summary.failed.ipynb").read_text(encoding="utf-8")
+    assert not (folder / "summary.html").exists() and (folder / "tong-hop.xlsx").is_file()
+    log = outputs / "logs" / "2021-Q3" / "area-439.summary.log"
+    assert "deliberate failure of the summary" in log.read_text(encoding="utf-8")
+
+    mended = _batch(data, outputs, communes=None, district="439")
+    assert mended.exit_code == 0 and not mended.rendered and mended.summaries == ["2021-Q3/area-439/summary"]
+    assert (folder / "summary.html").is_file() and not (folder / "summary.failed.ipynb").exists()
+
+
+def test_a_summary_whose_worker_dies_fails_alone(district, tmp_path):
+    """The summary's worker is killed on each attempt: it is tried once more, then failed with the reason, and
+    nothing of it is left half-built; the communes are made."""
+    data, outputs = district
+    code, out, err = _finish(_run_cli(data, outputs, tmp_path, faults="area-439.summary=kill",
+                                      select=("--district", "439")))
+    assert code == 1, err
+    manifest = read_manifest(outputs)
+    reason = "worker process died (killed by signal 9: out of memory?)"
+    summary = manifest["2021-Q3/area-439/summary"]
+    assert (summary["status"], summary["error"], summary["attempts"], summary["hash"]) == ("failed", reason, 2, None)
+    assert f"FAILED area-439 2021-Q3: {reason}" in out
+    assert {k: e["status"] for k, e in manifest.items() if e.get("commune") in COMMUNES} == dict.fromkeys(
+        [f"2021-Q3/{c}" for c in COMMUNES], "ok")
+    assert manifest["2021-Q3/area-439"]["status"] == "ok"  # the workbook
+    assert not list((outputs / "2021-Q3").glob("*/.*")) and not list((outputs / "2021-Q3").glob(".*"))
+    assert not _none_left(tmp_path)
+
+
+def test_a_batch_stopped_during_the_summary_leaves_nothing_half_built(district, tmp_path):
+    """SIGTERM while the summary's HTML is being made (its notebook has run): workers and kernels stop, the
+    half-built summary is removed, the manifest lists no summary."""
+    data, outputs = district
+    proc = _run_cli(data, outputs, tmp_path, faults="area-439.summary=slow", select=("--district", "439"))
+    deadline = time.monotonic() + 180
+    while not list((outputs / "2021-Q3").glob("439-*/.summary.*/summary.ipynb")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    code, out, err = _finish(proc, timeout=60)
+    assert code == 128 + signal.SIGTERM and "Traceback" not in err
+    assert not _none_left(tmp_path)
+    assert "2021-Q3/area-439/summary" not in read_manifest(outputs)
+    assert not list((outputs / "2021-Q3").glob("*/.*")) and not list((outputs / "2021-Q3").glob(".*"))
+    assert not list((outputs / "2021-Q3").glob("439-*/summary.*"))
