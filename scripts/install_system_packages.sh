@@ -1,10 +1,12 @@
 #!/bin/sh
 # System libraries the pipeline needs beyond Python packages (Debian):
 #   libpango-1.0-0, libpangoft2-1.0-0  WeasyPrint's text layout (PDF rendering)
+#   libharfbuzz-subset0                WeasyPrint's font subsetting (without it WeasyPrint falls back to
+#                                      fontTools, ~0.15 s slower per report; see docs/performance.md)
 #   poppler-utils                      pdftotext / pdffonts / pdftoppm (tests, checking PDFs)
 # Installs what is missing when run as root with apt-get; otherwise says what to install.
 set -eu
-PKGS="libpango-1.0-0 libpangoft2-1.0-0 poppler-utils"
+PKGS="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -313,3 +313,32 @@ def test_the_summary_report_is_rendered_beside_the_areas_appendix(rendered):
                           text=True).stdout
     assert "UBND HUYỆN HƯƠNG SƠN" in text and "PHÒNG NỘI VỤ" in text and "Xã Sơn Phú" in text
     assert not (folder / ".summary.").exists() and not list(folder.glob(".summary.*"))
+
+
+def test_the_html_parser_builds_no_pattern_per_run_of_characters_and_parses_as_before(monkeypatch):
+    """WeasyPrint's HTML parser (tinyhtml5) keeps its character-class patterns once primed: parsing a page compiles
+    none (unprimed, it compiled one for every run of characters), and the page parses to the same tree."""
+    import re as re_module
+    import xml.etree.ElementTree as ET
+
+    import tinyhtml5
+    from tinyhtml5 import inputstream
+
+    from pipeline.render.export import _prime_html_parser
+
+    page = ('<!DOCTYPE html><html lang="vi"><head><style>p { margin: 0 }</style></head><body><!-- ghi chú -->'
+            '<p class="a" title=\'b\' data-x=c>Độc lập &amp; Tự do<br>Hạnh phúc</p><table><tr><td>1<td>2</table>'
+            '<![CDATA[x]]><img alt="" src="data:image/svg+xml;base64,PHN2Zz4="></body></html>')
+    primed_keys = [key for key in inputstream.characters_until_regex if not isinstance(key[0], re_module.Pattern)]
+    for key in primed_keys:  # as before priming
+        del inputstream.characters_until_regex[key]
+    compiled = []
+    real_compile = re_module.compile
+    monkeypatch.setattr(re_module, "compile", lambda *a, **k: compiled.append(a[0]) or real_compile(*a, **k))
+    before = ET.tostring(tinyhtml5.parse(page))
+    assert len(compiled) > 10  # a pattern built for (nearly) every run of characters
+    _prime_html_parser.cache_clear()
+    assert _prime_html_parser()
+    compiled.clear()
+    after = ET.tostring(tinyhtml5.parse(page))
+    assert compiled == [] and after == before

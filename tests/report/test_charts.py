@@ -202,3 +202,34 @@ def test_group_distribution_draws_only_the_bands_that_hold_communes():
     heights = [b.get_height() for b in fig.axes[0].patches]
     assert labels[0] == "31–31,5%" and labels[-1] == "34,5–35%"
     assert heights[0] > 0 and heights[-1] > 0 and sum(heights) == 5
+
+
+def test_svg_labels_are_placed_as_matplotlib_drew_them_without_zero_rotations():
+    """The SVG drops matplotlib's rotation by 0° of each upright label (WeasyPrint's time, no effect on the picture):
+    every label keeps its text and anchor; one drawn turned (the vertical axis titles) keeps its rotation."""
+    import io
+    import xml.etree.ElementTree as ET
+
+    import matplotlib.style
+
+    def texts(svg):
+        return [(t.get("x"), t.get("y"), t.get("transform"), "".join(t.itertext()))
+                for t in ET.fromstring(svg[svg.index("<svg"):]).iter("{http://www.w3.org/2000/svg}text")]
+
+    turned_seen = 0
+    for name, fig in _figures(1).items():
+        svg = charts.to_svg(fig)
+        raw = io.StringIO()
+        with matplotlib.style.context(charts.STYLE):
+            fig.savefig(raw, format="svg", metadata={"Date": None})
+        before, after = texts(raw.getvalue()), texts(svg)
+        assert "rotate(-0 " in raw.getvalue() and "rotate(-0 " not in svg, name
+        assert len(before) == len(after) and before, name
+        for (x, y, rotation, text), (x2, y2, rotation2, text2) in zip(before, after):
+            assert (x, y, text) == (x2, y2, text2), name
+            if rotation == f"rotate(-0 {x} {y})":
+                assert rotation2 is None, (name, text)
+            else:
+                assert rotation2 == rotation and rotation.startswith("rotate(-90 "), (name, text)
+                turned_seen += 1
+    assert turned_seen >= 2  # the dossier and budget charts' vertical axis titles
