@@ -102,7 +102,7 @@ def load(*, area: str | Area, period: str | Period, data: DataPaths) -> SummaryD
     store = Store(data)
     if not store.path("metrics").exists():
         run_metrics(data)
-    tables = {name: _read(store, name) for name in SUMMARY_REPORT.tables}
+    tables = {name: _read(store, name, periods=SUMMARY_REPORT.periods_read(name, p)) for name in SUMMARY_REPORT.tables}
     read = SUMMARY_REPORT.select_area(tables, a, p, registry)
     if read["metrics"].loc[read["metrics"]["period"] == p.id].empty:
         raise NoDataError(f"no data for {a.level} {a.name} ({a.code}) in {p.id}: none of its {len(a.units)} units "
