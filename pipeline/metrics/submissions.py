@@ -54,34 +54,39 @@ def submission_status(submissions: pd.DataFrame, documents: pd.DataFrame, units:
     subs = submissions.loc[(submissions["period"] == p.id) & submissions["status"].isin(SENT)]
     dated = documents.loc[documents["doc_date"].notna(), ["submission_id", "doc_date"]]
     doc_date = dict(zip(dated["submission_id"], dated["doc_date"]))
+    ordered = subs.sort_values(["ingested_at", "submitted_at", "source_file"], kind="stable")
+    by_unit: dict[str, list] = {}  # each unit's submissions in order, gathered in one pass (not a scan per unit)
+    for r in ordered[["commune_key", "submission_id", "status", "source_file", "ingested_at", "synthetic"]].itertuples(
+            index=False):
+        by_unit.setdefault(r.commune_key, []).append(r)
     rows = []
     for unit in units:
-        mine = subs.loc[subs["commune_key"] == unit.key].sort_values(
-            ["ingested_at", "submitted_at", "source_file"], kind="stable")
-        current = mine.loc[mine["status"] == "current"]
+        mine = by_unit.get(unit.key, [])
+        current = [r for r in mine if r.status == "current"]
         row = {"commune_code": unit.code, "name": unit.full_name, "deadline": deadline}
-        if current.empty:
+        if not current:
             rows.append({**row, "status": words("submission_status.missing"), "resubmitted": "", "files": "",
                          "superseded_files": "", "date_source": ""})
             continue
         # each report's own date (its document's, else the day it was ingested); the earliest is judged
         judged_on, source = min(
-            ((_day(doc_date[sid]), 0) if sid in doc_date else (pd.Timestamp(at).tz_convert(LOCAL_TIME).date(), 1))
-            for sid, at in zip(mine["submission_id"], mine["ingested_at"]))
+            ((_day(doc_date[r.submission_id]), 0) if r.submission_id in doc_date
+             else (pd.Timestamp(r.ingested_at).tz_convert(LOCAL_TIME).date(), 1)) for r in mine)
         late = max((judged_on - deadline).days, 0)
         # sample data known only by the day it was ingested: not a date the commune sent it on, so not judged
-        sample = bool(mine["synthetic"].fillna(False).astype(bool).all()) and source == 1
+        sample = all(not pd.isna(r.synthetic) and bool(r.synthetic) for r in mine) and source == 1
         source = words("submission_status.source.ingested" if source else "submission_status.source.document")
-        earlier = mine.loc[mine["status"] != "current"]
-        own = doc_date.get(current["submission_id"].iloc[0])
+        earlier = [r for r in mine if r.status != "current"]
+        own = doc_date.get(current[0].submission_id)
         status = "sample" if sample else "late" if late else "on_time"
+        ingested = [r.ingested_at for r in mine if not pd.isna(r.ingested_at)] or [pd.NaT]
         rows.append({**row,
                      "status": words(f"submission_status.{status}"),
-                     "resubmitted": words("submission_status.resubmitted") if len(earlier) else "",
-                     "files": _names(current["source_file"]), "superseded_files": _names(earlier["source_file"]),
+                     "resubmitted": words("submission_status.resubmitted") if earlier else "",
+                     "files": _names(r.source_file for r in current),
+                     "superseded_files": _names(r.source_file for r in earlier),
                      "doc_date": _day(own) if own is not None else None,
-                     "first_ingested": _local(mine["ingested_at"].min()),
-                     "latest_ingested": _local(mine["ingested_at"].max()),
+                     "first_ingested": _local(min(ingested)), "latest_ingested": _local(max(ingested)),
                      "judged_on": judged_on, "date_source": source, "days_late": None if sample else late})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["days_late"] = frame["days_late"].astype("Int64")
@@ -193,7 +198,7 @@ def status_blocks(data: DataPaths, units_by_period: dict[str, list[Commune]]) ->
     return blocks
 
 
-def _names(files: pd.Series) -> str:
+def _names(files) -> str:
     """Base names of the files, each once, in order."""
     return "; ".join(dict.fromkeys(PurePosixPath(str(f)).name for f in files))
 
