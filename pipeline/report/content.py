@@ -1014,7 +1014,13 @@ def _group(rd: ReportData) -> str:
     """The communes the report compares with, as a place: "huyện Hương Sơn" (else the province)."""
     if rd.commune.district_code:
         return words("unit.district", name=rd.commune.district_name)
-    return words("unit.province", name=rd.commune.province_name)
+    return province_place(rd.commune.province_name)
+
+
+def province_place(name: str) -> str:
+    """A province as a place in running text: "tỉnh Hà Tĩnh"; a centrally-run city is named as it is ("Thành phố
+    Hồ Chí Minh", never "tỉnh Thành phố Hồ Chí Minh")."""
+    return name if name.casefold().startswith(words("unit.city").casefold()) else words("unit.province", name=name)
 
 
 def attached_line(rd: ReportData) -> str:

@@ -37,7 +37,7 @@ from ..errors import NoDataError, UnknownCommuneError
 from ..metrics.area import area_totals
 from ..metrics.compute import PREDECESSORS, key_ratios, load_ratios
 from . import charts
-from .content import Html, draft_date, metric_label, next_phrase
+from .content import Html, draft_date, metric_label, next_phrase, province_place
 from .words import has, words
 
 #: The key figures of part I, in order: counts (summed) and the ratios recomputed from them.
@@ -358,7 +358,7 @@ def area_place(area: Area) -> str:
     """"huyện Hương Sơn", "tỉnh Hà Tĩnh"."""
     if area.level == "district":
         return words("unit.district", name=area.name)
-    return words("unit.province", name=area.name)
+    return province_place(area.name)
 
 
 def subject(sd: SummaryData) -> str:

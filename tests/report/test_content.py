@@ -706,3 +706,14 @@ def test_a_drafts_date_keeps_the_month_as_the_decree_writes_it():
     blank = "\u00a0" * 6
     assert report.draft_date(date(2022, 1, 14)) == f"ngày{blank}tháng 01 năm 2022"
     assert report.draft_date(date(2021, 12, 14)) == f"ngày{blank}tháng 12 năm 2021"
+
+
+def test_a_centrally_run_city_is_named_as_it_is_never_tinh_thanh_pho():
+    """Since 1/7/2025 a commune of Hà Nội or Thành phố Hồ Chí Minh is compared with its city: "trong Thành phố Hồ Chí
+    Minh", not "trong tỉnh Thành phố Hồ Chí Minh" (the registry names the cities with their word)."""
+    from pipeline.domain.communes import load_registry
+
+    assert report.province_place("Hà Tĩnh") == "tỉnh Hà Tĩnh"
+    ba_dinh = load_registry().resolve("00004", "2025-Q3")
+    assert ba_dinh.province_name == "Thành phố Hà Nội"
+    assert report.province_place(ba_dinh.province_name) == "Thành phố Hà Nội"
