@@ -848,7 +848,8 @@ def _others(rd: ReportData) -> set[str]:
     table's ``unit_types``, less the commune itself when it is ranked)."""
     if rd.group.empty:
         return set()
-    counts = {t: int(n) for t, n in (item.split("=") for item in str(rd.group["unit_types"].iloc[0]).split(";"))}
+    counts = {t: int(n) for t, n in (item.split("=") for item in str(rd.group["unit_types"].iloc[0]).split(";")
+                                      if item)}
     if len(rd.ranks):
         counts[rd.commune.type] = counts.get(rd.commune.type, 0) - 1
     return {t for t, n in counts.items() if n > 0}

@@ -59,13 +59,6 @@ def previous_period(period: Period) -> tuple[str, ...]:
     return (period.previous().id,)
 
 
-def key_metric_codes() -> tuple[str, ...]:
-    """The key ratios (``key: N`` in ratios.yaml): the rank table's ratios, the ranking chart's among them."""
-    from ..metrics.compute import key_ratios
-
-    return tuple(r.code for r in key_ratios())
-
-
 @dataclass(frozen=True)
 class Slice:
     """Rows of one stored table a report reads.
@@ -73,25 +66,20 @@ class Slice:
     ``whose``: "commune" (the commune's own rows, its figures combined from its predecessors included) or
     "group" (the rows of its comparison group, :func:`pipeline.domain.areas.comparison_group`: the district before
     1/7/2025, the province after; from a table with a ``group`` column, the metrics stage's group tables);
-    ``periods``: the periods read, from the report's period; ``metrics``: the ``metric`` values read (None: all);
-    ``columns``: the columns read (None: all);
-    ``known_only``: only rows with a value (a blank ratio is neither ranked nor charted); ``own_only``: only
-    each unit's own figures, not those combined from its predecessors (each unit is ranked once); ``derive``: a
-    function building the rows from the stored tables ``needs`` (each row with ``commune_key`` and ``period``),
-    for a table whose rows name no commune (the ingest's issues name a file and a row); ``latest_earlier``: instead
-    of ``periods``, each unit's latest row of a period ending before the report's (by period end, then
-    ``doc_date``): the header facts a report without a document of its own carries forward.
+    ``periods``: the periods read, from the report's period; ``columns``: the columns read (None: all);
+    ``drop``: columns not read; ``derive``: a function building the rows from the stored tables ``needs`` (each row
+    with ``commune_key`` and ``period``), for a table whose rows name no commune (the ingest's issues name a file and
+    a row); ``latest_earlier``: instead of ``periods``, each unit's latest row of a period ending before the
+    report's (by period end, then ``doc_date``): the header facts a report without a document of its own carries
+    forward.
     """
 
     name: str
     table: str
     whose: str = "commune"
     periods: Callable[[Period], tuple[str, ...]] = this_period
-    metrics: Callable[[], tuple[str, ...]] | None = None
     columns: tuple[str, ...] | None = None
     drop: tuple[str, ...] = ()
-    known_only: bool = False
-    own_only: bool = False
     derive: Callable[[Mapping[str, pd.DataFrame]], pd.DataFrame] | None = None
     needs: tuple[str, ...] = ()
     latest_earlier: bool = False
@@ -104,14 +92,7 @@ class Slice:
         """The rows of ``table`` this slice reads for ``period``, for every commune (filter by commune after)."""
         if self.latest_earlier:
             return self._latest_earlier(table, period)
-        keep = table["period"].isin(self.periods(period))
-        if self.metrics is not None:
-            keep &= table["metric"].isin(self.metrics())
-        if self.known_only:
-            keep &= table["value"].notna()
-        if self.own_only and "origin" in table:
-            keep &= table["origin"] != PREDECESSORS
-        out = table.loc[keep]
+        out = table.loc[table["period"].isin(self.periods(period))]
         if self.columns is not None:
             out = out[[c for c in self.columns if c in out.columns]]
         return out.drop(columns=[c for c in self.drop if c in out.columns])
@@ -245,21 +226,30 @@ def units_with_data(tables: Mapping[str, pd.DataFrame], period: Period) -> set[s
     return keys
 
 
-#: Units with data of their own, by period and table version (see :func:`has_data`).
-_WITH_DATA: dict[tuple, tuple] = {}
+#: What this process has worked out from the stored tables, by what it is and the tables' versions (see :func:`_once`).
+_WORKED_OUT: dict[tuple, tuple] = {}
+_WORKED_OUT_MAX = 128
+
+
+def _once(what: tuple, frames: tuple, build: Callable[[], object]):
+    """``build()``, worked out once per ``what`` and version of ``frames`` in this process (a worker renders many
+    reports of one period from the same tables).  The stored frames are shared and never changed
+    (``content._read``), so the frames themselves identify the version; they are kept with the entry, so that an
+    identity is never reused.  The oldest entry goes first when there are too many."""
+    key = (*what, *map(id, frames))
+    hit = _WORKED_OUT.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
+        if len(_WORKED_OUT) >= _WORKED_OUT_MAX:
+            _WORKED_OUT.pop(next(iter(_WORKED_OUT)))
+        hit = _WORKED_OUT[key] = (frames, build())
+    return hit[1]
 
 
 def has_data(tables: Mapping[str, pd.DataFrame], unit: Commune, period: Period) -> bool:
     """Whether ``unit`` is among :func:`units_with_data` of ``period`` (found once per table version and period in
     a process: a worker checks every report it renders)."""
     frames = tuple(tables.get(name) for name in ("values", "narratives", "documents", "metrics"))
-    key = (period.id, *map(id, frames))
-    hit = _WITH_DATA.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
-        if len(_WITH_DATA) >= _INDEXED_MAX:
-            _WITH_DATA.pop(next(iter(_WITH_DATA)))
-        hit = _WITH_DATA[key] = (frames, units_with_data(tables, period))
-    return unit.key in hit[1]
+    return unit.key in _once(("with_data", period.id), frames, lambda: units_with_data(tables, period))
 
 
 def _owner(s: Slice) -> str:
@@ -267,43 +257,21 @@ def _owner(s: Slice) -> str:
     return "commune_key" if s.whose == "commune" else "group"
 
 
-#: Slices' rows already found in this process, by slice, table version and period (see :func:`_indexed`).
-_INDEXED: dict[tuple, tuple] = {}
-_INDEXED_MAX = 64
-
-
 def _indexed(s: Slice, tables: Mapping[str, pd.DataFrame], period: Period) -> tuple[pd.DataFrame, dict]:
     """The rows of slice ``s`` for ``period`` and their positions by owner (:func:`_owner`), found once per
-    version of the tables it reads: the stored frames are shared and never changed (``content._read``), so the
-    frames themselves identify the version (they are kept with the entry, so that an identity is never reused)."""
-    frames = tuple(tables[t] for t in (s.needs or (s.table,)))
-    key = (s, period.id, *map(id, frames))
-    hit = _INDEXED.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
+    version of the tables it reads."""
+    def index() -> tuple[pd.DataFrame, dict]:
         rows = s.rows(_source(s, tables), period)
-        index = rows.groupby(rows[_owner(s)].to_numpy(), sort=False).indices if len(rows) else {}
-        if len(_INDEXED) >= _INDEXED_MAX:
-            _INDEXED.pop(next(iter(_INDEXED)))
-        hit = _INDEXED[key] = (frames, rows, index)
-    return hit[1], hit[2]
+        return rows, (rows.groupby(rows[_owner(s)].to_numpy(), sort=False).indices if len(rows) else {})
 
-
-#: Derived tables (a slice's ``derive``) already built in this process, by slice and table version.
-_DERIVED: dict[tuple, tuple] = {}
+    return _once(("slice", s, period.id), tuple(tables[t] for t in (s.needs or (s.table,))), index)
 
 
 def _source(s: Slice, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """:meth:`Slice.source`, built once per version of the tables it needs."""
     if s.derive is None:
         return tables[s.table]
-    frames = tuple(tables[t] for t in s.needs)
-    key = (s, *map(id, frames))
-    hit = _DERIVED.get(key)
-    if hit is None or any(a is not b for a, b in zip(hit[0], frames)):
-        if len(_DERIVED) >= _INDEXED_MAX:
-            _DERIVED.pop(next(iter(_DERIVED)))
-        hit = _DERIVED[key] = (frames, s.source(tables))
-    return hit[1]
+    return _once(("derived", s), tuple(tables[t] for t in s.needs), lambda: s.source(tables))
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
